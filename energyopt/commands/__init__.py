@@ -1,0 +1,1 @@
+"""Sub-commands of the ``energyopt`` CLI, one module each (see :mod:`energyopt.cli`)."""
