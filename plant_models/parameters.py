@@ -18,7 +18,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Self
 
-__all__ = ["ParamSpec", "ParameterError", "UnitParams", "param", "param_specs"]
+__all__ = [
+    "MEDIUM_KINDS",
+    "ParamSpec",
+    "ParameterError",
+    "PortSpec",
+    "UnitParams",
+    "param",
+    "param_specs",
+]
+
+#: Kinds of media a port can connect to.  ``process`` is a material stream of a
+#: chemical process; the others are utility networks.
+MEDIUM_KINDS: tuple[str, ...] = (
+    "electricity",
+    "steam",
+    "fuel_gas",
+    "water",
+    "cooling_water",
+    "compressed_air",
+    "process",
+)
 
 
 class ParameterError(ValueError):
@@ -60,6 +80,40 @@ class ParamSpec:
     low: float
     high: float
     description: str
+
+
+@dataclass(frozen=True)
+class PortSpec:
+    """A connection point of a unit to a medium network node.
+
+    Attributes
+    ----------
+    name : str
+        Port name used in project files (``fuel``, ``steam_out``).
+    medium_kind : str
+        One of :data:`MEDIUM_KINDS`.
+    direction : str
+        ``"in"`` (the unit draws from the node) or ``"out"`` (it supplies the node).
+    multiple : bool
+        Whether the port may connect to several nodes (a multi-fuel burner).
+    optional : bool
+        Whether the port may be left unconnected.
+    description : str
+        One line for documentation.
+    """
+
+    name: str
+    medium_kind: str
+    direction: str
+    description: str
+    multiple: bool = False
+    optional: bool = False
+
+    def __post_init__(self) -> None:
+        if self.medium_kind not in MEDIUM_KINDS:
+            raise ValueError(f"port {self.name}: unknown medium kind {self.medium_kind!r}")
+        if self.direction not in ("in", "out"):
+            raise ValueError(f"port {self.name}: direction must be 'in' or 'out'")
 
 
 def param(
@@ -116,6 +170,8 @@ class UnitParams:
 
     #: Unit type name as used in project files (set by the registry).
     type_name: ClassVar[str] = ""
+    #: Ports connecting the unit to media network nodes.
+    ports: ClassVar[tuple[PortSpec, ...]] = ()
 
     def __post_init__(self) -> None:
         self.validate()

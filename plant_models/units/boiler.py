@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
-from plant_models.parameters import UnitParams, param
+from plant_models.parameters import PortSpec, UnitParams, param
 from plant_models.registry import register_unit
 
 __all__ = ["BoilerParams"]
@@ -18,6 +19,12 @@ class BoilerParams(UnitParams):
     Efficiency defaults follow typical utility gas-fired boilers: 88-92 %
     at rated load, falling at low load.
     """
+
+    ports: ClassVar[tuple[PortSpec, ...]] = (
+        PortSpec("fuel", "fuel_gas", "in", "Fuel gas networks fired", multiple=True),
+        PortSpec("steam_out", "steam", "out", "Live-steam header supplied"),
+        PortSpec("power_aux", "electricity", "in", "Auxiliary power (fans, pumps)", optional=True),
+    )
 
     capacity_steam_kg_s: float = param(
         61.11, unit="kg/s", low=0.1, high=1000.0, description="Rated steam output (220 t/h)"

@@ -1,0 +1,33 @@
+"""Shared pytest configuration.
+
+Qt must run offscreen in tests: the platform is chosen when Qt is first
+imported, so the variable is set here, before any test module imports gui.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Numba's on-disk cache goes to a per-run folder so tests never depend on a
+# stale cache from another checkout.
+os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".numba_cache"))
+
+
+def sha256_of(path: Path) -> str:
+    """Return the hex SHA-256 of a file's bytes (used to prove inputs stay unchanged)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@pytest.fixture
+def checksum():
+    """Fixture returning :func:`sha256_of`."""
+    return sha256_of
