@@ -8,7 +8,7 @@ never knows which.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -20,7 +20,8 @@ __all__ = ["CancelToken", "ProgressCallback", "cli_progress", "null_progress"]
 class ProgressCallback(Protocol):
     """Called as ``progress(done, total, message)``; ``total`` may be ``None``."""
 
-    def __call__(self, done: float, total: float | None, message: str) -> None: ...
+    def __call__(self, done: float, total: float | None, message: str) -> None:
+        """Report that ``done`` of ``total`` units of work are finished."""
 
 
 def null_progress(done: float, total: float | None, message: str) -> None:

@@ -113,9 +113,7 @@ class MainWindow(QMainWindow):
         self._settings.setValue("last_data_dir", str(path.parent))
         self.tag_tree.clear()
         for info in tags.values():
-            item = QTreeWidgetItem(
-                [info.name, info.unit, info.kind or "", info.description or ""]
-            )
+            item = QTreeWidgetItem([info.name, info.unit, info.kind or "", info.description or ""])
             self.tag_tree.addTopLevelItem(item)
         return True
 

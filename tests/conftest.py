@@ -15,7 +15,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Numba's on-disk cache goes to a per-run folder so tests never depend on a
 # stale cache from another checkout.
-os.environ.setdefault("NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".numba_cache"))
+os.environ.setdefault(
+    "NUMBA_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".numba_cache")
+)
 
 
 def sha256_of(path: Path) -> str:

@@ -54,7 +54,9 @@ def test_no_unsafe_deserialisation_or_star_imports(package):
                 offenders.append(f"{path}:{node.lineno}: star import")
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
-                if any(n.split(".")[0] in {"pickle", "marshal", "dill", "cloudpickle"} for n in names):
+                if any(
+                    n.split(".")[0] in {"pickle", "marshal", "dill", "cloudpickle"} for n in names
+                ):
                     offenders.append(f"{path}:{node.lineno}: imports a pickle-like module")
             if (
                 isinstance(node, ast.Call)
