@@ -193,8 +193,7 @@ class UnitParams:
                     reason = f"must be at most {_fmt(spec.high)}, got {_fmt(value)}"
                 else:
                     reason = (
-                        f"must be between {_fmt(spec.low)} and {_fmt(spec.high)}, "
-                        f"got {_fmt(value)}"
+                        f"must be between {_fmt(spec.low)} and {_fmt(spec.high)}, got {_fmt(value)}"
                     )
                 raise ParameterError(spec.name, reason)
 
@@ -211,8 +210,9 @@ class UnitParams:
         for name in values:
             if name not in known:
                 raise ParameterError(
-                    name, f"unknown parameter of unit type '{cls.type_name}'; known: "
-                    + ", ".join(sorted(known))
+                    name,
+                    f"unknown parameter of unit type '{cls.type_name}'; known: "
+                    + ", ".join(sorted(known)),
                 )
         return cls(**dict(values))
 
