@@ -1,0 +1,324 @@
+"""The whole project file as one validated object, :class:`Project`.
+
+The section models check themselves; :class:`Project` checks what crosses
+sections: connections name existing nodes of the port's medium kind, bindings
+name existing units or nodes, controller weights name bindings of the right
+role, prices name purchasable nodes.  Soft findings (a node nobody supplies)
+are kept as :attr:`Project.warnings` instead of failing the load.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Self
+
+from pydantic import Field, PrivateAttr, model_validator
+
+from energyopt.data.quality import QualityPolicy
+from energyopt.errors import ProjectError
+from energyopt.project.base import Issue, SchemaModel, did_you_mean, issues_error
+from energyopt.project.bindings import NODE_VARIABLES, TagBinding
+from energyopt.project.schema import ControllerSettings, MediumNode, Name, ProjectInfo, UnitSpec
+from energyopt.project.tariffs import Tariffs, TimeOfUseTariff
+from plant_models.parameters import UnitParams
+
+__all__ = ["Project"]
+
+# Price keys that make sense for each medium kind.
+_PRICE_BASES: dict[str, tuple[str, ...]] = {
+    "electricity": ("price_per_kwh",),
+    "steam": ("price_per_t", "price_per_gj"),
+    "fuel_gas": ("price_per_m3", "price_per_gj"),
+    "water": ("price_per_m3", "price_per_t"),
+    "cooling_water": ("price_per_m3", "price_per_t"),
+    "compressed_air": ("price_per_m3",),
+    "process": ("price_per_t",),
+}
+
+
+class Project(SchemaModel):
+    """A validated plant project (the content of a project TOML file).
+
+    Build it with :func:`energyopt.project.load_project` or
+    ``Project.model_validate(mapping)``; every problem is reported at once by
+    pydantic's ``ValidationError`` (the loader turns it into a
+    :class:`~energyopt.errors.ProjectError` naming each key path).
+    """
+
+    project: ProjectInfo = Field(description="Identity of the plant and file")
+    media: dict[Name, MediumNode] = Field(
+        default_factory=dict, description="Network nodes of every medium"
+    )
+    units: dict[Name, UnitSpec] = Field(default_factory=dict, description="Plant units")
+    bindings: dict[Name, TagBinding] = Field(
+        default_factory=dict, description="Historian tags bound to model variables"
+    )
+    tariffs: Tariffs | None = Field(None, description="Energy prices and penalties")
+    controller: ControllerSettings = Field(
+        default_factory=ControllerSettings, description="Controller settings"
+    )
+    data_quality: QualityPolicy = Field(
+        default_factory=QualityPolicy,
+        description="Data-quality checks and the action on each issue",
+    )
+
+    _source: str | None = PrivateAttr(default=None)
+    _warnings: tuple[str, ...] = PrivateAttr(default=())
+    _tou: TimeOfUseTariff | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> Self:
+        issues: list[Issue] = []
+        warnings: list[str] = []
+        issues.extend(
+            (("units", name), f"name already used by media node '{name}'")
+            for name in self.units
+            if name in self.media
+        )
+        issues.extend(self._connection_issues(warnings))
+        issues.extend(self._binding_issues(warnings))
+        issues.extend(self._controller_issues())
+        issues.extend(self._tariff_issues())
+        if issues:
+            raise issues_error(issues)
+        if self.tariffs is not None and self.tariffs.electricity is not None:
+            self._tou = TimeOfUseTariff.from_schema(self.tariffs.electricity, self.project.timezone)
+        self._warnings = tuple(warnings)
+        return self
+
+    def _connection_issues(self, warnings: list[str]) -> list[Issue]:
+        issues: list[Issue] = []
+        supplied: Counter[str] = Counter()
+        drawn: Counter[str] = Counter()
+        for unit_name, unit in self.units.items():
+            ports = {p.name: p for p in unit.unit_params.ports}
+            seen: dict[str, str] = {}
+            for port_name in unit.connections:
+                port = ports[port_name]
+                for node_name in unit.nodes(port_name):
+                    path = ("units", unit_name, "connections", port_name)
+                    node = self.media.get(node_name)
+                    if node is None:
+                        issues.append(
+                            (
+                                path,
+                                f"no media node '{node_name}'{did_you_mean(node_name, self.media)}",
+                            )
+                        )
+                        continue
+                    if node.kind != port.medium_kind:
+                        issues.append(
+                            (
+                                path,
+                                (
+                                    f"port '{port_name}' needs a {port.medium_kind} node, "
+                                    f"'{node_name}' is {node.kind}"
+                                ),
+                            )
+                        )
+                        continue
+                    other = seen.get(node_name)
+                    if other is not None and ports[other].direction != port.direction:
+                        issues.append(
+                            (
+                                path,
+                                (
+                                    f"'{node_name}' is connected to both '{other}' and "
+                                    f"'{port_name}': a unit cannot draw from and supply one node"
+                                ),
+                            )
+                        )
+                    seen[node_name] = port_name
+                    (supplied if port.direction == "out" else drawn)[node_name] += 1
+        prices = self.tariffs.prices if self.tariffs is not None else {}
+        for node_name in self.media:
+            if not supplied[node_name] and not drawn[node_name]:
+                warnings.append(f"media.{node_name}: no unit is connected to this node")
+            elif drawn[node_name] and not supplied[node_name] and node_name not in prices:
+                warnings.append(
+                    f"media.{node_name}: units draw from this node but none supplies it and "
+                    "it has no purchase price in [tariffs.prices]"
+                )
+        return issues
+
+    def _binding_issues(self, warnings: list[str]) -> list[Issue]:
+        issues: list[Issue] = []
+        names = [*self.units, *self.media]
+        tag_owner: dict[str, str] = {}
+        variable_owner: dict[tuple[str, str], str] = {}
+        for name, binding in self.bindings.items():
+            head, var = binding.variable.split(".")
+            path = ("bindings", name, "variable")
+            if head in self.media and var not in NODE_VARIABLES:
+                issues.append(
+                    (
+                        path,
+                        (
+                            f"'{var}' is not a variable of media node '{head}'"
+                            f"{did_you_mean(var, NODE_VARIABLES)}; node variables: "
+                            f"{', '.join(NODE_VARIABLES)}"
+                        ),
+                    )
+                )
+            elif head not in self.media and head not in self.units:
+                issues.append((path, f"no unit or media node '{head}'{did_you_mean(head, names)}"))
+            elif head in self.units:
+                # A unit type may declare its bindable variables; check them if so.
+                unit = self.units[head]
+                declared: tuple[str, ...] = getattr(type(unit.unit_params), "variables", ())
+                if declared and var not in declared:
+                    issues.append(
+                        (
+                            path,
+                            (
+                                f"'{var}' is not a variable of unit type '{unit.type}'"
+                                f"{did_you_mean(var, declared)}; variables: {', '.join(declared)}"
+                            ),
+                        )
+                    )
+            if binding.tag in tag_owner:
+                issues.append(
+                    (
+                        ("bindings", name, "tag"),
+                        f"tag '{binding.tag}' is already bound by '{tag_owner[binding.tag]}'",
+                    )
+                )
+            tag_owner.setdefault(binding.tag, name)
+            key = (binding.variable, binding.role)
+            if key in variable_owner:
+                issues.append(
+                    (
+                        path,
+                        (
+                            f"'{binding.variable}' already has a {binding.role} binding "
+                            f"('{variable_owner[key]}')"
+                        ),
+                    )
+                )
+            variable_owner.setdefault(key, name)
+            if binding.role == "controlled" and binding.normal is None and binding.hard is None:
+                warnings.append(f"bindings.{name}: controlled variable without normal or hard band")
+            if binding.role == "manipulated" and binding.limits is None:
+                warnings.append(f"bindings.{name}: manipulated variable without limits")
+        return issues
+
+    def _controller_issues(self) -> list[Issue]:
+        issues: list[Issue] = []
+        for key, role in (("tracking_weights", "controlled"), ("move_suppression", "manipulated")):
+            candidates = [n for n, b in self.bindings.items() if b.role == role]
+            for name in getattr(self.controller, key):
+                binding = self.bindings.get(name)
+                if binding is None:
+                    issues.append(
+                        (
+                            ("controller", key, name),
+                            f"no binding '{name}'{did_you_mean(name, candidates)}",
+                        )
+                    )
+                elif binding.role != role:
+                    issues.append(
+                        (
+                            ("controller", key, name),
+                            f"binding '{name}' is {binding.role}, not {role}",
+                        )
+                    )
+        return issues
+
+    def _tariff_issues(self) -> list[Issue]:
+        if self.tariffs is None:
+            return []
+        issues: list[Issue] = []
+        for table in ("prices", "sales"):
+            for name, price in getattr(self.tariffs, table).items():
+                path = ("tariffs", table, name)
+                node = self.media.get(name)
+                if node is None:
+                    issues.append((path, f"no media node '{name}'{did_you_mean(name, self.media)}"))
+                    continue
+                allowed = _PRICE_BASES[node.kind]
+                if price.basis not in allowed:
+                    issues.append(
+                        (
+                            (*path, price.basis),
+                            f"not a price basis for {node.kind}; use {' or '.join(allowed)}",
+                        )
+                    )
+        return issues
+
+    # ------------------------------------------------------------ access
+
+    def __eq__(self, other: object) -> bool:
+        """Compare the file content (not the path it was read from)."""
+        if not isinstance(other, Project):
+            return NotImplemented
+        return self.model_dump() == other.model_dump()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable containers inside
+
+    @property
+    def source(self) -> str | None:
+        """Path of the file the project was loaded from, if any."""
+        return self._source
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Findings that do not prevent use (a node nobody supplies...), one line each."""
+        return self._warnings
+
+    def unit_params(self, name: str) -> UnitParams:
+        """Return the validated parameter dataclass of unit ``name`` (SI values).
+
+        Raises
+        ------
+        ProjectError
+            If the project has no unit ``name``.
+        """
+        unit = self.units.get(name)
+        if unit is None:
+            raise ProjectError(
+                f"{self._source or 'project'}: no unit '{name}'{did_you_mean(name, self.units)}"
+            )
+        return unit.unit_params
+
+    @property
+    def tou_tariff(self) -> TimeOfUseTariff:
+        """The time-of-use electricity tariff in the site time zone.
+
+        Raises
+        ------
+        ProjectError
+            If the project has no ``[tariffs.electricity]``.
+        """
+        if self._tou is None:
+            raise ProjectError(
+                f"{self._source or 'project'}: no [tariffs.electricity] time-of-use tariff"
+            )
+        return self._tou
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """Return the project as a TOML-ready mapping.
+
+        TOML has no null, so ``None`` values are left out (they are the
+        defaults); empty strings and empty tables, also defaults, are left out
+        to keep the file short.
+        """
+        return _prune(self.model_dump(mode="json", exclude_none=True))
+
+    def with_source(self, source: str | None) -> Self:
+        """Record ``source`` as the file the project came from and return the project.
+
+        Used by the loader; the source only appears in messages and is not
+        part of the content (it does not take part in ``==``).
+        """
+        self._source = source
+        return self
+
+
+def _prune(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        pruned = _prune(value) if isinstance(value, dict) else value
+        if pruned in ("", {}):  # "" and {} are the defaults
+            continue
+        out[key] = pruned
+    return out
