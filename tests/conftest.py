@@ -13,6 +13,11 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests run on 2 shared cores: multi-threaded BLAS on small matrices is slower
+# than one thread and makes timings erratic (a 1458x126 QR took 5 ms with one
+# thread and up to 1.9 s with two on a loaded machine).
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 # Numba's on-disk cache goes to a per-run folder so tests never depend on a
 # stale cache from another checkout.
 os.environ.setdefault(

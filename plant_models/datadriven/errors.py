@@ -1,0 +1,26 @@
+"""Errors raised when a data-driven model cannot be identified or rebuilt."""
+
+from __future__ import annotations
+
+__all__ = ["IdentificationError", "ModelFormatError", "SpecError"]
+
+
+class IdentificationError(ValueError):
+    """The data cannot identify the requested model.
+
+    The message names the problem and, where it applies, the offending
+    column or order: too few samples for the orders, non-finite values,
+    a constant or otherwise not persistently exciting input, an order
+    larger than the data supports.
+    """
+
+
+class ModelFormatError(ValueError):
+    """A stored model dictionary is malformed (missing key, wrong shape, bad kind)."""
+
+
+class SpecError(ValueError):
+    """A data-driven unit declaration is invalid (unknown model type, bad order, ...).
+
+    The message names the offending field, as the project loader reports it.
+    """
