@@ -1,5 +1,45 @@
 """The unit library: one module per unit type; importing it registers every type."""
 
-from plant_models.units import boiler
+from plant_models.units import (
+    air_compressor,
+    boiler,
+    chiller,
+    consumers,
+    cooling_tower,
+    cstr_vdv,
+    distillation,
+    flare,
+    flash,
+    gas_holder,
+    gas_mixer,
+    gas_producer,
+    grid,
+    heat_exchanger,
+    pid,
+    prv_station,
+    pump,
+    steam_header,
+    turbogenerator,
+)
 
-__all__ = ["boiler"]
+__all__ = [
+    "air_compressor",
+    "boiler",
+    "chiller",
+    "consumers",
+    "cooling_tower",
+    "cstr_vdv",
+    "distillation",
+    "flare",
+    "flash",
+    "gas_holder",
+    "gas_mixer",
+    "gas_producer",
+    "grid",
+    "heat_exchanger",
+    "pid",
+    "prv_station",
+    "pump",
+    "steam_header",
+    "turbogenerator",
+]

@@ -1,0 +1,1 @@
+"""Plants declared from units and media-network nodes, composed into one equation model."""
