@@ -33,7 +33,7 @@ def test_history_is_deterministic_by_seed(tmp_path):
     project = load_project(_write_demo_project(tmp_path))
     t1, v1, d1 = synthesize_history(project, days=1, seed=7)
     t2, v2, d2 = synthesize_history(project, days=1, seed=7)
-    t3, v3, _ = synthesize_history(project, days=1, seed=8)
+    _, v3, _ = synthesize_history(project, days=1, seed=8)
     assert_array_equal(t1, t2)
     assert d1 == d2
     for tag in v1:
