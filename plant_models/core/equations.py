@@ -4,7 +4,9 @@ The convention (stable: data-driven and hybrid parts follow it too)
 --------------------------------------------------------------------
 1. A model is two plain Python functions with the argument order
    ``(x, u, d, p)`` -- states, manipulated inputs, disturbances, parameters,
-   each a 1-D vector::
+   each a 1-D vector (a *continuous-time* model's ``f`` returns derivatives;
+   a *discrete-time* model, :attr:`EquationModel.dt_s` set, returns the
+   state one sample later)::
 
        @equation
        def f(x, u, d, p):          # state derivatives, SI units per second
@@ -174,6 +176,11 @@ class EquationModel:
         Names, SI units and envelopes of ``x``, ``u``, ``d``, ``y``, ``p``.
     stiff : bool
         Whether the dynamics are stiff (simulate with an implicit method).
+    dt_s : float or None
+        ``None``: continuous time, ``f`` returns ``dx/dt``.  A number:
+        discrete time, ``f`` returns ``x[k+1]``, the state ``dt_s`` after
+        ``x[k]`` (identified models); simulators step it exactly and
+        controllers use it as the prediction, never integrating it. [s]
     """
 
     name: str
@@ -185,10 +192,25 @@ class EquationModel:
     outputs: tuple[Variable, ...]
     parameters: tuple[Variable, ...]
     stiff: bool = False
+    dt_s: float | None = None
 
     def __post_init__(self) -> None:
         if not self.name.isidentifier():
             raise EquationError(f"model name {self.name!r} is not an identifier")
+        if self.dt_s is not None:
+            if isinstance(self.dt_s, bool) or not (
+                isinstance(self.dt_s, int | float) and math.isfinite(self.dt_s) and self.dt_s > 0
+            ):
+                raise EquationError(
+                    f"model {self.name}: dt_s must be a positive sample time or None, "
+                    f"got {self.dt_s!r}"
+                )
+            if self.stiff:
+                raise EquationError(
+                    f"model {self.name}: stiff applies to continuous-time models, not to a "
+                    "discrete-time one (dt_s set)"
+                )
+            object.__setattr__(self, "dt_s", float(self.dt_s))
         for label, fn in (("f", self.f), ("g", self.g)):
             if not is_equation(fn):
                 raise EquationError(
@@ -199,6 +221,11 @@ class EquationModel:
             if len(set(names)) != len(names):
                 dup = sorted({n for n in names if names.count(n) > 1})
                 raise EquationError(f"model {self.name}: duplicate {kind} {', '.join(dup)}")
+
+    @property
+    def is_discrete(self) -> bool:
+        """Whether ``f`` is a discrete step over :attr:`dt_s` (not a derivative)."""
+        return self.dt_s is not None
 
     @property
     def sizes(self) -> dict[str, int]:
@@ -391,7 +418,8 @@ class CasadiModel:
     model : EquationModel
         The source model.
     f : casadi.Function
-        Inputs ``x, u, d, p``; output ``dxdt``.
+        Inputs ``x, u, d, p``; output ``dxdt`` (continuous time) or
+        ``x_next``, the state :attr:`dt_s` later (discrete time).
     g : casadi.Function
         Inputs ``x, u, d, p``; output ``y``.
     """
@@ -399,6 +427,21 @@ class CasadiModel:
     model: EquationModel
     f: Any
     g: Any
+
+    @property
+    def dt_s(self) -> float | None:
+        """Sample time of a discrete-time model, ``None`` if continuous [s].
+
+        A controller with interval ``h`` builds its prediction as
+        ``x[k+1] = f(x[k], ...)`` applied ``h / dt_s`` times for a discrete
+        model, and by integrating ``dxdt`` over ``h`` otherwise.
+        """
+        return self.model.dt_s
+
+    @property
+    def state_output(self) -> str:
+        """Name of ``f``'s output: ``"x_next"`` (discrete) or ``"dxdt"`` (continuous)."""
+        return "dxdt" if self.model.dt_s is None else "x_next"
 
 
 def to_numba(model: EquationModel) -> NumbaModel:
@@ -427,6 +470,12 @@ def to_casadi(model: EquationModel, symbol_type: str = "SX") -> CasadiModel:
         ``SX`` (scalar graph; fastest for small models and code generation)
         or ``MX`` (matrix graph; for embedding in large problems).
 
+    Returns
+    -------
+    CasadiModel
+        ``f`` and ``g``; for a discrete-time model ``f``'s output is named
+        ``x_next`` and :attr:`CasadiModel.dt_s` gives the sample time.
+
     Raises
     ------
     EquationError
@@ -446,9 +495,10 @@ def to_casadi(model: EquationModel, symbol_type: str = "SX") -> CasadiModel:
     y = _as_column(g(x, u, d, p), n["y"], f"{model.name}.g", casadi)
     args = [x, u, d, p]
     names = ["x", "u", "d", "p"]
+    state_output = "dxdt" if model.dt_s is None else "x_next"
     return CasadiModel(
         model,
-        casadi.Function(f"{model.name}_f", args, [dxdt], names, ["dxdt"]),
+        casadi.Function(f"{model.name}_f", args, [dxdt], names, [state_output]),
         casadi.Function(f"{model.name}_g", args, [y], names, ["y"]),
     )
 

@@ -15,10 +15,19 @@ each interval (zero-order hold).  Methods:
 
 Implicit steps use Newton's method with a finite-difference Jacobian
 evaluated once per step (modified Newton).
+
+Discrete-time models (:attr:`EquationModel.dt_s` set) are not integrated:
+each interval of length ``dt_s`` (the control step, a whole multiple ``m`` of
+the model's sample time) applies ``x <- f(x, u_k, d_k, p)`` exactly ``m``
+times with the interval's inputs held.  ``method`` must then be ``"auto"``
+and ``substeps`` 1.
 """
 
 from __future__ import annotations
 
+import functools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,6 +114,94 @@ def _check_step(dt_s: float, substeps: int) -> None:
         raise SimulationError(f"substeps must be a positive integer, got {substeps}")
 
 
+#: Relative tolerance on ``dt_s / model.dt_s`` being a whole number: control
+#: steps come from decimal settings ("60 s", "0.1 s") whose ratio is exact to
+#: a few ulp; 1e-9 accepts that round-off and rejects any real mismatch.
+_RATIO_RTOL = 1e-9
+
+
+def _discrete_steps(model: EquationModel, dt_s: float, substeps: int, method: str) -> int:
+    """Model steps per interval of a discrete-time model (checks the step contract)."""
+    model_dt = model.dt_s
+    if model_dt is None:  # pragma: no cover - callers check
+        raise SimulationError(f"model {model.name} is continuous-time")
+    if method != "auto":
+        raise SimulationError(
+            f"model {model.name} is discrete-time (dt_s = {model_dt:g} s): it is stepped "
+            f"exactly, method {method!r} does not apply; use method='auto'"
+        )
+    if substeps != 1:
+        raise SimulationError(
+            f"model {model.name} is discrete-time (dt_s = {model_dt:g} s): substeps must be 1, "
+            f"got {substeps}"
+        )
+    ratio = dt_s / model_dt
+    steps = round(ratio)
+    if steps < 1 or abs(ratio - steps) > _RATIO_RTOL * ratio:
+        raise SimulationError(
+            f"model {model.name} is discrete-time with sample time {model_dt:g} s: the step "
+            f"dt_s = {dt_s:g} s must be a whole multiple of it"
+        )
+    return int(steps)
+
+
+@functools.cache
+def _discrete_kernels() -> tuple[Callable[..., int], Callable[..., None]]:
+    """Compile-on-demand numba kernels stepping a discrete-time model.
+
+    Defined here rather than in :mod:`plant_models.core.kernels` to keep the
+    discrete-time change within this module; built on first use so that
+    importing :mod:`plant_models.core.simulate` stays free of numba.
+    """
+    import numba
+
+    @numba.njit(cache=False, error_model="numpy")
+    def run_discrete(
+        f: Any,
+        g: Any,
+        x0: np.ndarray,
+        u: np.ndarray,
+        d: np.ndarray,
+        p: np.ndarray,
+        steps: int,
+        xs: np.ndarray,
+        ys: np.ndarray,
+    ) -> int:  # pragma: no cover - compiled by numba
+        # ys[k] = g(x_k, u_k, d_k); x <- f(x, u_k, d_k) `steps` times; xs[k+1] = x.
+        # Returns 0, or k + 1 if the state became non-finite in interval k.
+        x = x0.copy()
+        xs[0, :] = x
+        for k in range(u.shape[0]):
+            uk = u[k]
+            dk = d[k]
+            ys[k, :] = g(x, uk, dk, p)
+            for _ in range(steps):
+                x = f(x, uk, dk, p)
+            for i in range(x.shape[0]):
+                if not math.isfinite(x[i]):
+                    return k + 1
+            xs[k + 1, :] = x
+        return 0
+
+    @numba.njit(cache=False, parallel=True, error_model="numpy")
+    def run_batch_discrete(
+        f: Any,
+        g: Any,
+        x0: np.ndarray,
+        u: np.ndarray,
+        d: np.ndarray,
+        p: np.ndarray,
+        steps: int,
+        xs: np.ndarray,
+        ys: np.ndarray,
+        status: np.ndarray,
+    ) -> None:  # pragma: no cover - compiled by numba
+        for s in numba.prange(x0.shape[0]):
+            status[s] = run_discrete(f, g, x0[s], u[s], d[s], p[s], steps, xs[s], ys[s])
+
+    return run_discrete, run_batch_discrete
+
+
 def _series(
     values: ArrayLike | None, name: str, n_cols: int, n_steps: int | None, batch: int | None
 ) -> np.ndarray | None:
@@ -177,9 +274,14 @@ def _state_scale(model: EquationModel) -> np.ndarray:
 def _raise_status(model: EquationModel, code: int, dt_s: float, t0_s: float, where: str) -> None:
     if code > 0:
         t = t0_s + (code - 1) * dt_s
+        advice = (
+            "the discrete-time model is unstable for these inputs"
+            if model.dt_s is not None
+            else "reduce dt_s, add substeps or use an implicit method"
+        )
         raise SimulationError(
             f"{where}model {model.name}: state became NaN or infinite in the interval starting "
-            f"at t = {t:g} s; reduce dt_s, add substeps or use an implicit method"
+            f"at t = {t:g} s; {advice}"
         )
     if code < 0:
         t = t0_s + (-code - 1) * dt_s
@@ -218,13 +320,15 @@ def simulate(
     p : array_like, shape (np,)
         Parameter vector (:meth:`EquationModel.pack_parameters`).
     dt_s : float
-        Interval length. [s]
+        Interval length; for a discrete-time model a whole multiple of its
+        sample time. [s]
     n_steps : int, optional
         Number of intervals, needed only when both ``u`` and ``d`` are None.
     substeps : int
-        Integration steps per interval.
+        Integration steps per interval (1 for a discrete-time model).
     method : {"auto", "rk4", "implicit_euler", "sdirk2"}
-        Integration method (see the module docstring).
+        Integration method (see the module docstring); ``"auto"`` for a
+        discrete-time model, which is stepped exactly.
     t0_s : float
         Time of the first grid point. [s]
     newton_tol : float
@@ -239,11 +343,15 @@ def simulate(
     Raises
     ------
     SimulationError
-        For wrong shapes, non-finite inputs, a diverging state or a failed
-        implicit step (the message gives the time).
+        For wrong shapes, non-finite inputs, a diverging state, a failed
+        implicit step (the message gives the time), or a step that is not a
+        whole multiple of a discrete-time model's sample time.
     """
-    code = _method_code(model, method)
     _check_step(dt_s, substeps)
+    if model.dt_s is not None:
+        code, steps = 0, _discrete_steps(model, dt_s, substeps, method)
+    else:
+        code, steps = _method_code(model, method), 0
     sizes = model.sizes
     x0_arr = _vector(x0, "x0", sizes["x"], None)
     p_arr = _vector(p, "p", sizes["p"], None)
@@ -253,7 +361,11 @@ def simulate(
     ys = np.empty((n, sizes["y"]))
     from plant_models.core import kernels
 
-    if code < 0:
+    if steps:
+        status = _discrete_kernels()[0](
+            compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, steps, xs, ys
+        )
+    elif code < 0:
         status = kernels.run_rk4(
             compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, dt_s, int(substeps), xs, ys
         )
@@ -310,8 +422,11 @@ def simulate_batch(
     SimulationError
         As :func:`simulate`; the message names the first failed scenario.
     """
-    code = _method_code(model, method)
     _check_step(dt_s, substeps)
+    if model.dt_s is not None:
+        code, steps = 0, _discrete_steps(model, dt_s, substeps, method)
+    else:
+        code, steps = _method_code(model, method), 0
     sizes = model.sizes
     if n_scenarios is None:
         candidates = [
@@ -338,7 +453,10 @@ def simulate_batch(
     from plant_models.core import kernels
 
     args: tuple[Any, ...]
-    if code < 0:
+    if steps:
+        args = (compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, steps)
+        _discrete_kernels()[1](*args, xs, ys, status)
+    elif code < 0:
         args = (compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, dt_s, int(substeps))
         kernels.run_batch_rk4(*args, xs, ys, status)
     else:

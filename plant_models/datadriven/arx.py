@@ -31,6 +31,7 @@ from plant_models.datadriven._checks import as_2d, check_int, check_rank
 from plant_models.datadriven.errors import IdentificationError, ModelFormatError
 from plant_models.datadriven.ridge import PenaltyChoice, ridge_fit
 from plant_models.datadriven.scaling import Scaling
+from plant_models.datadriven.segments import as_mask, fill_invalid, window_valid
 from plant_models.datadriven.statespace import StateSpaceModel
 
 __all__ = ["ARXModel", "fit_arx"]
@@ -384,6 +385,7 @@ def fit_arx(
     *,
     penalty: PenaltyChoice = 0.0,
     n_folds: int = 5,
+    valid: ArrayLike | None = None,
 ) -> ARXModel:
     """Identify an ARX model by (ridge-)regularised least squares.
 
@@ -406,6 +408,10 @@ def fit_arx(
         least squares.  k-fold uses contiguous folds (time series).
     n_folds : int
         Folds of k-fold cross-validation.
+    valid : array_like of bool, shape (N,), optional
+        Samples to use; an equation (regressor row) is kept only when every
+        sample of its lag window is valid, so the fit never spans a gap.
+        Masked-out samples may be NaN.
 
     Raises
     ------
@@ -414,8 +420,13 @@ def fit_arx(
         the orders, or a rank-deficient regressor (inputs not persistently
         exciting for the requested orders).
     """
+    mask = as_mask(valid, np.shape(inputs)[0]) if valid is not None else None
+    if mask is not None:
+        inputs, outputs = fill_invalid(inputs, mask), fill_invalid(outputs, mask)
     u = as_2d(inputs, "inputs")
     y = as_2d(outputs, "outputs", n_samples=u.shape[0])
+    if mask is None:
+        mask = np.ones(u.shape[0], dtype=bool)
     na = check_int(na, "na", 0)
     nb_t = _orders(nb, u.shape[1], "nb", 1)
     nk_t = _orders(nk, u.shape[1], "nk", 0)
@@ -426,19 +437,22 @@ def fit_arx(
     if lags == 0:
         raise IdentificationError("na = 0 with nk = 0, nb = 1 is a static map: use fit_polynomial")
     n_reg = na * y.shape[1] + sum(nb_t) + 1
-    n_rows = u.shape[0] - lags
+    keep = window_valid(mask, lags) if u.shape[0] > lags else np.zeros(0, dtype=bool)
+    n_rows = int(keep.sum())
     if n_rows <= n_reg:
+        gap_free = "" if mask.all() else " gap-free"
         raise IdentificationError(
-            f"too few samples: {u.shape[0]} samples give {n_rows} equations for "
+            f"too few samples: {int(mask.sum())}{gap_free} samples give {n_rows} equations for "
             f"{n_reg} ARX coefficients per output (na={na}, nb={list(nb_t)}, nk={list(nk_t)})"
         )
-    u_scaling = Scaling.fit(u, "inputs")
-    y_scaling = Scaling.fit(y, "outputs")
+    u_scaling = Scaling.fit(u[mask], "inputs")
+    y_scaling = Scaling.fit(y[mask], "outputs")
     u_s, y_s = u_scaling.apply(u), y_scaling.apply(y)
-    phi = _regressor(u_s, y_s, na, nb_t, nk_t)
+    phi = _regressor(u_s, y_s, na, nb_t, nk_t)[keep]
     phi = np.hstack([np.ones((phi.shape[0], 1)), phi])
     check_rank(phi, f"ARX regressor (na={na}, nb={list(nb_t)}, nk={list(nk_t)})")
-    fit = ridge_fit(phi, y_s[lags:], penalty, unpenalized=(0,), n_folds=n_folds, shuffle=False)
+    target = y_s[lags:][keep]
+    fit = ridge_fit(phi, target, penalty, unpenalized=(0,), n_folds=n_folds, shuffle=False)
     intercept, coef = fit.coef[0], fit.coef[1:]
     ny, nu = y.shape[1], u.shape[1]
     a = (

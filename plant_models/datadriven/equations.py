@@ -32,15 +32,13 @@ Layout of ``p`` (common head, then model specific)::
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from plant_models.core.equations import EquationModel, equation
+from plant_models.core.equations import equation
 from plant_models.core.mathfuncs import exp, tanh, zeros
 from plant_models.datadriven.arx import ARXModel
 from plant_models.datadriven.mlp import MLPModel
@@ -49,7 +47,6 @@ from plant_models.datadriven.static import PolynomialModel, RBFModel
 
 __all__ = [
     "AnyModel",
-    "DiscreteEquationModel",
     "equation_functions",
     "pack_parameters",
     "parameter_labels",
@@ -59,29 +56,6 @@ __all__ = [
 AnyModel = PolynomialModel | RBFModel | MLPModel | ARXModel | StateSpaceModel
 
 EquationPair = tuple[Callable[..., Any], Callable[..., Any]]
-
-
-@dataclass(frozen=True)
-class DiscreteEquationModel(EquationModel):
-    """An :class:`~plant_models.core.equations.EquationModel` whose ``f`` is a discrete step.
-
-    ``f(x, u, d, p)`` returns the state one sample of :attr:`dt_s` later, not
-    its derivative: simulate it by iteration
-    (:meth:`plant_models.datadriven.unit.DataDrivenUnit.simulate`), and build
-    controller dynamics as ``x[k+1] = f(...)``, never by integrating ``f``.
-
-    Attributes
-    ----------
-    dt_s : float
-        Sample time of the step. [s]
-    """
-
-    dt_s: float = field(kw_only=True)
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        if not (math.isfinite(self.dt_s) and self.dt_s > 0.0):
-            raise ValueError(f"model {self.name}: dt_s must be positive, got {self.dt_s}")
 
 
 @equation

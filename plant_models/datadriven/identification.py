@@ -23,6 +23,7 @@ from plant_models.datadriven.equations import AnyModel, pack_parameters
 from plant_models.datadriven.errors import IdentificationError, ModelFormatError
 from plant_models.datadriven.mlp import fit_mlp
 from plant_models.datadriven.ridge import PenaltyChoice
+from plant_models.datadriven.segments import segments
 from plant_models.datadriven.spec import DataDrivenSpec
 from plant_models.datadriven.statespace import StateSpaceModel
 from plant_models.datadriven.static import fit_polynomial, fit_rbf
@@ -71,10 +72,27 @@ def model_inputs(
 
 
 def fit_model(
-    spec: DataDrivenSpec, v: NDArray[np.float64], y: NDArray[np.float64], dt_s: float | None
+    spec: DataDrivenSpec,
+    v: NDArray[np.float64],
+    y: NDArray[np.float64],
+    dt_s: float | None,
+    mask: NDArray[np.bool_] | None = None,
 ) -> tuple[AnyModel, NDArray[np.float64] | None]:
-    """Fit the declared model; also return the state trajectory of a state-space fit."""
+    """Fit the declared model; also return the state trajectory of a state-space fit.
+
+    ``mask`` marks the valid samples (see :mod:`plant_models.datadriven.segments`):
+    static maps use the valid rows, ARX the equations whose lag window is
+    valid, state space the longest gap-free segment.
+    """
     kind = spec.model_type
+    if mask is not None and not mask.all() and kind != "arx":
+        if spec.is_dynamic:
+            runs = segments(mask)
+            start, stop = max(runs, key=lambda r: r[1] - r[0])
+            v, y = v[start:stop], y[start:stop]
+        else:
+            v, y = v[mask], y[mask]
+        mask = None
     if kind == "polynomial":
         penalty = _penalty(spec, "gcv")
         return fit_polynomial(v, y, spec.degree, penalty=penalty, seed=spec.seed), None
@@ -93,7 +111,9 @@ def fit_model(
     if dt_s is None:
         raise IdentificationError(f"a dynamic ({kind}) model needs the sample time dt_s")
     if kind == "arx":
-        arx = fit_arx(v, y, dt_s, spec.na, spec.nb, spec.nk, penalty=_penalty(spec, 0.0))
+        arx = fit_arx(
+            v, y, dt_s, spec.na, spec.nb, spec.nk, penalty=_penalty(spec, 0.0), valid=mask
+        )
         return arx, None
     result = fit_subspace(
         v, y, dt_s, spec.order, max_order=spec.max_order, feedthrough=spec.feedthrough

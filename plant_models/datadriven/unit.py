@@ -8,10 +8,14 @@ disturbances and outputs with units and an
 :class:`~plant_models.core.equations.EquationModel`, so controllers compile
 it to casadi and simulation to numba exactly like a mechanistic unit.
 
-Dynamic data-driven units are **discrete-time**: ``f`` returns the state one
-sample (:attr:`DataDrivenUnit.dt_s`) later.  Simulate them with
-:meth:`DataDrivenUnit.simulate` (not with the continuous-time integrators of
-:mod:`plant_models.core.simulate`).
+Dynamic data-driven units are **discrete-time**: their equation model has
+``dt_s`` set and ``f`` returns the state one sample (:attr:`DataDrivenUnit.dt_s`)
+later; :func:`plant_models.core.simulate.simulate` steps it exactly and
+controllers build ``x[k+1] = f(x[k], ...)`` from its casadi form.
+
+Data with holes: :meth:`DataDrivenUnit.identify` and
+:meth:`DataDrivenUnit.validate` take a ``valid`` mask and never fit or
+simulate across a masked-out sample (:mod:`plant_models.datadriven.segments`).
 """
 
 from __future__ import annotations
@@ -24,17 +28,13 @@ from typing import Any, Self
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from plant_models.core.equations import EquationModel, Variable, to_numba
-from plant_models.core.simulate import SimulationResult
+from plant_models.core.equations import EquationModel, Variable
+from plant_models.core.errors import SimulationError
+from plant_models.core.simulate import SimulationResult, simulate
 from plant_models.datadriven import _serial
 from plant_models.datadriven._checks import as_2d
 from plant_models.datadriven.arx import ARXModel
-from plant_models.datadriven.equations import (
-    AnyModel,
-    DiscreteEquationModel,
-    equation_functions,
-    pack_parameters,
-)
+from plant_models.datadriven.equations import AnyModel, equation_functions, pack_parameters
 from plant_models.datadriven.errors import IdentificationError, ModelFormatError
 from plant_models.datadriven.identification import (
     apply_envelope,
@@ -47,6 +47,7 @@ from plant_models.datadriven.identification import (
 )
 from plant_models.datadriven.metrics import FitMetrics, fit_metrics
 from plant_models.datadriven.mlp import MLPModel
+from plant_models.datadriven.segments import as_mask, fill_invalid, segments
 from plant_models.datadriven.spec import DataDrivenSpec
 from plant_models.datadriven.statespace import StateSpaceModel
 from plant_models.datadriven.static import PolynomialModel, RBFModel
@@ -132,6 +133,7 @@ class DataDrivenUnit:
         d: ArrayLike | None = None,
         *,
         validation_fraction: float = 0.2,
+        valid: ArrayLike | None = None,
     ) -> Self:
         """Identify the declared model from arrays.
 
@@ -153,6 +155,9 @@ class DataDrivenUnit:
             Share of samples held out at the end for :attr:`metrics`; the
             model is fitted on the samples before.  0 uses all samples and
             reports training metrics.
+        valid : array_like of bool, shape (N,), optional
+            Usable samples (default: all).  Nothing is fitted or simulated
+            across a masked-out sample; masked-out rows may hold NaN.
 
         Raises
         ------
@@ -160,9 +165,10 @@ class DataDrivenUnit:
             For data the model cannot be identified from (the message names
             the problem: too few samples, NaNs, rank-deficient excitation, ...).
         """
-        y_arr = as_2d(y, "outputs")
-        n = y_arr.shape[0]
-        v_arr = model_inputs(spec, u, d, n)
+        n = int(np.shape(y)[0]) if np.ndim(y) else 0
+        mask = as_mask(valid, n)
+        y_arr = as_2d(fill_invalid(y, mask), "outputs")
+        v_arr = model_inputs(spec, fill_invalid(u, mask), fill_invalid(d, mask), n)
         if y_arr.shape[1] != len(spec.outputs):
             raise IdentificationError(
                 f"outputs have {y_arr.shape[1]} columns, the unit declares {len(spec.outputs)}"
@@ -175,27 +181,21 @@ class DataDrivenUnit:
             )
         n_train = n - round(validation_fraction * n)
         v_fit, y_fit = v_arr[:n_train], y_arr[:n_train]
-        model, x_range = fit_model(spec, v_fit, y_fit, dt_s)
+        model, x_range = fit_model(spec, v_fit, y_fit, dt_s, mask[:n_train])
+        v_ok, y_ok = v_arr[mask], y_arr[mask]
+        n_u = len(spec.inputs)
         unit = cls(
             name=name,
             spec=spec,
             model=model,
             dt_s=float(dt_s) if spec.is_dynamic and dt_s is not None else None,
-            inputs=with_range(spec.inputs, v_arr[:, : len(spec.inputs)]),
-            disturbances=with_range(spec.disturbances, v_arr[:, len(spec.inputs) :]),
-            outputs=with_range(spec.outputs, y_arr),
-            states=state_variables(spec, model, v_arr, y_arr, x_range),
+            inputs=with_range(spec.inputs, v_ok[:, :n_u]),
+            disturbances=with_range(spec.disturbances, v_ok[:, n_u:]),
+            outputs=with_range(spec.outputs, y_ok),
+            states=state_variables(spec, model, v_ok, y_ok, x_range),
         )
-        if n_train < n:
-            metrics = unit.validate(
-                v_arr[n_train:, : len(spec.inputs)],
-                y_arr[n_train:],
-                v_arr[n_train:, len(spec.inputs) :],
-            )
-        else:
-            metrics = unit.validate(
-                v_arr[:, : len(spec.inputs)], y_arr, v_arr[:, len(spec.inputs) :]
-            )
+        rows = slice(n_train, None) if n_train < n else slice(None)
+        metrics = unit.validate(v_arr[rows, :n_u], y_arr[rows], v_arr[rows, n_u:], valid=mask[rows])
         return replace(unit, metrics=metrics)
 
     # ------------------------------------------------------------ structure
@@ -213,8 +213,8 @@ class DataDrivenUnit:
     def equation_model(self) -> EquationModel:
         """The unit in the equations-once convention (compile with ``to_casadi``/``to_numba``).
 
-        A dynamic unit gives a :class:`DiscreteEquationModel`: its ``f`` is the
-        discrete state update over :attr:`dt_s`, not a derivative.
+        A dynamic unit gives a discrete-time model (``dt_s`` set): its ``f``
+        is the state update over :attr:`dt_s`, not a derivative.
         """
         f, g = equation_functions(self.model, len(self.inputs))
         parts: dict[str, Any] = {
@@ -229,9 +229,7 @@ class DataDrivenUnit:
                 self.model, self.inputs + self.disturbances, self.outputs
             ),
         }
-        if self.dt_s is None:
-            return EquationModel(**parts)
-        return DiscreteEquationModel(**parts, dt_s=self.dt_s)
+        return EquationModel(**parts, dt_s=self.dt_s)
 
     def parameter_vector(self) -> NDArray[np.float64]:
         """The ``p`` vector of :attr:`equation_model` (scalings and coefficients)."""
@@ -302,21 +300,14 @@ class DataDrivenUnit:
             raise IdentificationError(
                 f"x0 must have {self.n_states} entries, got shape {x_init.shape}"
             )
-        compiled = to_numba(self.equation_model)
-        xs = np.empty((n + 1, self.n_states))
-        ys = np.empty((n, len(self.outputs)))
-        from plant_models.datadriven._kernels import run_discrete  # imports numba
-
-        status = run_discrete(
-            compiled.f, compiled.g, x_init, u_arr, d_arr, self.parameter_vector(), xs, ys
-        )
-        if status:
-            raise IdentificationError(
-                f"unit {self.name}: the simulated state diverged at sample {status - 1}; "
-                "the identified model is unstable for these inputs"
-            )
+        # A static map has no states: any positive step evaluates it sample by sample.
         step = self.dt_s if self.dt_s is not None else 1.0
-        return SimulationResult(self.equation_model, t0_s + step * np.arange(n + 1), xs, ys)
+        try:
+            return simulate(
+                self.equation_model, x_init, u_arr, d_arr, self.parameter_vector(), step, t0_s=t0_s
+            )
+        except SimulationError as exc:
+            raise IdentificationError(f"unit {self.name}: {exc}") from None
 
     def _default_state(self) -> NDArray[np.float64]:
         if isinstance(self.model, ARXModel):
@@ -329,29 +320,52 @@ class DataDrivenUnit:
             )
         return np.zeros(self.n_states)
 
-    def validate(self, u: ArrayLike | None, y: ArrayLike, d: ArrayLike | None = None) -> FitMetrics:
+    def validate(
+        self,
+        u: ArrayLike | None,
+        y: ArrayLike,
+        d: ArrayLike | None = None,
+        *,
+        valid: ArrayLike | None = None,
+    ) -> FitMetrics:
         """Compare the model with measured data: NRMSE, R2 and bias per output.
 
         Static maps are evaluated sample by sample.  Dynamic models run free
         (simulation, not one-step prediction): ARX from the first ``n_lags``
         measured samples (excluded from the metrics), state-space models from
-        the initial state fitted by least squares on the window.
+        the initial state fitted by least squares on the window.  With a
+        ``valid`` mask, each gap-free segment runs separately (segments too
+        short to start a simulation are skipped) and the errors are pooled.
+
+        Raises
+        ------
+        IdentificationError
+            If no segment is long enough to compare.
         """
-        y_arr = as_2d(y, "outputs")
-        v_arr = model_inputs(self.spec, u, d, y_arr.shape[0])
+        n = int(np.shape(y)[0]) if np.ndim(y) else 0
+        mask = as_mask(valid, n)
+        y_arr = as_2d(fill_invalid(y, mask), "outputs")
+        v_arr = model_inputs(self.spec, fill_invalid(u, mask), fill_invalid(d, mask), n)
         names = [v.name for v in self.outputs]
-        if isinstance(self.model, ARXModel):
-            lags = self.model.n_lags
-            if y_arr.shape[0] <= lags:
+        if isinstance(self.model, ARXModel | StateSpaceModel):
+            lags = self.model.n_lags if isinstance(self.model, ARXModel) else 0
+            meas, pred = [], []
+            for start, stop in segments(mask, min_length=lags + 1):
+                v_seg, y_seg = v_arr[start:stop], y_arr[start:stop]
+                if isinstance(self.model, ARXModel):
+                    sim = self.model.simulate(v_seg, y_seg[:lags])
+                else:
+                    x0 = self.model.estimate_initial_state(v_seg, y_seg, n_samples=stop - start)
+                    sim = self.model.simulate(v_seg, x0)
+                meas.append(y_seg[lags:])
+                pred.append(sim[lags:])
+            if not meas:
                 raise IdentificationError(
-                    f"validation needs more than {lags} samples, got {y_arr.shape[0]}"
+                    f"validation needs a gap-free stretch of more than {lags} samples, "
+                    f"got {max((b - a for a, b in segments(mask)), default=0)}"
                 )
-            sim = self.model.simulate(v_arr, y_arr[:lags])
-            return fit_metrics(y_arr[lags:], sim[lags:], names)
-        if isinstance(self.model, StateSpaceModel):
-            x0 = self.model.estimate_initial_state(v_arr, y_arr, n_samples=y_arr.shape[0])
-            return fit_metrics(y_arr, self.model.simulate(v_arr, x0), names)
-        return fit_metrics(y_arr, self.model.predict(v_arr), names)
+            return fit_metrics(np.vstack(meas), np.vstack(pred), names)
+        return fit_metrics(y_arr[mask], self.model.predict(v_arr[mask]), names)
 
     # ------------------------------------------------------------ storage
     def to_dict(self) -> dict[str, Any]:
