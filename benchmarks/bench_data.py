@@ -14,8 +14,10 @@ Baselines printed beside each figure:
 Targets (PASS/FAIL):
 
 - full read + resample within 3x of (in-memory pass + raw HDF5 read);
-- one-week window read from an open file under 50 ms (opening, which
-  validates the whole time axis and every tag's metadata, is printed apart);
+- one-week window read under 50 ms, from an open file and including open and
+  close (the time axis is checked lazily; the layout check of every tag is
+  remembered per unchanged file, so the first open of a file, printed apart,
+  pays it once);
 - peak memory increase under 2x the size of the arrays returned, for the
   whole read and the resampled read.
 
@@ -138,13 +140,18 @@ def phase_read(path: Path, repeats: int) -> dict:
 
 
 def phase_window(path: Path, repeats: int) -> dict:
-    from energyopt.data import HistorianReader
+    import h5py
 
-    with HistorianReader(path) as reader:
-        first, last = reader.time_span_ms
+    from energyopt.data import HistorianReader
+    from energyopt.data.units import unit_registry
+
+    unit_registry()  # built once per process (about 0.5 s), not a cost of opening
+    # The time span without the reader, so that its first open is a cold one.
+    with h5py.File(path, "r") as h5file:
+        first, last = int(h5file["time"][0]), int(h5file["time"][-1])
     middle = first + (last - first) // 2
     total, read_only = [], []
-    for k in range(repeats):
+    for k in range(repeats + 1):
         start_ms = middle + (k % 5) * 86_400_000  # different weeks: no warm chunk cache
         t0 = time.perf_counter()
         with HistorianReader(path) as reader:
@@ -153,7 +160,14 @@ def phase_window(path: Path, repeats: int) -> dict:
             t2 = time.perf_counter()
         total.append(time.perf_counter() - t0)
         read_only.append(t2 - t1)
-    return {"seconds": total, "read_seconds": read_only, "rows": len(series)}
+    # The first open checks the layout of every tag; later opens of the
+    # unchanged file reuse that check (see energyopt.data.reader).
+    return {
+        "seconds": total[1:],
+        "read_seconds": read_only[1:],
+        "first_seconds": total[0],
+        "rows": len(series),
+    }
 
 
 def phase_resample(path: Path, repeats: int) -> dict:
@@ -266,7 +280,8 @@ def report(n_rows: int, n_tags: int, write: dict, r: dict) -> None:
     window_read = statistics.median(r["window"]["read_seconds"])
     print(
         f"read one week    {window_read * 1e3:8.1f} ms  ({r['window']['rows']} rows x {n_tags} "
-        f"tags from an open file; open + read + close {med['window'] * 1e3:.1f} ms)"
+        f"tags from an open file; open + read + close {med['window'] * 1e3:.1f} ms, "
+        f"{r['window']['first_seconds'] * 1e3:.1f} ms on the first open of the file)"
     )
     print(
         f"resample 15 min  {med['resample']:8.3f} s   peak +{r['resample']['peak'] / 1e6:.0f} MB "
@@ -281,6 +296,10 @@ def report(n_rows: int, n_tags: int, write: dict, r: dict) -> None:
             med["resample"] <= limit,
         ),
         (f"one-week window {window_read * 1e3:.1f} ms < 50 ms", window_read < 0.050),
+        (
+            f"one-week window with open + close {med['window'] * 1e3:.1f} ms < 50 ms",
+            med["window"] < 0.050,
+        ),
         (
             f"whole read peak {read_mb:.0f} MB < 2 x {read_returned_mb:.0f} MB",
             read_mb < 2 * read_returned_mb,

@@ -26,12 +26,21 @@ def register(subparsers: Any) -> None:
             "Describe a historian file (format v1): its tags with units, kinds and "
             "descriptions, time span in the plant's time zone, sampling, and the "
             "data-quality findings (gaps, NaN runs, frozen sensors, spikes, duplicated or "
-            "non-monotonic timestamps, bad quality codes).  The file is only read."
+            "non-monotonic timestamps, bad quality codes).  Each tag is checked with the "
+            "policy of its kind (no frozen check for setpoints, states, counters...).  With "
+            "--project, the project's [data_quality] policy applies and its bindings add the "
+            "tags' kinds, expected units and ranges.  The file is only read."
         ),
     )
     parser.add_argument("file", type=Path, metavar="FILE.h5", help="historian file to inspect")
     parser.add_argument(
         "--json", action="store_true", help="print the report as JSON (no progress bar)"
+    )
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="PLANT.toml",
+        help="use this project's [data_quality] policy and its bindings' kinds, units, ranges",
     )
     parser.add_argument(
         "--tags",
@@ -54,10 +63,22 @@ def run(args: argparse.Namespace) -> int:
     from energyopt.data.inspect import inspect_file
     from energyopt.progress import cli_progress
 
+    policy, expectations = None, None
+    if args.project is not None:
+        from energyopt.project import load_project, tag_expectations
+
+        project = load_project(args.project)
+        policy, expectations = project.data_quality, tag_expectations(project)
     # A bar only on a terminal: piped or captured stderr stays clean.
     show_bar = not args.json and sys.stderr.isatty()
     with cli_progress(f"inspecting {args.file.name}", enabled=show_bar) as progress:
-        report = inspect_file(args.file, tags=args.tags, progress=progress)
+        report = inspect_file(
+            args.file,
+            tags=args.tags,
+            policy=policy,
+            expectations=expectations,
+            progress=progress,
+        )
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
@@ -97,7 +118,7 @@ def _print_report(report: InspectReport) -> None:
                 (
                     info.name,
                     info.unit,
-                    info.kind or "-",
+                    report.kinds.get(info.name) or "-",
                     info.medium or "-",
                     info.description or "-",
                     str(count) if count else "ok",
@@ -109,6 +130,9 @@ def _print_report(report: InspectReport) -> None:
     for note in report.file_findings:
         where = f" [{note.tag}]" if note.tag else ""
         console.print(f"[yellow]note[/yellow]{escape(f'{where} {note.issue}: {note.detail}')}")
+    if report.missing_tags:
+        listing = ", ".join(report.missing_tags)
+        console.print(f"[yellow]note[/yellow]{escape(f' bound tags not in the file: {listing}')}")
     if not report.findings:
         console.print("no data-quality findings")
         return

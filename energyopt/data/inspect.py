@@ -3,14 +3,15 @@
 :func:`inspect_file` opens the file with ``repair_time=True`` (so messy
 exports can be diagnosed rather than refused), then streams it once:
 
-- the raw ``/time`` axis, in file order, through a time-only
-  :class:`~energyopt.data.quality.QualityScanner` (duplicated, backward and
-  missing timestamps; the same checks as
-  :func:`~energyopt.data.quality.scan_time_axis`, chunk by chunk so the axis
-  is never held whole);
+- the raw ``/time`` axis, in file order, through a
+  :class:`~energyopt.data.quality.TimeAxisScanner` (duplicated, backward and
+  missing timestamps; chunk by chunk, so the axis is never held whole);
 - every tag, chunk by chunk in time order, through its own
   :class:`~energyopt.data.quality.QualityScanner` (NaN runs, all-NaN tags,
-  frozen sensors, spikes, bad quality codes).
+  frozen sensors, spikes, bad quality codes), built by
+  :func:`~energyopt.data.quality.scanner_for_tag`: the policy of the tag's
+  kind applies (the ``kind`` attribute, or the kind of a project binding), and
+  a binding's unit and range add ``unit_mismatch`` and ``out_of_range`` checks.
 
 Memory stays at one chunk of one tag plus the findings.
 """
@@ -18,7 +19,7 @@ Memory stays at one chunk of one tag plus the findings.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from energyopt.data.format import TagInfo
     from energyopt.data.layout import FormatFinding
-    from energyopt.data.quality import QualityFinding, QualityPolicy
+    from energyopt.data.quality import QualityFinding, QualityPolicy, TagExpectation
     from energyopt.progress import CancelToken, ProgressCallback
 
 __all__ = ["InspectReport", "inspect_file"]
@@ -70,6 +71,11 @@ class InspectReport:
         Tolerated deviations from format v1.
     findings : list of QualityFinding
         Time-axis findings (tag ``"time"``) and per-tag findings, by time.
+    kinds : dict of str to str
+        Tag name -> kind whose policy was applied (from the expectation, else
+        the file's ``kind`` attribute; ``""`` for none).
+    missing_tags : list of str
+        Tags with an expectation (a project binding) that the file lacks.
     """
 
     path: Path
@@ -83,6 +89,8 @@ class InspectReport:
     tags: list[TagInfo]
     file_findings: list[FormatFinding] = field(default_factory=list)
     findings: list[QualityFinding] = field(default_factory=list)
+    kinds: dict[str, str] = field(default_factory=dict)
+    missing_tags: list[str] = field(default_factory=list)
 
     def format_time(self, time_ms: int) -> str:
         """Format a time as ISO 8601 in the plant's time zone."""
@@ -107,7 +115,11 @@ class InspectReport:
             "time_start_ms": first,
             "time_end_ms": last,
             "sampling_ms": self.sampling_ms,
-            "tags": [dataclasses.asdict(info) for info in self.tags],
+            "tags": [
+                {**dataclasses.asdict(info), "checked_as": self.kinds.get(info.name, "")}
+                for info in self.tags
+            ],
+            "missing_tags": list(self.missing_tags),
             "file_findings": [finding.to_dict() for finding in self.file_findings],
             "findings": [
                 {
@@ -125,6 +137,7 @@ def inspect_file(
     *,
     tags: Sequence[str] | None = None,
     policy: QualityPolicy | None = None,
+    expectations: Mapping[str, TagExpectation] | None = None,
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     chunk_rows: int = DEFAULT_SCAN_ROWS,
@@ -138,7 +151,12 @@ def inspect_file(
     tags : sequence of str, optional
         Tags to inspect; all if omitted.
     policy : QualityPolicy, optional
-        Thresholds of the quality checks; the defaults if omitted.
+        The quality checks (a project's ``data_quality``); the defaults if
+        omitted.  Each tag is checked with the policy of its kind.
+    expectations : mapping of str to TagExpectation, optional
+        Tag name -> kind, unit and range it should have (from a project's
+        bindings: :func:`energyopt.project.tag_expectations`); its kind
+        overrides the file's ``kind`` attribute.
     progress : ProgressCallback, optional
         Called with ``(rows scanned, total rows, message)``.
     cancel : CancelToken, optional
@@ -156,36 +174,37 @@ def inspect_file(
     DataError, HistorianFormatError, TagNotFoundError
         If the file cannot be read as format v1 or a tag is unknown.
     """
-    from energyopt.data.quality import QualityPolicy, QualityScanner
+    from energyopt.data.quality import QualityPolicy, TimeAxisScanner, scanner_for_tag
 
     policy = policy or QualityPolicy()
+    expectations = expectations or {}
     with HistorianReader(path, repair_time=True) as reader:
-        names = list(reader.tags) if tags is None else [reader.tag(name).name for name in tags]
+        infos = reader.tags
+        names = list(infos) if tags is None else [reader.tag(name).name for name in tags]
+        kinds = {
+            name: (expectations[name].kind if name in expectations else None) or infos[name].kind
+            for name in names
+        }
         sampling_ms = reader.sampling_ms
         axis = reader.axis
-        ranges = axis.raw_chunks(chunk_rows)
         total = 2 * reader.n_samples
-        time_scanner = QualityScanner(
-            "time",
-            policy=policy.model_copy(update={"frozen_min_duration_s": None, "spike_z": None}),
-            sampling_ms=sampling_ms,
-        )
-        for start, stop in ranges:
+        time_scanner = TimeAxisScanner(policy=policy, sampling_ms=sampling_ms)
+        for start, stop in axis.raw_chunks(chunk_rows):
             if cancel is not None:
                 cancel.raise_if_cancelled()
-            raw = axis.read_raw(start, stop)
-            time_scanner.feed(raw, np.zeros(raw.size))
+            time_scanner.feed(axis.read_raw(start, stop))
             if progress is not None:
                 progress(stop, total, "time axis")
         findings = time_scanner.finish()
 
         scanners = {
-            name: QualityScanner(
+            name: scanner_for_tag(
                 name,
+                unit=infos[name].unit,
+                kind=kinds[name],
+                expectation=expectations.get(name),
                 policy=policy,
-                unit=reader.tags[name].unit,
                 sampling_ms=sampling_ms,
-                check_time_axis=False,
             )
             for name in names
         }
@@ -196,7 +215,7 @@ def inspect_file(
             hi = min(lo + chunk_rows, n)
             times = axis.read_times(lo, hi)
             for name in names:
-                info = reader.tags[name]
+                info = infos[name]
                 values = axis.read_rows(reader.dataset(TAGS_GROUP, name), lo, hi, np.float64)
                 codes = (
                     axis.read_rows(reader.dataset(QUALITY_GROUP, name), lo, hi, np.uint8)
@@ -218,7 +237,9 @@ def inspect_file(
             n_samples=reader.n_samples,
             time_span_ms=reader.time_span_ms,
             sampling_ms=sampling_ms,
-            tags=[reader.tags[name] for name in names],
+            tags=[infos[name] for name in names],
             file_findings=list(reader.findings),
             findings=findings,
+            kinds=kinds,
+            missing_tags=sorted(set(expectations) - set(infos)),
         )

@@ -4,12 +4,15 @@
 truncated) into a one-line :mod:`energyopt.errors` exception naming the
 file; :func:`check_layout` checks the root attributes, ``/time``, ``/tags``
 and ``/quality`` and returns the tag metadata plus the tolerated deviations
-(:class:`FormatFinding`).  The time axis values are checked separately by
+(:class:`FormatFinding`); :func:`checked_layout` remembers that check for the
+files opened last.  The time axis values are checked separately by
 :class:`energyopt.data.time_axis.TimeAxis`.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, TypeGuard
 
@@ -33,7 +36,16 @@ if TYPE_CHECKING:
 
     import h5py
 
-__all__ = ["FORMAT_ISSUES", "FormatFinding", "Layout", "check_layout", "open_hdf5"]
+__all__ = [
+    "FORMAT_ISSUES",
+    "LAYOUT_CACHE_FILES",
+    "FormatFinding",
+    "Layout",
+    "check_layout",
+    "checked_layout",
+    "clear_layout_cache",
+    "open_hdf5",
+]
 
 #: Issues of :class:`FormatFinding`.
 FORMAT_ISSUES: tuple[str, ...] = (
@@ -204,6 +216,71 @@ def check_layout(h5file: h5py.File, path: Path) -> Layout:
         ) from None
     plant = attr_text(h5file.attrs, "plant")
     return Layout(tags=tags, timezone=timezone, plant=plant, n_rows=n, findings=findings)
+
+
+#: Files whose checked layout :func:`checked_layout` remembers. [-]
+LAYOUT_CACHE_FILES = 16
+_layout_cache: OrderedDict[tuple[object, ...], Layout] = OrderedDict()
+_layout_lock = threading.Lock()
+
+
+def _file_identity(path: Path) -> tuple[object, ...]:
+    """Key of a file's content as far as the file system tells: changes on any rewrite."""
+    stat = path.stat()
+    return (str(path.resolve()), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+def checked_layout(h5file: h5py.File, path: Path) -> Layout:
+    """Return :func:`check_layout` of a file, remembered while the file is unchanged.
+
+    Opening a file of many tags should not pay for their metadata again on
+    every reopen: the layouts of the last :data:`LAYOUT_CACHE_FILES` files
+    checked are kept in memory, keyed by path, device, inode, size and
+    modification time, so that any rewrite of the file (or another file at
+    the same path) is checked again.  Broken files raise and are never kept.
+
+    Parameters
+    ----------
+    h5file : h5py.File
+        The open file.
+    path : pathlib.Path
+        Its path.
+
+    Returns
+    -------
+    Layout
+        A copy the caller may change.
+
+    Raises
+    ------
+    HistorianFormatError
+        As :func:`check_layout`.
+    """
+    key = _file_identity(path)
+    with _layout_lock:
+        cached = _layout_cache.get(key)
+        if cached is not None:
+            _layout_cache.move_to_end(key)
+    if cached is None:
+        cached = check_layout(h5file, path)  # raises for a broken file: never cached
+        with _layout_lock:
+            _layout_cache[key] = cached
+            while len(_layout_cache) > LAYOUT_CACHE_FILES:
+                _layout_cache.popitem(last=False)
+    # Layout and its findings list are mutable: hand out copies.
+    return Layout(
+        tags=dict(cached.tags),
+        timezone=cached.timezone,
+        plant=cached.plant,
+        n_rows=cached.n_rows,
+        findings=list(cached.findings),
+    )
+
+
+def clear_layout_cache() -> None:
+    """Forget every remembered layout check (the next open of each file checks it again)."""
+    with _layout_lock:
+        _layout_cache.clear()
 
 
 def _check_version(

@@ -15,7 +15,7 @@ Issues
     first ``sampling_estimate_intervals`` positive time steps).  The range is
     the last sample before and the first sample after the gap; ``count`` is the
     estimated number of missing samples, ``round(gap / sampling) - 1`` (at least 1).
-    Each gap is its own finding.
+    Each gap is its own finding.  Off with ``gap = false``.
 ``nan``
     A run of non-finite values (NaN, +-inf); ``count`` samples.
 ``all_nan``
@@ -29,6 +29,8 @@ Issues
     A run of finite samples in which each value differs from the previous one
     by at most ``frozen_tolerance_abs + frozen_tolerance_rel * |previous|``,
     lasting at least ``frozen_min_duration_s`` and ``frozen_min_samples``.
+    Off with ``frozen = false``, and by default for setpoints, states,
+    statuses, modes, counters and prices (see :data:`DEFAULT_KIND_POLICIES`).
 ``spike``
     Hampel identifier: ``|v - median| / scale > spike_z`` with the median and
     the median absolute deviation (MAD) of a window of ``spike_window``
@@ -39,7 +41,9 @@ Issues
     not collapse the MAD of their neighbours; a repeat shares the verdict of
     the sample it repeats.  A zero scale (at least half the window one value
     and no floor) cannot tell a spike from noise and flags nothing.  The
-    detail reports the sample of the run with the largest score.
+    detail reports the sample of the run with the largest score.  Off with
+    ``spike = false``, and by default for states, statuses, modes, counters
+    and prices.
 ``out_of_range``
     Finite values outside the scanner's ``expected_range`` (bounds included as valid).
 ``bad_quality_flag``
@@ -50,9 +54,13 @@ Issues
     the range spans the whole series.
 
 The scanner works on the samples as stored, in file order; a shared time axis
-can be checked once with :func:`scan_time_axis` and the per-tag scanners run
-with ``check_time_axis=False``.  :func:`apply_policy` turns findings into
-cleaned values and quality codes (see its docstring for the table of actions).
+is checked once, streamed through a :class:`TimeAxisScanner` (or at once with
+:func:`scan_time_axis`, the same rule), and the per-tag scanners run with
+``check_time_axis=False``.  A scanner given a tag ``kind`` applies the policy
+of that kind (:meth:`QualityPolicy.for_kind`); :func:`scanner_for_tag` also
+takes the expected unit and range of a project binding.  :func:`apply_policy`
+turns findings into cleaned values and quality codes (see its docstring for
+the table of actions).
 """
 
 from __future__ import annotations
@@ -64,20 +72,32 @@ import numpy as np
 import numpy.typing as npt
 
 from energyopt.data.quality_apply import apply_policy
+from energyopt.data.quality_policy import DEFAULT_KIND_POLICIES, KindPolicy
 from energyopt.data.quality_scanner import QualityScanner, median_sampling_ms
-from energyopt.data.quality_types import ISSUES, PolicyAction, QualityFinding, QualityPolicy
+from energyopt.data.quality_types import (
+    ISSUES,
+    PolicyAction,
+    QualityFinding,
+    QualityPolicy,
+    TagExpectation,
+)
 
 __all__ = [
+    "DEFAULT_KIND_POLICIES",
     "ISSUES",
+    "KindPolicy",
     "PolicyAction",
     "QualityFinding",
     "QualityPolicy",
     "QualityScanner",
+    "TagExpectation",
+    "TimeAxisScanner",
     "apply_policy",
     "issues_of",
     "median_sampling_ms",
     "scan_series",
     "scan_time_axis",
+    "scanner_for_tag",
 ]
 
 
@@ -113,6 +133,70 @@ def scan_series(
     return scanner.finish()
 
 
+class TimeAxisScanner:
+    """Check a time axis for duplicated, backward and missing timestamps, chunk by chunk.
+
+    The one rule for the shared time axis of a historian file: feed the
+    ``/time`` values in file order, in chunks of any size; :meth:`finish`
+    returns the same findings as a single feed (and as :func:`scan_time_axis`).
+    It is a :class:`QualityScanner` with the value checks off.
+
+    Parameters
+    ----------
+    policy : QualityPolicy, optional
+        Gap settings (``gap``, ``max_gap_s``, ``gap_factor``,
+        ``sampling_estimate_intervals``); the defaults if omitted.
+    sampling_ms : float, optional
+        Nominal sampling interval; if omitted, the median of the first
+        ``policy.sampling_estimate_intervals`` positive steps. [ms]
+    tag : str
+        Name put in the findings.
+
+    Raises
+    ------
+    DataError
+        If ``sampling_ms`` is not positive.
+    """
+
+    def __init__(
+        self,
+        *,
+        policy: QualityPolicy | None = None,
+        sampling_ms: float | None = None,
+        tag: str = "time",
+    ) -> None:
+        base = policy or QualityPolicy()
+        time_only = base.model_copy(update={"frozen": False, "spike": False, "kinds": {}})
+        self._scanner = QualityScanner(tag, policy=time_only, sampling_ms=sampling_ms)
+
+    @property
+    def sampling_ms(self) -> float | None:
+        """Nominal sampling interval [ms], given or estimated (``None`` before)."""
+        return self._scanner.sampling_ms
+
+    def feed(self, time_ms: npt.ArrayLike) -> None:
+        """Scan the next chunk of the axis.
+
+        Parameters
+        ----------
+        time_ms : array_like of int
+            The next times, in file order, shape (n,). [ms since epoch]
+
+        Raises
+        ------
+        DataError
+            If the times are not a 1-D integer array.
+        RuntimeError
+            If called after :meth:`finish`.
+        """
+        t = np.asarray(time_ms)
+        self._scanner.feed(t, np.zeros(t.shape))
+
+    def finish(self) -> list[QualityFinding]:
+        """Return the ``gap``, ``duplicate_time`` and ``non_monotonic_time`` findings, by time."""
+        return self._scanner.finish()
+
+
 def scan_time_axis(
     time_ms: npt.ArrayLike,
     *,
@@ -120,16 +204,16 @@ def scan_time_axis(
     sampling_ms: float | None = None,
     tag: str = "time",
 ) -> list[QualityFinding]:
-    """Check a time axis for duplicated, backward and missing timestamps.
+    """Check a whole time axis at once: one :meth:`TimeAxisScanner.feed`, then ``finish``.
 
     Parameters
     ----------
     time_ms : array_like of int
         Sample times. [ms since epoch]
     policy : QualityPolicy, optional
-        Gap threshold settings.
+        Gap settings.
     sampling_ms : float, optional
-        Nominal sampling interval; the median positive step of the whole axis if omitted. [ms]
+        Nominal sampling interval; estimated as by :class:`TimeAxisScanner` if omitted. [ms]
     tag : str
         Name put in the findings.
 
@@ -138,17 +222,61 @@ def scan_time_axis(
     list of QualityFinding
         ``gap``, ``duplicate_time`` and ``non_monotonic_time`` findings, by start time.
     """
-    t = np.asarray(time_ms)
-    if sampling_ms is None and t.size:
-        sampling_ms = median_sampling_ms(t)
-    scanner = QualityScanner(tag, policy=_time_only(policy), sampling_ms=sampling_ms)
-    scanner.feed(t, np.zeros(t.shape))
+    scanner = TimeAxisScanner(policy=policy, sampling_ms=sampling_ms, tag=tag)
+    scanner.feed(time_ms)
     return scanner.finish()
 
 
-def _time_only(policy: QualityPolicy | None) -> QualityPolicy:
-    base = policy or QualityPolicy()
-    return base.model_copy(update={"frozen_min_duration_s": None, "spike_z": None})
+def scanner_for_tag(
+    tag: str,
+    *,
+    unit: str | None,
+    kind: str | None = None,
+    expectation: TagExpectation | None = None,
+    policy: QualityPolicy | None = None,
+    sampling_ms: float | None = None,
+    check_time_axis: bool = False,
+) -> QualityScanner:
+    """Return the scanner of one historian tag, combining its metadata with an expectation.
+
+    The expectation (from a project binding) takes precedence: its ``kind``
+    over the file's, its ``unit`` is the expected unit (``unit_mismatch``),
+    and its ``range``, converted to the tag's unit, the expected range
+    (``out_of_range``; skipped when the units do not convert).
+
+    Parameters
+    ----------
+    tag : str
+        Tag name.
+    unit : str or None
+        The tag's ``unit`` attribute.
+    kind : str, optional
+        The tag's ``kind`` attribute.
+    expectation : TagExpectation, optional
+        What the tag should be.
+    policy : QualityPolicy, optional
+        The policy; the one of the tag's kind applies.
+    sampling_ms : float, optional
+        Nominal sampling interval. [ms]
+    check_time_axis : bool
+        As for :class:`QualityScanner` (off: the axis is shared and checked once).
+
+    Returns
+    -------
+    QualityScanner
+        Ready to :meth:`~QualityScanner.feed`.
+    """
+    expectation = expectation or TagExpectation()
+    return QualityScanner(
+        tag,
+        policy=policy,
+        kind=expectation.kind or kind,
+        expected_range=expectation.range_in(unit) if unit else None,
+        unit=unit,
+        expected_unit=expectation.unit,
+        sampling_ms=sampling_ms,
+        check_time_axis=check_time_axis,
+    )
 
 
 def issues_of(findings: Sequence[QualityFinding], issue: str) -> list[QualityFinding]:

@@ -34,6 +34,7 @@ def apply_policy(
     findings: Sequence[QualityFinding] | None = None,
     expected_range: tuple[float, float] | None = None,
     tag: str | None = None,
+    kind: str | None = None,
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.uint8]]:
     """Return cleaned values and quality codes according to a policy.
 
@@ -71,7 +72,8 @@ def apply_policy(
     quality : array_like of int or None
         Input quality codes, shape (N,); ``None`` means all good.
     policy : QualityPolicy or None
-        The actions; the :class:`QualityPolicy` defaults if ``None``.
+        The actions; the :class:`QualityPolicy` defaults if ``None``.  The
+        policy of the tag's kind applies (``policy.for_kind(kind)``).
     findings : sequence of QualityFinding, optional
         Findings of this series (for instance from a chunked scan); scanned
         here (as by :func:`~energyopt.data.quality.scan_series`) if omitted.
@@ -79,6 +81,8 @@ def apply_policy(
         Valid value range, used only when the findings are scanned here. [tag unit]
     tag : str, optional
         Use only the findings of this tag.
+    kind : str, optional
+        What the tag measures (selects the per-kind policy).
 
     Returns
     -------
@@ -92,7 +96,7 @@ def apply_policy(
     DataError
         If the shapes differ, the times are not integers or go backwards.
     """
-    policy = policy or QualityPolicy()
+    policy = (policy or QualityPolicy()).for_kind(kind)
     t, v, q_in = _as_arrays(time_ms, values, quality)
     if findings is None:
         scanner = QualityScanner(

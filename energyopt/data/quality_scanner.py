@@ -44,7 +44,10 @@ class QualityScanner:
     tag : str
         Tag name put in the findings.
     policy : QualityPolicy, optional
-        Thresholds; the defaults of :class:`QualityPolicy` if omitted.
+        Checks and thresholds; the defaults of :class:`QualityPolicy` if omitted.
+    kind : str, optional
+        What the tag measures; the scanner applies ``policy.for_kind(kind)``
+        (for instance no ``frozen`` check for setpoints by default).
     expected_range : (float, float), optional
         Valid ``(min, max)`` of the values; enables ``out_of_range``. [tag unit]
     unit : str, optional
@@ -54,8 +57,9 @@ class QualityScanner:
     sampling_ms : float, optional
         Nominal sampling interval; estimated from the data if omitted. [ms]
     check_time_axis : bool
-        Report ``gap``, ``duplicate_time`` and ``non_monotonic_time`` (turn off
-        when the shared time axis is checked once with :func:`scan_time_axis`).
+        Report ``gap`` (if ``policy.gap``), ``duplicate_time`` and
+        ``non_monotonic_time`` (turn off when the shared time axis is checked
+        once, with :class:`~energyopt.data.quality.TimeAxisScanner`).
 
     Raises
     ------
@@ -68,6 +72,7 @@ class QualityScanner:
         tag: str,
         *,
         policy: QualityPolicy | None = None,
+        kind: str | None = None,
         expected_range: tuple[float, float] | None = None,
         unit: str | None = None,
         expected_unit: str | None = None,
@@ -75,7 +80,8 @@ class QualityScanner:
         check_time_axis: bool = True,
     ) -> None:
         self.tag = tag
-        self.policy = policy or QualityPolicy()
+        self.policy = (policy or QualityPolicy()).for_kind(kind)
+        """The policy in use (``policy.for_kind(kind)``)."""
         if expected_range is not None and not expected_range[0] <= expected_range[1]:
             raise DataError(f"tag {tag!r}: expected_range {expected_range} is not (min, max)")
         if sampling_ms is not None and sampling_ms <= 0:
@@ -110,7 +116,7 @@ class QualityScanner:
         self._range_runs = RunAccumulator(reduce_ops={"vmin": np.fmin, "vmax": np.fmax})
         self._bad = RunAccumulator()
         self._frozen: RunAccumulator | None = None
-        if p.frozen_min_duration_s is not None:
+        if p.frozen:
             min_ms = p.frozen_min_duration_s * 1000.0
             self._frozen = RunAccumulator(
                 first_stats=("value",),
@@ -120,7 +126,7 @@ class QualityScanner:
             )
         self._spike_detector: SpikeDetector | None = None
         self._spikes = RunAccumulator(argmax=("z", "value", "median"))
-        if p.spike_z is not None:
+        if p.spike:
             self._spike_detector = SpikeDetector(
                 p.spike_z,
                 p.spike_window,
@@ -258,7 +264,7 @@ class QualityScanner:
         self._detect_gaps(times)
 
     def _detect_gaps(self, t_ext: npt.NDArray[np.int64]) -> None:
-        if self._gap_ms is None or t_ext.size < 2:
+        if not self.policy.gap or self._gap_ms is None or t_ext.size < 2:
             return
         gap = np.flatnonzero(np.diff(t_ext) > self._gap_ms)
         if gap.size:

@@ -1,19 +1,20 @@
-"""Value types of the data-quality layer: :class:`QualityFinding` and :class:`QualityPolicy`.
+"""Value types of the data-quality layer: :class:`QualityFinding` and :class:`TagExpectation`.
 
-They are re-exported by :mod:`energyopt.data.quality`, which documents the issues.
+:class:`~energyopt.data.quality_policy.QualityPolicy` (defined in
+:mod:`energyopt.data.quality_policy`) is re-exported here.  All are
+re-exported by :mod:`energyopt.data.quality`, which documents the issues.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from energyopt.data.quality_policy import PolicyAction, QualityPolicy
+from energyopt.errors import DataError, UnitConversionError
 
-from energyopt.errors import DataError
-
-__all__ = ["ISSUES", "PolicyAction", "QualityFinding", "QualityPolicy"]
+__all__ = ["ISSUES", "PolicyAction", "QualityFinding", "QualityPolicy", "TagExpectation"]
 
 #: Every issue a finding can carry, in the order findings with equal times are listed.
 ISSUES: tuple[str, ...] = (
@@ -28,9 +29,6 @@ ISSUES: tuple[str, ...] = (
     "bad_quality_flag",
     "all_nan",
 )
-
-#: What :func:`apply_policy` does with a sample that has an issue.
-PolicyAction = Literal["keep", "drop", "interpolate", "mark_bad"]
 
 
 def _iso(time_ms: int) -> str:
@@ -103,119 +101,54 @@ class QualityFinding:
         return f"{self.tag}: {self.issue} {span} (n={self.count}): {self.detail}"
 
 
-class QualityPolicy(BaseModel):
-    """Thresholds of the quality checks and the action taken on each issue.
-
-    Immutable; unknown fields are rejected (pydantic ``ValidationError``).
+@dataclass(frozen=True)
+class TagExpectation:
+    """What a tag should look like, from outside the historian file (a project binding).
 
     Attributes
     ----------
-    max_gap_s : float or None
-        Gap threshold [s]. Default ``None``: ``gap_factor`` times the nominal
-        sampling interval.
-    gap_factor : float
-        Gap threshold in sampling intervals when ``max_gap_s`` is ``None``. Default 5.
-    sampling_estimate_intervals : int
-        Number of time steps at the series start whose median estimates the
-        sampling interval when the scanner is not given one. Default 1000.
-    frozen_min_duration_s : float or None
-        Shortest unchanged run reported as ``frozen`` [s]. Default 3600;
-        ``None`` disables the check (for setpoints, states, counters).
-    frozen_min_samples : int
-        Fewest samples of a frozen run. Default 3.
-    frozen_tolerance_abs : float
-        Largest step between consecutive samples still counted as unchanged
-        [tag unit]. Default 0 (exact repeats).
-    frozen_tolerance_rel : float
-        Same, relative to the previous value [-]. Default 0. The tolerance is
-        ``frozen_tolerance_abs + frozen_tolerance_rel * |previous|``.
-    spike_z : float or None
-        Robust z-score above which a sample is a ``spike`` [-]. Default 8;
-        ``None`` disables the check.
-    spike_window : int
-        Odd length of the rolling median/MAD window [samples]. Default 31.
-    spike_min_scale_abs : float
-        Lower bound of the spike scale [tag unit]. Default 0.
-    spike_min_scale_rel : float
-        Lower bound of the spike scale relative to ``|median|`` [-]. Default 0.
-    bad_quality_codes : tuple of int
-        Input quality codes reported as ``bad_quality_flag``. Default ``(1,)``.
-    on_nan : {"keep", "drop", "interpolate", "mark_bad"}
-        Action on non-finite samples. Default ``"drop"``.
-    on_spike : {"keep", "drop", "interpolate", "mark_bad"}
-        Action on spikes. Default ``"mark_bad"``.
-    on_frozen : {"keep", "drop", "interpolate", "mark_bad"}
-        Action on frozen runs. Default ``"mark_bad"``.
-    on_out_of_range : {"keep", "drop", "interpolate", "mark_bad"}
-        Action on out-of-range samples. Default ``"mark_bad"``.
-    on_bad_quality : {"keep", "drop", "interpolate", "mark_bad"}
-        Action on samples whose input quality code is in ``bad_quality_codes``.
-        Default ``"keep"``.
-    interpolate_max_gap_s : float
-        Longest time between the two good neighbours that ``interpolate``
-        bridges [s]; longer holes become NaN. Default 300.
+    kind : str or None
+        What the tag measures (:data:`~energyopt.data.tag_kinds.TAG_KINDS`);
+        takes precedence over the file's ``kind`` attribute.
+    unit : str or None
+        The unit the tag should be recorded in, or one convertible to it;
+        enables ``unit_mismatch``.
+    range : (float, float) or None
+        Plausible ``(low, high)`` of the values, in ``unit`` (in the tag's
+        own unit when ``unit`` is ``None``); enables ``out_of_range``. [unit]
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    kind: str | None = None
+    unit: str | None = None
+    range: tuple[float, float] | None = None
 
-    max_gap_s: float | None = Field(
-        default=None,
-        gt=0,
-        description="Gap threshold [s]; None: gap_factor times the nominal sampling interval.",
-    )
-    gap_factor: float = Field(
-        default=5.0, gt=1, description="Gap threshold in sampling intervals when max_gap_s is None."
-    )
-    sampling_estimate_intervals: int = Field(
-        default=1000,
-        ge=1,
-        description="Time steps at the series start whose median estimates the sampling interval.",
-    )
-    frozen_min_duration_s: float | None = Field(
-        default=3600.0,
-        gt=0,
-        description="Shortest constant run reported as frozen [s]; None disables the check.",
-    )
-    frozen_min_samples: int = Field(default=3, ge=2, description="Fewest samples of a frozen run.")
-    frozen_tolerance_abs: float = Field(
-        default=0.0, ge=0, description="Largest step still 'constant' [tag unit]."
-    )
-    frozen_tolerance_rel: float = Field(
-        default=0.0, ge=0, description="Largest step still 'constant', relative to the value [-]."
-    )
-    spike_z: float | None = Field(
-        default=8.0, gt=0, description="Robust z-score above which a sample is a spike; None: off."
-    )
-    spike_window: int = Field(
-        default=31, ge=3, description="Rolling median/MAD window, odd [finite samples]."
-    )
-    spike_min_scale_abs: float = Field(
-        default=0.0, ge=0, description="Lower bound of the spike scale (for flat data) [tag unit]."
-    )
-    spike_min_scale_rel: float = Field(
-        default=0.0, ge=0, description="Lower bound of the spike scale relative to |median| [-]."
-    )
-    bad_quality_codes: tuple[int, ...] = Field(
-        default=(1,), description="Quality codes reported as bad_quality_flag."
-    )
-    on_nan: PolicyAction = Field(default="drop", description="Action on non-finite samples.")
-    on_spike: PolicyAction = Field(default="mark_bad", description="Action on spikes.")
-    on_frozen: PolicyAction = Field(default="mark_bad", description="Action on frozen runs.")
-    on_out_of_range: PolicyAction = Field(
-        default="mark_bad", description="Action on out-of-range samples."
-    )
-    on_bad_quality: PolicyAction = Field(
-        default="keep", description="Action on samples whose input quality code is bad."
-    )
-    interpolate_max_gap_s: float = Field(
-        default=300.0,
-        ge=0,
-        description="Longest span between good neighbours bridged by interpolation [s].",
-    )
+    def __post_init__(self) -> None:
+        if self.range is not None and not self.range[0] <= self.range[1]:
+            raise DataError(f"expected range {self.range} is not (low, high)")
 
-    @field_validator("spike_window")
-    @classmethod
-    def _odd_window(cls, value: int) -> int:
-        if value % 2 == 0:
-            raise ValueError(f"spike_window must be odd, got {value}")
-        return value
+    def range_in(self, unit: str) -> tuple[float, float] | None:
+        """Return :attr:`range` converted to ``unit`` (the unit the tag is recorded in).
+
+        Parameters
+        ----------
+        unit : str
+            Target unit.
+
+        Returns
+        -------
+        (float, float) or None
+            The range in ``unit`` [unit]; ``None`` without a range, or when
+            :attr:`unit` cannot be converted to ``unit`` (that is reported as
+            ``unit_mismatch`` instead).
+        """
+        if self.range is None:
+            return None
+        if self.unit is None or self.unit.strip() == unit.strip():
+            return self.range
+        from energyopt.data.units import convert  # pint only when units differ
+
+        try:
+            low, high = convert(self.range, self.unit, unit).tolist()
+        except UnitConversionError:
+            return None
+        return (min(low, high), max(low, high))

@@ -12,10 +12,21 @@ Tolerance
   (:attr:`HistorianReader.findings`) when the layout is otherwise valid v1; a
   different ``format`` or ``version`` is refused.
 - An unknown unit string is noted; only a conversion to SI then fails.
-- Non-monotonic or duplicated timestamps are refused, naming the first
-  offending row, unless ``repair_time=True``: then rows are sorted (stable)
-  and of equal timestamps the row stored last is kept.
+- Non-monotonic or duplicated timestamps are refused, naming the offending
+  rows, unless ``repair_time=True``: then rows are sorted (stable) and of
+  equal timestamps the row stored last is kept.  Without repair the axis is
+  checked lazily (:mod:`energyopt.data.time_axis`): its first and last blocks
+  on open, every other row when it is read.
 - Integer tag datasets are read as float64.
+
+Opening is cheap
+----------------
+A time-window read of a large file should not pay for the whole file.  Apart
+from the lazy time axis, the layout check (attributes and shape of every tag,
+about 0.15 ms a tag) is remembered in memory for the files opened last
+(:func:`energyopt.data.layout.checked_layout`): reopening an unchanged file
+skips it, while any change to the file (or a new file at the same path) is
+checked again.
 """
 
 from __future__ import annotations
@@ -40,7 +51,7 @@ from energyopt.data.format import (
     load_timezone,
     to_epoch_ms,
 )
-from energyopt.data.layout import FormatFinding, check_layout, open_hdf5
+from energyopt.data.layout import FormatFinding, checked_layout, clear_layout_cache, open_hdf5
 from energyopt.data.series import RegularSeries, TimeSeries
 from energyopt.data.time_axis import TimeAxis
 from energyopt.data.units import to_si
@@ -60,7 +71,7 @@ if TYPE_CHECKING:
     from energyopt.data.resample import Aggregation
     from energyopt.progress import CancelToken, ProgressCallback
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "FormatFinding", "HistorianReader"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "FormatFinding", "HistorianReader", "clear_layout_cache"]
 
 #: Rows per chunk of :meth:`HistorianReader.iter_chunks` (2 MiB of float64 a tag).
 DEFAULT_CHUNK_ROWS = 1 << 18
@@ -102,7 +113,7 @@ class HistorianReader:
         self.path = Path(path)
         self._file: h5py.File | None = open_hdf5(self.path)
         try:
-            layout = check_layout(self._file, self.path)
+            layout = checked_layout(self._file, self.path)
             self._axis = TimeAxis(self._file[TIME_DATASET], self.path, repair=repair_time)
         except BaseException:
             self._file.close()
@@ -127,6 +138,7 @@ class HistorianReader:
             )
         self._sampling_ms: float | None = None
         self._sampling_known = False
+        self._groups: dict[str, h5py.Group] = {}
         register_input(self.path)
 
     # ----------------------------------------------------------- lifecycle
@@ -134,6 +146,7 @@ class HistorianReader:
     def close(self) -> None:
         """Close the file (further reads raise ``RuntimeError``)."""
         if self._file is not None:
+            self._groups.clear()
             self._file.close()
             self._file = None
             unregister_input(self.path)
@@ -249,7 +262,13 @@ class HistorianReader:
         return start_ms, end_ms
 
     def _dataset(self, group: str, tag: str) -> h5py.Dataset:
-        return self._h5()[group][tag]
+        # The group handles are kept (a lookup from the file root costs tens of
+        # microseconds), the dataset handles not: an open dataset keeps its
+        # HDF5 chunk cache (megabytes) alive.
+        parent = self._groups.get(group)
+        if parent is None:
+            parent = self._groups[group] = self._h5()[group]
+        return parent[tag]
 
     def _read_block(
         self, names: list[str], lo: int, hi: int, *, si: bool

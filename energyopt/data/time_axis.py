@@ -1,19 +1,33 @@
 """The ``/time`` axis of an open historian file: validation, bisection, repair.
 
-:class:`TimeAxis` validates the axis once, streaming it in large slices (its
-memory use does not grow with the file), and keeps a sparse index: the first
-time of every block of ``block_rows`` rows.  A time is then located by a
-binary search on that index followed by one in a single block read from the
-file (:meth:`TimeAxis.searchsorted`), so time-range reads never load the axis.
+Opening a file must stay cheap however long the file is, so the strict mode
+validates the axis *lazily*, over the rows actually used:
 
-In repair mode the axis is loaded whole (8 bytes a row), sorted with a stable
-sort, and of duplicated timestamps the row stored last is kept;
-:meth:`TimeAxis.read_rows` then gathers the rows of a logical range in time
-order.  That mode is for the messy exports the strict mode refuses.
+- on open, the first and the last block of ``block_rows`` rows are read and
+  checked (strictly increasing, and the first block before the last): that
+  fixes the time span and catches most broken exports at once;
+- :meth:`TimeAxis.searchsorted` bisects over blocks, reading and checking
+  each block it probes, and checks every probed block against the nearest
+  probed blocks on either side;
+- :meth:`TimeAxis.read_times` checks the rows it returns, and the row just
+  before them, so consecutive reads (chunked or streamed) are checked across
+  their boundary.
+
+A time axis that is not strictly increasing raises
+:class:`~energyopt.errors.HistorianFormatError` naming the rows and times, on
+open or on the read that meets the problem.  Memory stays at a few blocks plus
+two int64 per block.
+
+In repair mode the axis is streamed once on open; if it is messy it is loaded
+whole (8 bytes a row), sorted with a stable sort, and of duplicated timestamps
+the row stored last is kept; :meth:`TimeAxis.read_rows` then gathers the rows
+of a logical range in time order.  That mode is for the messy exports the
+strict mode refuses.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -32,8 +46,10 @@ __all__ = ["DEFAULT_BLOCK_ROWS", "TimeAxis"]
 #: Rows per block of the sparse time index (one 64 KiB read to bisect in,
 #: one chunk of files written by energyopt).
 DEFAULT_BLOCK_ROWS = 8_192
-#: Rows per read while validating the axis on open. [-]
+#: Rows per read while streaming the axis in repair mode. [-]
 _SCAN_ROWS = 1 << 20
+#: Blocks kept in memory after a read (a bisection revisits a few). [-]
+_RECENT_BLOCKS = 4
 #: Time steps sampled at the start, middle and end to estimate the sampling. [-]
 _SAMPLING_STEPS = 1000
 _INT64_MAX = np.iinfo(np.int64).max
@@ -49,15 +65,17 @@ class TimeAxis:
     path : pathlib.Path
         File path, for messages.
     repair : bool
-        Sort the axis and drop duplicated timestamps instead of refusing them.
+        Sort the axis and drop duplicated timestamps instead of refusing them
+        (streams the whole axis on open).
     block_rows : int
-        Rows per block of the sparse index. [-]
+        Rows per block of the lazy index. [-]
 
     Raises
     ------
     HistorianFormatError
-        If the axis is not strictly increasing (without ``repair``), holds
-        values outside int64, or cannot be read.
+        If the axis is empty, holds values outside int64 or cannot be read, or
+        (without ``repair``) its first or last block is not strictly
+        increasing.  Later reads raise it for the rows they meet.
     """
 
     def __init__(
@@ -72,6 +90,15 @@ class TimeAxis:
         self._path = path
         self._block_rows = int(block_rows)
         self._n_file_rows = int(dataset.shape[0])
+        if self._n_file_rows == 0:
+            raise HistorianFormatError(f"{self._path}: /time is empty (no samples)")
+        n_blocks = -(-self._n_file_rows // self._block_rows)
+        #: Whether a block was read and checked; its first and last time if so.
+        self._known = np.zeros(n_blocks, dtype=bool)
+        self._block_first = np.zeros(n_blocks, dtype=np.int64)
+        self._block_last = np.zeros(n_blocks, dtype=np.int64)
+        #: The blocks read last (a bisection reads the same few again).
+        self._recent: OrderedDict[int, npt.NDArray[np.int64]] = OrderedDict()
         #: File row of each logical row (``None``: identity, the file is in order).
         self._rows: npt.NDArray[np.int64] | None = None
         #: The whole repaired axis (repair mode with a change only).
@@ -79,15 +106,15 @@ class TimeAxis:
         self.n_dropped_duplicates = 0
         self.n_backward_steps = 0
         self.raw_problem: str | None = None
-        problem = self._scan_strict()
-        if problem is not None:
-            if not repair:
-                raise HistorianFormatError(
-                    f"{self._path}: /time is not strictly increasing at {problem}; open it "
-                    "with repair_time=True to sort it and drop duplicates"
-                )
-            # Only a messy axis is loaded whole; a clean one is never held in memory.
-            self._load_repaired(problem)
+        self._n = self._n_file_rows
+        if repair:
+            problem = self._scan_all()
+            if problem is not None:
+                # Only a messy axis is loaded whole; a clean one is never held in memory.
+                self._load_repaired(problem)
+                return
+        self._first = int(self._block(0)[0])
+        self._last = int(self._block(n_blocks - 1)[-1])
 
     # ----------------------------------------------------------- properties
 
@@ -125,9 +152,68 @@ class TimeAxis:
             raise HistorianFormatError(f"{self._path}: /time holds values beyond the int64 range")
         return np.asarray(raw).astype(np.int64, copy=False)
 
-    def _scan_strict(self) -> str | None:
-        """Stream the axis; build the sparse index, or describe the first problem."""
-        firsts: list[npt.NDArray[np.int64]] = []
+    def _not_increasing(self, row: int, time_ms: int, before_row: int, before_ms: int) -> str:
+        """Describe ``time_ms`` at ``row`` not being after ``before_ms`` at ``before_row``."""
+        where = f"row {row}" if before_row == row - 1 else f"rows {before_row}..{row}"
+        return (
+            f"{where}: {time_ms} ({self._iso(time_ms)}) follows {before_ms} "
+            f"({self._iso(before_ms)})"
+        )
+
+    def _refuse(self, problem: str) -> HistorianFormatError:
+        return HistorianFormatError(
+            f"{self._path}: /time is not strictly increasing at {problem}; open it "
+            "with repair_time=True to sort it and drop duplicates"
+        )
+
+    def _block(self, block: int) -> npt.NDArray[np.int64]:
+        """Read block ``block`` and check it, inside and against the nearest checked blocks."""
+        times = self._recent.get(block)
+        if times is not None:
+            self._recent.move_to_end(block)
+            return times
+        start = block * self._block_rows
+        times = self._read_file(start, min(start + self._block_rows, self._n_file_rows))
+        problem = _first_not_increasing(times, None)
+        if problem is not None:
+            i, before = problem
+            raise self._refuse(
+                self._not_increasing(start + i, int(times[i]), start + i - 1, before)
+            )
+        first, last = int(times[0]), int(times[-1])
+        if not self._known[block]:
+            left = np.flatnonzero(self._known[:block])
+            if left.size and self._block_last[left[-1]] >= first:
+                b = int(left[-1])
+                before_row = min((b + 1) * self._block_rows, self._n_file_rows) - 1
+                raise self._refuse(
+                    self._not_increasing(start, first, before_row, int(self._block_last[b]))
+                )
+            right = np.flatnonzero(self._known[block + 1 :])
+            if right.size and self._block_first[block + 1 + right[0]] <= last:
+                b = block + 1 + int(right[0])
+                raise self._refuse(
+                    self._not_increasing(
+                        b * self._block_rows,
+                        int(self._block_first[b]),
+                        start + times.size - 1,
+                        last,
+                    )
+                )
+            self._known[block] = True
+            self._block_first[block], self._block_last[block] = first, last
+        self._recent[block] = times
+        if len(self._recent) > _RECENT_BLOCKS:
+            self._recent.popitem(last=False)
+        return times
+
+    def _first_of(self, block: int) -> int:
+        if self._known[block]:
+            return int(self._block_first[block])
+        return int(self._block(block)[0])
+
+    def _scan_all(self) -> str | None:
+        """Stream the whole axis; record every block, or describe the first problem."""
         previous: int | None = None
         step = max(self._block_rows, (_SCAN_ROWS // self._block_rows) * self._block_rows)
         for start in range(0, self._n_file_rows, step):
@@ -135,16 +221,13 @@ class TimeAxis:
             problem = _first_not_increasing(times, previous)
             if problem is not None:
                 i, before = problem
-                return (
-                    f"row {start + i}: {int(times[i])} ({self._iso(int(times[i]))}) "
-                    f"follows {before} ({self._iso(before)})"
-                )
-            firsts.append(times[:: self._block_rows])
+                return self._not_increasing(start + i, int(times[i]), start + i - 1, before)
+            heads = np.arange(0, times.size, self._block_rows)
+            blocks = start // self._block_rows + np.arange(heads.size)
+            self._block_first[blocks] = times[heads]
+            self._block_last[blocks] = times[np.minimum(heads + self._block_rows, times.size) - 1]
             previous = int(times[-1])
-        self._block_first = np.concatenate(firsts)
-        self._n = self._n_file_rows
-        self._first = int(self._block_first[0])
-        self._last = int(previous) if previous is not None else self._first
+        self._known[:] = True
         return None
 
     def _load_repaired(self, problem: str) -> None:
@@ -190,16 +273,41 @@ class TimeAxis:
             return 0
         if time_ms > self._last:
             return self._n
-        block = int(np.searchsorted(self._block_first, time_ms, side="right")) - 1
-        start = block * self._block_rows
-        times = self._read_file(start, min(start + self._block_rows, self._n))
-        return start + int(np.searchsorted(times, time_ms, side="left"))
+        # Bisect for the last block whose first time is <= time_ms; block 0's
+        # first time is below time_ms, so that block exists.
+        lo, hi = 1, self._known.size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self._first_of(mid) <= time_ms:
+                lo = mid + 1
+            else:
+                hi = mid
+        block = lo - 1
+        times = self._block(block)
+        return block * self._block_rows + int(np.searchsorted(times, time_ms, side="left"))
 
     def read_times(self, lo: int, hi: int) -> npt.NDArray[np.int64]:
-        """Return the times of logical rows ``lo .. hi-1``. [ms since epoch]."""
+        """Return the times of logical rows ``lo .. hi-1`` [ms since epoch].
+
+        Raises
+        ------
+        HistorianFormatError
+            If those rows, with the row before ``lo``, are not strictly
+            increasing (strict mode), or cannot be read.
+        """
         if self._sorted is not None:
             return self._sorted[lo:hi].copy()
-        return self._read_file(lo, hi)
+        if hi <= lo:
+            return np.empty(0, dtype=np.int64)
+        start = max(lo - 1, 0)
+        times = self._read_file(start, hi)
+        problem = _first_not_increasing(times, None)
+        if problem is not None:
+            i, before = problem
+            raise self._refuse(
+                self._not_increasing(start + i, int(times[i]), start + i - 1, before)
+            )
+        return times[lo - start :]
 
     def read_rows(self, dataset: h5py.Dataset, lo: int, hi: int, dtype: Any) -> npt.NDArray[Any]:
         """Read logical rows ``lo .. hi-1`` of a dataset sharing this axis.
@@ -227,6 +335,8 @@ class TimeAxis:
             if self._rows is None:
                 if hi <= lo:
                     return np.empty(0, dtype=dtype)
+                if dataset.dtype == dtype:  # h5py's direct path, without a conversion wrapper
+                    return np.asarray(dataset[lo:hi])
                 return np.asarray(dataset.astype(dtype)[lo:hi])
             rows = self._rows[lo:hi]
             if rows.size == 0:

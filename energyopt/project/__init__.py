@@ -10,10 +10,11 @@ Public API
 ----------
 :func:`load_project`, :func:`save_project`, :class:`Project`
 (``unit_params(name)``, ``tou_tariff``, ``warnings``), :func:`check_bindings`,
-:class:`TimeOfUseTariff`.
+:class:`TimeOfUseTariff`, :func:`tag_expectations` (bindings as data-quality
+expectations).
 """
 
-from energyopt.project.bindings import TagBinding, check_bindings
+from energyopt.project.bindings import TagBinding, check_bindings, tag_expectations
 from energyopt.project.loader import dumps_project, load_project, project_from_mapping, save_project
 from energyopt.project.model import Project
 from energyopt.project.schema import (
@@ -42,4 +43,5 @@ __all__ = [
     "load_project",
     "project_from_mapping",
     "save_project",
+    "tag_expectations",
 ]

@@ -6,7 +6,9 @@
   expected is an error rather than silently parsed.
 * Quantity types (:data:`PressurePa`, ...): a number in the key's unit, or a
   string with its own unit (``"3.82 MPa"``) converted with the shared pint
-  registry of :mod:`energyopt.data.units`.
+  registry of :mod:`energyopt.data.units`; the rule lives in
+  :mod:`energyopt.data.quantity` (shared with the data-quality policy) and is
+  re-exported here.
 * :func:`issues_error`: lets a model validator report *several* problems, each
   with its own key path below the model; :mod:`energyopt.project.messages`
   expands them into one line each.
@@ -15,16 +17,20 @@
 from __future__ import annotations
 
 import difflib
-import math
-import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
-from energyopt.errors import UnitConversionError
+from energyopt.data.quantity import (
+    DurationS,
+    SIUnit,
+    parse_quantity,
+    quantity_validator,
+    toml_type_name,
+    with_article,
+)
 
 __all__ = [
     "ISSUES_ERROR_TYPE",
@@ -61,28 +67,6 @@ class SchemaModel(BaseModel):
     """Base of every project-file section: unknown keys are errors, values immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def toml_type_name(value: object) -> str:
-    """Return the TOML name of a parsed value's type (``string``, ``array``, ``table``)."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, dict):
-        return "table"
-    return type(value).__name__
-
-
-def with_article(word: str) -> str:
-    """Return ``"a table"`` or ``"an array"``."""
-    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def fmt_number(value: float) -> str:
@@ -150,87 +134,18 @@ Band = Annotated[tuple[Number, Number], BeforeValidator(_band_shape), AfterValid
 
 # ---------------------------------------------------------------- quantities
 
-_QUANTITY_RE = re.compile(r"^\s*([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(.*?)\s*$")
-
-
-def parse_quantity(text: str, unit: str) -> float:
-    """Convert a quantity string such as ``"220 t/h"`` to a number in ``unit``.
-
-    Parameters
-    ----------
-    text : str
-        A number followed by a unit in the syntax of the shared registry
-        (:mod:`energyopt.data.units`: ``t/h``, ``Nm3/h``, ``MPa``, ``degC``...).
-        A bare number is taken as already being in ``unit``.
-    unit : str
-        Target unit.
-
-    Returns
-    -------
-    float
-        The value in ``unit``.
-
-    Raises
-    ------
-    UnitConversionError
-        When the text is not a number with a unit, the unit is unknown, or its
-        dimension differs from ``unit``'s.
-    """
-    match = _QUANTITY_RE.match(text)
-    if match is None:
-        raise UnitConversionError(f"expected a number with a unit such as '220 t/h', got {text!r}")
-    number = float(match.group(1))
-    unit_text = match.group(2)
-    if not unit_text:
-        return number
-    # Imported here: building the pint registry takes a noticeable fraction of a second.
-    from energyopt.data.units import convert
-
-    result = float(convert(number, unit_text, unit))
-    if not math.isfinite(result):
-        raise UnitConversionError(f"{text!r} is not finite in {unit}")
-    return result
-
-
-@dataclass(frozen=True)
-class SIUnit:
-    """Annotation marker: the unit a quantity key is stored in (read by the docs)."""
-
-    unit: str
-
-
-def _convert_to(unit: str) -> BeforeValidator:
-    def convert(value: Any) -> Any:
-        if isinstance(value, str):
-            try:
-                return parse_quantity(value, unit)
-            except UnitConversionError as exc:
-                raise PydanticCustomError("quantity", "{reason}", {"reason": str(exc)}) from None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PydanticCustomError(
-                "quantity_type",
-                "expected a number in {unit} or a string with a unit, got {got}",
-                {"unit": unit, "got": with_article(toml_type_name(value))},
-            )
-        return float(value)
-
-    return BeforeValidator(convert)
-
-
 #: Absolute pressure. [Pa]
-PressurePa = Annotated[float, SIUnit("Pa"), _convert_to("Pa"), Field(allow_inf_nan=False)]
+PressurePa = Annotated[float, SIUnit("Pa"), quantity_validator("Pa"), Field(allow_inf_nan=False)]
 #: Temperature. [K]
-TemperatureK = Annotated[float, SIUnit("K"), _convert_to("K"), Field(allow_inf_nan=False)]
+TemperatureK = Annotated[float, SIUnit("K"), quantity_validator("K"), Field(allow_inf_nan=False)]
 #: Energy per normal cubic metre (heating value). [J/m^3]
 VolumetricEnergyJM3 = Annotated[
-    float, SIUnit("J/m^3"), _convert_to("J/m^3"), Field(allow_inf_nan=False)
+    float, SIUnit("J/m^3"), quantity_validator("J/m^3"), Field(allow_inf_nan=False)
 ]
 #: Mass per normal cubic metre (emission factor). [kg/m^3]
 MassPerVolumeKgM3 = Annotated[
-    float, SIUnit("kg/m^3"), _convert_to("kg/m^3"), Field(allow_inf_nan=False)
+    float, SIUnit("kg/m^3"), quantity_validator("kg/m^3"), Field(allow_inf_nan=False)
 ]
-#: Duration. [s]
-DurationS = Annotated[float, SIUnit("s"), _convert_to("s"), Field(allow_inf_nan=False)]
 
 
 def _raw_quantity(value: Any) -> int | float | str:

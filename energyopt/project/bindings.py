@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Annotated, Literal, Protocol, Self, get_args
 from pydantic import Field, StrictStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from energyopt.data.tag_kinds import TAG_KINDS, TagKind
 from energyopt.errors import DataError, ProjectBindingError, UnitConversionError
 from energyopt.project.base import Band, Issue, Number, SchemaModel, fmt_number, issues_error
 
 if TYPE_CHECKING:
+    from energyopt.data.quality import TagExpectation
     from energyopt.project.model import Project
 
 __all__ = [
@@ -29,27 +31,8 @@ __all__ = [
     "TAG_KINDS",
     "TagBinding",
     "check_bindings",
+    "tag_expectations",
 ]
-
-#: What a tag measures (the historian's ``kind`` attribute uses the same words).
-TagKind = Literal[
-    "flow",
-    "power",
-    "heat",
-    "temperature",
-    "pressure",
-    "level",
-    "concentration",
-    "property",
-    "position",
-    "state",
-    "status",
-    "mode",
-    "setpoint",
-    "counter",
-    "price",
-]
-TAG_KINDS: tuple[str, ...] = get_args(TagKind)
 
 #: Role of the variable for the controller.
 Role = Literal["measurement", "disturbance", "manipulated", "controlled"]
@@ -263,3 +246,26 @@ def check_bindings(
     if errors:
         raise ProjectBindingError("\n".join(errors))
     return warnings
+
+
+def tag_expectations(project: Project) -> dict[str, TagExpectation]:
+    """Return what each bound tag should look like, for the data-quality checks.
+
+    Parameters
+    ----------
+    project : Project
+        A validated project.
+
+    Returns
+    -------
+    dict of str to TagExpectation
+        Historian tag name -> the binding's ``kind``, ``unit`` and ``range``
+        (in that unit), as :func:`energyopt.data.inspect.inspect_file` and
+        :func:`energyopt.data.quality.scanner_for_tag` take them.
+    """
+    from energyopt.data.quality import TagExpectation
+
+    return {
+        binding.tag: TagExpectation(kind=binding.kind, unit=binding.unit, range=binding.range)
+        for binding in project.bindings.values()
+    }

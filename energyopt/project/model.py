@@ -91,6 +91,8 @@ class Project(SchemaModel):
         supplied: Counter[str] = Counter()
         drawn: Counter[str] = Counter()
         for unit_name, unit in self.units.items():
+            if unit.is_data_driven:
+                continue  # no ports: its signals are bound by tag in its model table
             ports = {p.name: p for p in unit.unit_params.ports}
             seen: dict[str, str] = {}
             for port_name in unit.connections:
@@ -165,7 +167,7 @@ class Project(SchemaModel):
             elif head in self.units:
                 # A unit type may declare its bindable variables; check them if so.
                 unit = self.units[head]
-                declared: tuple[str, ...] = getattr(type(unit.unit_params), "variables", ())
+                declared = unit.declared_variables
                 if declared and var not in declared:
                     issues.append(
                         (

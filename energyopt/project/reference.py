@@ -40,6 +40,7 @@ _KEY_NAMES: dict[str, str] = {
     "sales": "node",
     "tracking_weights": "binding",
     "move_suppression": "binding",
+    "kinds": "kind",
 }
 
 

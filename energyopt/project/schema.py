@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from energyopt.errors import UnitConversionError
+from energyopt.errors import ProjectError, UnitConversionError
 from energyopt.project.base import (
     DurationS,
     Issue,
@@ -40,6 +40,7 @@ from energyopt.project.base import (
     issues_error,
     parse_quantity,
 )
+from energyopt.project.datadriven import DATA_DRIVEN_TYPE, ModelTable
 from plant_models.parameters import MEDIUM_KINDS, ParameterError, UnitParams, param_specs
 from plant_models.registry import unit_params_class
 
@@ -219,11 +220,18 @@ class UnitSpec(SchemaModel):
         description="Parameter name -> number in the parameter's SI unit, or a string "
         'with a unit ("220 t/h")',
     )
+    model: ModelTable | None = Field(
+        None,
+        description=f'Only for type = "{DATA_DRIVEN_TYPE}": signals (historian tags), model '
+        "kind, orders and sample time of a unit identified from data",
+    )
 
     _params: UnitParams | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
+        if self.type == DATA_DRIVEN_TYPE or self.model is not None:
+            return self._check_data_driven()
         try:
             cls = unit_params_class(self.type)
         except KeyError:
@@ -235,7 +243,7 @@ class UnitSpec(SchemaModel):
                         ("type",),
                         (
                             f"unknown unit type '{self.type}'"
-                            f"{did_you_mean(self.type, UNIT_TYPES)}; "
+                            f"{did_you_mean(self.type, [*UNIT_TYPES, DATA_DRIVEN_TYPE])}; "
                             f"known types: {', '.join(sorted(UNIT_TYPES))}"
                         ),
                     )
@@ -249,9 +257,49 @@ class UnitSpec(SchemaModel):
         self._params = params
         return self
 
+    def _check_data_driven(self) -> Self:
+        issues: list[Issue] = []
+        if self.type != DATA_DRIVEN_TYPE:
+            issues.append((("model",), f'only for type = "{DATA_DRIVEN_TYPE}"'))
+        elif self.model is None:
+            issues.append((("model",), f'required for type = "{DATA_DRIVEN_TYPE}"'))
+        if self.type == DATA_DRIVEN_TYPE:
+            issues.extend(
+                ((key,), f"a {DATA_DRIVEN_TYPE} unit has none; its signals are in 'model'")
+                for key in ("connections", "params")
+                if getattr(self, key)
+            )
+        if issues:
+            raise issues_error(issues)
+        return self
+
+    @property
+    def is_data_driven(self) -> bool:
+        """Whether the unit is identified from data (``type = "data_driven"``, see ``model``)."""
+        return self.model is not None
+
+    @property
+    def declared_variables(self) -> tuple[str, ...]:
+        """Variables a binding may name (empty: the unit type does not declare them)."""
+        if self.model is not None:
+            return tuple(signal.name for _, _, signal in self.model.signals)
+        return tuple(getattr(type(self.unit_params), "variables", ()))
+
     @property
     def unit_params(self) -> UnitParams:
-        """The validated parameter dataclass (SI values)."""
+        """The validated parameter dataclass (SI values).
+
+        Raises
+        ------
+        ProjectError
+            For a data-driven unit, which has no parameter dataclass (its
+            identified model: :func:`energyopt.project.datadriven.load_identified_unit`).
+        """
+        if self.model is not None:
+            raise ProjectError(
+                f"a {DATA_DRIVEN_TYPE} unit has no parameter set; its identified model is "
+                "read with energyopt.project.datadriven.load_identified_unit"
+            )
         if self._params is None:  # pragma: no cover - set by the validator
             raise RuntimeError("UnitSpec was not validated")
         return self._params

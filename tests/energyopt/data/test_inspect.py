@@ -131,3 +131,55 @@ def test_cli_inspect_unknown_tag(messy: dict, cli_main, capsys):
     err = capsys.readouterr().err
     assert "no tag 'FI-11'; did you mean 'FI-1'" in err
     assert "Traceback" not in err
+
+
+def test_setpoints_holding_still_are_not_frozen(tmp_path: Path):
+    # A day of one-minute data: a setpoint stepping every 5 h and a flow
+    # sensor stuck for 2 h.  Only the stuck sensor is a finding.
+    n = 1440
+    time_ms = T0_MS + STEP_MS * np.arange(n, dtype=np.int64)
+    setpoint = np.repeat([50.0, 55.0, 52.0, 58.0, 51.0], 300)[:n]
+    flow = 100.0 + np.random.default_rng(3).normal(0.0, 1.0, n)
+    flow[600:720] = flow[600]
+    counter = np.floor(np.arange(n) / 400.0)  # steps every 400 min
+    path = tmp_path / "sp.h5"
+    write_historian(
+        path,
+        time_ms,
+        {"FIC-1.SP": setpoint, "FIC-1.PV": flow, "FQ-1": counter, "FIC-2.SP": setpoint},
+        {"FIC-1.SP": "t/h", "FIC-1.PV": "t/h", "FQ-1": "t", "FIC-2.SP": "t/h"},
+        kinds={"FIC-1.SP": "setpoint", "FIC-1.PV": "flow", "FQ-1": "Totaliser"},
+    )
+    report = inspect_file(path)
+    frozen = [(f.tag, f.start_ms, f.count) for f in report.findings if f.issue == "frozen"]
+    # FIC-2.SP has no kind attribute: it is checked like a sensor.
+    assert sorted(frozen) == sorted(
+        [("FIC-1.PV", int(time_ms[600]), 120)]
+        + [("FIC-2.SP", int(time_ms[k]), min(300, n - k)) for k in range(0, n, 300)]
+    )
+    assert report.kinds == {
+        "FIC-1.SP": "setpoint",
+        "FIC-1.PV": "flow",
+        "FQ-1": "Totaliser",
+        "FIC-2.SP": "",
+    }
+    # A policy can turn the check back on for setpoints.
+    strict = QualityPolicy.model_validate({"kinds": {"setpoint": {"frozen": True}}})
+    report = inspect_file(path, tags=["FIC-1.SP"], policy=strict)
+    assert [f.count for f in report.findings] == [300, 300, 300, 300, 240]
+
+
+def test_time_findings_use_the_public_time_axis_scanner(messy: dict, monkeypatch):
+    from energyopt.data import quality
+
+    fed: list[int] = []
+    original = quality.TimeAxisScanner.feed
+
+    def spy(self, time_ms):
+        fed.append(len(time_ms))
+        original(self, time_ms)
+
+    monkeypatch.setattr(quality.TimeAxisScanner, "feed", spy)
+    report = inspect_file(messy["path"], chunk_rows=1000)
+    assert fed == [1000, 1000, 880]  # the raw axis in file order, chunk by chunk
+    assert report.findings_of("time") == scan_time_axis(messy["time_ms"], sampling_ms=60_000.0)

@@ -128,7 +128,7 @@ def test_frozen_thresholds_and_tolerance():
     assert summary(issues_of(scan_series("x", t, v, policy=short), "frozen")) == [
         ("frozen", t[500], t[549], 50)
     ]
-    disabled = short.model_copy(update={"frozen_min_duration_s": None})
+    disabled = QualityPolicy(frozen_min_duration_s=1800, frozen=False)
     assert issues_of(scan_series("x", t, v, policy=disabled), "frozen") == []
     # A slow creep of 1e-4 per sample is frozen within an absolute tolerance of 1e-3 ...
     creep = v.copy()
@@ -389,6 +389,42 @@ def test_value_types_reject_bad_input():
         QualityPolicy(on_nan="ignore")
     with pytest.raises(ValidationError, match="greater than 0"):
         QualityPolicy(max_gap_s=0)
+
+
+@pytest.mark.parametrize(
+    ("settings", "error_type"),
+    [
+        ({"spike_z": "5"}, "float_type"),  # was silently parsed as 5.0
+        ({"gap_factor": True}, "float_type"),
+        ({"frozen_tolerance_abs": float("nan")}, "finite_number"),
+        ({"spike_window": 31.0}, "int_type"),
+        ({"frozen_min_samples": "3"}, "int_type"),
+        ({"frozen": 1}, "bool_type"),
+        ({"spike": "false"}, "bool_type"),
+        ({"bad_quality_codes": [256]}, "less_than_equal"),
+        ({"bad_quality_codes": ["1"]}, "int_type"),
+        ({"frozen_min_duration_s": "5"}, "quantity"),  # a string needs a unit
+        ({"interpolate_max_gap_s": True}, "quantity_type"),
+        ({"frozen_min_duration_s": "5 kg"}, "quantity"),
+        ({"kinds": {"setpiont": {"frozen": False}}}, "literal_error"),
+        ({"kinds": {"setpoint": {"frozen": "no"}}}, "bool_type"),
+    ],
+)
+def test_policy_values_are_strict(settings, error_type):
+    with pytest.raises(ValidationError) as caught:
+        QualityPolicy.model_validate(settings)
+    assert caught.value.errors()[0]["type"] == error_type
+
+
+def test_policy_durations_take_units():
+    policy = QualityPolicy.model_validate(
+        {"frozen_min_duration_s": "30 min", "max_gap_s": 90, "interpolate_max_gap_s": "0.5 h"}
+    )
+    # 30 min = 1800 s and 0.5 h = 1800 s exactly (pint's factors 60 and 3600).
+    assert (policy.frozen_min_duration_s, policy.max_gap_s) == (1800.0, 90.0)
+    assert policy.interpolate_max_gap_s == 1800.0
+    with pytest.raises(ValidationError, match="a string needs a unit"):
+        QualityPolicy.model_validate({"max_gap_s": "90"})
 
 
 def test_scanner_rejects_bad_input():

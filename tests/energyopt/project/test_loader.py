@@ -149,3 +149,39 @@ def test_warnings_for_unsupplied_node(doc, write_project):
             "price in [tariffs.prices]"
         ),
     )
+
+
+def test_data_quality_switches_round_trip(doc, write_project, tmp_path):
+    # Every check can be switched off in TOML; before, "off" was None, which
+    # TOML cannot hold, so a saved project came back with the checks on.
+    doc["data_quality"] = {
+        "gap": False,
+        "frozen": False,
+        "spike": False,
+        "frozen_min_duration_s": "30 min",
+        "bad_quality_codes": [1, 3],
+        "kinds": {"setpoint": {"frozen": True, "on_frozen": "keep"}, "flow": {}},
+    }
+    project = load_project(write_project(doc))
+    policy = project.data_quality
+    assert (policy.gap, policy.frozen, policy.spike) == (False, False, False)
+    assert policy.frozen_min_duration_s == 1800.0  # 30 min in seconds, exactly
+    assert policy.for_kind("setpoint").frozen is True
+    assert list(policy.kinds) == ["setpoint"]  # the empty table means nothing
+    out = tmp_path / "saved.toml"
+    save_project(project, out)
+    text = out.read_text(encoding="utf-8")
+    assert "[data_quality.kinds.setpoint]" in text
+    assert "frozen = false" in text
+    again = load_project(out)
+    assert again == project
+    assert again.data_quality == policy
+
+
+def test_default_data_quality_round_trip(doc, write_project, tmp_path):
+    project = load_project(write_project(doc))
+    assert project.data_quality.max_gap_s is None  # automatic threshold: the key is omitted
+    out = tmp_path / "saved.toml"
+    save_project(project, out)
+    assert "\nmax_gap_s" not in out.read_text(encoding="utf-8")
+    assert load_project(out).data_quality == project.data_quality

@@ -287,3 +287,30 @@ def test_price_basis_must_suit_the_node(doc, write_project):
             "price_per_gj"
         ),
     ]
+
+
+def test_data_quality_values_are_strict(doc, write_project):
+    doc["data_quality"] = {
+        "spike_z": "8",
+        "frozen": "no",
+        "frozen_min_duration_s": "3600",
+        "spike_window": 31.0,
+        "kinds": {"setpiont": {"frozen": False}, "state": {"spike_z": -1}},
+    }
+    lines = problems_of(write_project(doc))
+    assert lines == [
+        "data_quality.frozen: expected true or false, got string 'no'",
+        (
+            "data_quality.frozen_min_duration_s: a string needs a unit (write a plain number "
+            "for s), got '3600'"
+        ),
+        "data_quality.spike_z: expected a number, got string '8'",
+        "data_quality.spike_window: expected an integer, got float 31",
+        (
+            "data_quality.kinds.setpiont: got string 'setpiont' (did you mean 'setpoint'?); "
+            "must be one of 'flow', 'power', 'heat', 'temperature', 'pressure', 'level', "
+            "'concentration', 'property', 'position', 'state', 'status', 'mode', 'setpoint', "
+            "'counter', 'price'"
+        ),
+        "data_quality.kinds.state.spike_z: must be greater than 0, got integer -1",
+    ]
