@@ -22,7 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Write DIR/plant.toml (a built-in demo plant project) and DIR/history.h5 "
             "(a recorded history of every tag the project binds, sampled every minute, "
-            "with deliberate gaps, a frozen sensor, a spike and NaN samples for the "
+            "simulated by the plant's truth model -- parameters differing from the "
+            "project's -- under today's rule-based operation, with sensor noise and "
+            "deliberate gaps, a frozen sensor, a spike and NaN samples for the "
             "data-quality checks). The same seed gives the same files."
         ),
     )
@@ -45,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         Parsed arguments of the ``demo`` sub-command.
     """
     from energyopt.demos import demo_project_text
-    from energyopt.demos.history import write_synthetic_history
+    from energyopt.demos.history import write_demo_history
     from energyopt.errors import OutputError
     from energyopt.fileio import atomic_output
     from energyopt.project import load_project
@@ -62,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
         tmp.write_text(demo_project_text(args.plant), encoding="utf-8")
     project = load_project(project_path)
     history_path = out / "history.h5"
-    defects = write_synthetic_history(
-        project, history_path, days=args.days, seed=args.seed, overwrite=args.force
+    defects = write_demo_history(
+        project, args.plant, history_path, days=args.days, seed=args.seed, overwrite=args.force
     )
     print(f"wrote {project_path}")
     print(

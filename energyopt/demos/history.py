@@ -1,17 +1,20 @@
-"""Synthetic recorded history for a project: one realistic signal per bound tag.
+"""Recorded demo histories: a clean simulated signal per bound tag, then noise and defects.
 
-Each historian tag a project binds gets a signal shaped by its kind and role:
-flows and powers follow a daily production profile with slow drift and
-measurement noise; levels and other controlled variables wander inside their
-normal band and occasionally leave it; manipulated variables and setpoints
-are piecewise constant with operator moves every few hours.  The history then
-receives the defects real exports have, at known places: missing rows (gaps),
-a frozen sensor, a spike and scattered NaN samples, so that the data-quality
-layer has something to find.
+Every demo plant's history goes through one common layer:
 
-The signals are statistically realistic but not physically coupled (a holder
-level does not integrate its flows); physically consistent histories come from
-simulating the plant model.
+1. a *clean* history of every bound tag, in the tag's unit, from the plant's
+   truth simulator -- :func:`energyopt.demos.steelworks_history.record_history`
+   and ``energyopt.demos.chemical_history.record_history`` share the
+   signature ``record_history(project, *, days, step_s, seed) ->
+   (time_ms, {tag: values})``;
+2. :func:`add_sensor_noise`: white measurement noise scaled to each tag's
+   range (setpoints are exact);
+3. :func:`inject_defects`: the defects real exports have, at known places --
+   missing rows (gaps), a frozen sensor, a spike and scattered NaN samples --
+   so that the data-quality layer has something to find.
+
+Until the chemical plant's truth simulator exists its clean signals come from
+:func:`synthetic_signals`, statistically realistic but not physically coupled.
 """
 
 from __future__ import annotations
@@ -26,7 +29,15 @@ import numpy.typing as npt
 from energyopt.data.writer import write_historian
 from energyopt.project import Project, TagBinding
 
-__all__ = ["InjectedDefects", "synthesize_history", "write_synthetic_history"]
+__all__ = [
+    "InjectedDefects",
+    "add_sensor_noise",
+    "clean_history",
+    "demo_history",
+    "inject_defects",
+    "synthetic_signals",
+    "write_demo_history",
+]
 
 MS_PER_S = 1000
 #: Start of every demo history: 2026-01-05 00:00 (a Monday) in UTC [ms].
@@ -118,10 +129,10 @@ def _signal(
     return np.clip(values, lo, hi)
 
 
-def synthesize_history(
+def synthetic_signals(
     project: Project, *, days: float = 7.0, step_s: float = 60.0, seed: int = 0
-) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]], InjectedDefects]:
-    """Build a synthetic recorded history for every tag bound in a project.
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]]]:
+    """Return statistically realistic, physically uncoupled signals for every bound tag.
 
     Parameters
     ----------
@@ -132,25 +143,103 @@ def synthesize_history(
     step_s : float
         Sampling interval. [s]
     seed : int
-        Seed of the random generator; the same seed gives the same history.
+        Seed of the random generator; the same seed gives the same signals.
 
     Returns
     -------
     time_ms : ndarray of int64
-        Sample times, with the injected gaps removed. [ms since epoch]
+        Sample times. [ms since epoch]
     values : dict of str to ndarray
         Tag name -> values in the binding's unit.
-    defects : InjectedDefects
-        Where the deliberate defects are.
     """
     rng = np.random.default_rng(seed)
     n = round(days * 86_400.0 / step_s)
     t_s: npt.NDArray[np.float64] = np.arange(n, dtype=np.float64) * step_s
     time_ms = DEMO_START_MS + np.round(t_s * MS_PER_S).astype(np.int64)
-    bindings = list(project.bindings.values())
-    values = {b.tag: _signal(b, t_s, rng, step_s) for b in bindings}
+    values = {b.tag: _signal(b, t_s, rng, step_s) for b in project.bindings.values()}
+    return time_ms, values
 
-    # Defects at fixed fractions of the history so every length has them.
+
+#: Sensor noise, standard deviation over the tag's range, by kind. [1]
+_NOISE_OF_SPAN: dict[str, float] = {
+    "flow": 2e-3,
+    "power": 1e-3,
+    "pressure": 5e-4,
+    "level": 5e-4,
+    "property": 2e-3,
+    "temperature": 5e-4,
+}
+
+
+def add_sensor_noise(
+    project: Project,
+    values: dict[str, npt.NDArray[np.float64]],
+    rng: np.random.Generator,
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Return the values with white measurement noise added (setpoints stay exact).
+
+    The noise's standard deviation is a share of the tag's range
+    (:data:`_NOISE_OF_SPAN` by kind, 0.1 % otherwise); values stay inside the
+    range.
+
+    Parameters
+    ----------
+    project : Project
+        The project whose bindings give kinds and ranges.
+    values : dict of str to ndarray
+        Tag -> clean values. [tag unit]
+    rng : numpy.random.Generator
+        Random source.
+    """
+    out: dict[str, npt.NDArray[np.float64]] = {}
+    for binding in project.bindings.values():
+        clean = np.asarray(values[binding.tag], dtype=np.float64)
+        if binding.kind == "setpoint" or binding.role == "manipulated":
+            out[binding.tag] = clean.copy()
+            continue
+        lo, hi = _band(binding)
+        sigma = _NOISE_OF_SPAN.get(binding.kind, 1e-3) * (hi - lo)
+        noisy = clean + sigma * rng.standard_normal(clean.size)
+        out[binding.tag] = np.clip(noisy, lo, hi) if binding.range is not None else noisy
+    return out
+
+
+def inject_defects(
+    project: Project,
+    time_ms: npt.NDArray[np.int64],
+    values: dict[str, npt.NDArray[np.float64]],
+    rng: np.random.Generator,
+    *,
+    step_s: float = 60.0,
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]], InjectedDefects]:
+    """Put the defects of real exports into a history, at fixed fractions of its length.
+
+    Three gaps (rows removed: 20 min, 45 min, 2 h), a sensor frozen for 4 h
+    (the first pressure or temperature tag), one spike (the first measured
+    flow or power) and scattered NaN samples (the second one).
+
+    Parameters
+    ----------
+    project : Project
+        The project whose bindings choose the tags.
+    time_ms : ndarray of int64
+        Regular sample times. [ms since epoch]
+    values : dict of str to ndarray
+        Tag -> values. [tag unit]
+    rng : numpy.random.Generator
+        Random source (NaN positions).
+    step_s : float
+        Sampling interval. [s]
+
+    Returns
+    -------
+    time_ms, values, defects
+        The history with the defects, and where they are.
+    """
+    values = {tag: np.array(v, dtype=np.float64, copy=True) for tag, v in values.items()}
+    n = time_ms.size
+    bindings = list(project.bindings.values())
+
     def at(fraction: float) -> int:
         return min(n - 1, int(fraction * n))
 
@@ -174,25 +263,87 @@ def synthesize_history(
         g1 = min(n, g0 + int(length_s / step_s))
         keep[g0:g1] = False
         gaps.append((int(time_ms[g0]), int(time_ms[g1 - 1])))
-    time_ms = time_ms[keep]
-    values = {tag: v[keep] for tag, v in values.items()}
     defects = InjectedDefects(
         gaps_ms=tuple(gaps),
         frozen_tag=frozen.tag,
-        frozen_range_ms=(
-            int(DEMO_START_MS + t_s[f0] * MS_PER_S),
-            int(DEMO_START_MS + t_s[f1 - 1] * MS_PER_S),
-        ),
+        frozen_range_ms=(int(time_ms[f0]), int(time_ms[f1 - 1])),
         spike_tag=spiky.tag,
-        spike_time_ms=int(DEMO_START_MS + t_s[s_i] * MS_PER_S),
+        spike_time_ms=int(time_ms[s_i]),
         nan_tag=nan_b.tag,
         nan_count=int(np.count_nonzero(keep[nan_idx])),
     )
-    return time_ms, values, defects
+    return time_ms[keep], {tag: v[keep] for tag, v in values.items()}, defects
 
 
-def write_synthetic_history(
+def clean_history(
+    project: Project, plant: str, *, days: float = 7.0, step_s: float = 60.0, seed: int = 0
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]]]:
+    """Return the clean history of a demo plant from its truth simulator.
+
+    Parameters
+    ----------
+    project : Project
+        The demo project.
+    plant : str
+        Demo plant name (``steelworks`` or ``chemical``).
+    days : float
+        Length. [d]
+    step_s : float
+        Sampling interval. [s]
+    seed : int
+        Random seed.
+    """
+    if plant == "steelworks":
+        from energyopt.demos.steelworks_history import record_history
+
+        return record_history(project, days=days, step_s=step_s, seed=seed)
+    try:
+        from energyopt.demos.chemical_history import (
+            record_history as chemical_record,
+        )
+    except ImportError:  # the chemical truth simulator is not there yet
+        return synthetic_signals(project, days=days, step_s=step_s, seed=seed)
+    result: tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]]] = chemical_record(
+        project, days=days, step_s=step_s, seed=seed
+    )
+    return result
+
+
+def demo_history(
+    project: Project, plant: str, *, days: float = 7.0, step_s: float = 60.0, seed: int = 0
+) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]], InjectedDefects]:
+    """Return a demo plant's recorded history: clean signals, sensor noise, defects.
+
+    Deterministic for a given seed.
+
+    Parameters
+    ----------
+    project : Project
+        The demo project.
+    plant : str
+        Demo plant name (``steelworks`` or ``chemical``).
+    days : float
+        Length. [d]
+    step_s : float
+        Sampling interval. [s]
+    seed : int
+        Random seed.
+
+    Returns
+    -------
+    time_ms, values, defects
+        Sample times [ms since epoch], tag -> values [tag unit], and where the
+        injected defects are.
+    """
+    time_ms, clean = clean_history(project, plant, days=days, step_s=step_s, seed=seed)
+    rng = np.random.default_rng([seed, 1])  # independent of the simulator's stream
+    noisy = add_sensor_noise(project, clean, rng)
+    return inject_defects(project, time_ms, noisy, rng, step_s=step_s)
+
+
+def write_demo_history(
     project: Project,
+    plant: str,
     path: Path,
     *,
     days: float = 7.0,
@@ -200,12 +351,14 @@ def write_synthetic_history(
     seed: int = 0,
     overwrite: bool = False,
 ) -> InjectedDefects:
-    """Write :func:`synthesize_history` to a historian file (atomically).
+    """Write :func:`demo_history` to a historian file (atomically).
 
     Parameters
     ----------
     project : Project
-        Validated project.
+        Validated demo project.
+    plant : str
+        Demo plant name.
     path : Path
         Destination ``.h5`` file.
     days : float
@@ -217,7 +370,7 @@ def write_synthetic_history(
     overwrite : bool
         Replace an existing file.
     """
-    time_ms, values, defects = synthesize_history(project, days=days, step_s=step_s, seed=seed)
+    time_ms, values, defects = demo_history(project, plant, days=days, step_s=step_s, seed=seed)
     bindings = {b.tag: b for b in project.bindings.values()}
     write_historian(
         path,

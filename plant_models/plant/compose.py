@@ -15,6 +15,18 @@ at zero.
 
 The plant's vectors are the units' vectors in declaration order, each
 variable named ``<unit>.<variable>``; slack variables are not plant inputs.
+
+Fuel-gas quality is a property of the node, not of each unit: every unit
+disturbance that is the heating value of the gas on one of its ports
+(:data:`~plant_models.plant.ports.PORT_LHV`: a boiler's ``lhv_<i>_j_m3``, a
+gas user's or flare's ``lhv_j_m3``, a mixer's lean and rich heating values)
+is taken from one heating value per node.  That is a plant disturbance
+``<node>.lhv_j_m3`` (bound to the node's calorimeter), placed after the
+units' disturbances, or -- for a node supplied by a mixing station -- the
+mixer's heating-value state (:data:`~plant_models.plant.ports.NODE_LHV_SOURCES`).
+Besides ``<node>.net_supply`` the plant outputs ``<node>.supply`` and
+``<node>.demand``, the flows of the non-slack ports supplying and drawing
+(the purchase of a bought medium such as natural gas is its demand).
 The composed ``f`` and ``g`` are :func:`~plant_models.core.equations.equation`
 closures over the units' functions and constant index tables, so they compile
 to casadi and numba like any unit (numba compiles closures once per process;
@@ -33,7 +45,8 @@ from plant_models.core.equations import EquationModel, Variable, equation
 from plant_models.core.errors import EquationError
 from plant_models.core.mathfuncs import zeros
 from plant_models.parameters import MEDIUM_KINDS, UnitParams
-from plant_models.plant.ports import MODEL_FACTORIES, PORT_FLOWS
+from plant_models.plant.ports import MODEL_FACTORIES, NODE_LHV_SOURCES, PORT_FLOWS, PORT_LHV
+from plant_models.plant.stages import combine_stages, make_stage
 
 __all__ = ["NodeSpec", "Plant", "UnitSpec", "compose_plant"]
 
@@ -99,6 +112,10 @@ class Plant:
         The nodes.
     unit_models : tuple of EquationModel
         Each unit's own model.
+    node_lhv : Mapping[str, tuple[str, str]]
+        Fuel-gas node -> where its heating value lives in the plant vectors:
+        ``("d", "<node>.lhv_j_m3")`` or ``("x", "<mixer>.lhv_mixed_j_m3")``.
+        Only nodes with a unit that uses the heating value are listed.
     """
 
     name: str
@@ -106,6 +123,7 @@ class Plant:
     units: tuple[UnitSpec, ...]
     nodes: tuple[NodeSpec, ...]
     unit_models: tuple[EquationModel, ...]
+    node_lhv: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def pack_parameters(self) -> np.ndarray:
         """Return the plant ``p``: the units' parameter vectors in unit order."""
@@ -118,92 +136,6 @@ class Plant:
 # ---------------------------------------------------------------- composed functions
 
 
-@equation
-def _gather(source: Any, index_map: Any, slack: Any) -> Any:
-    """Return ``source[index_map]``, taking ``slack[-k - 1]`` where ``k < 0``."""
-    out = zeros(index_map.shape[0])
-    for i in range(index_map.shape[0]):
-        k = int(index_map[i])
-        if k >= 0:
-            out[i] = source[k]
-        else:
-            out[i] = slack[-k - 1]
-    return out
-
-
-@equation
-def _no_stage(
-    x: Any, u: Any, d: Any, p: Any, slack: Any, phase: int, dxdt: Any, y: Any, flows: Any
-) -> Any:
-    """End of the stage chain: nothing to evaluate."""
-    return 0
-
-
-def _make_stage(
-    previous: Callable[..., Any],
-    unit_f: Callable[..., Any],
-    unit_g: Callable[..., Any],
-    is_slack_group: int,
-    x_range: np.ndarray,
-    p_range: np.ndarray,
-    y_offset: np.ndarray,
-    u_map: np.ndarray,
-    d_map: np.ndarray,
-    flow_kind: np.ndarray,
-    flow_index: np.ndarray,
-    flow_position: np.ndarray,
-) -> Callable[..., Any]:
-    """Return a stage evaluating one group of like units after ``previous``.
-
-    A group is the units sharing one model (same functions and vector sizes)
-    and slack role; each table has one row per unit, so the number of
-    compiled stages is the number of groups, not of units.  In phase 0 the
-    groups without slack variables are evaluated (their port flows feed the
-    balances); in phase 1 the slack groups, whose slack values are then
-    known.  ``flow_kind`` codes: 0 output, 1 input, 2 disturbance, -1 padding.
-    """
-
-    @equation
-    def stage(
-        x: Any, u: Any, d: Any, p: Any, slack: Any, phase: int, dxdt: Any, y: Any, flows: Any
-    ) -> Any:
-        previous(x, u, d, p, slack, phase, dxdt, y, flows)
-        if phase == is_slack_group:
-            for r in range(x_range.shape[0]):
-                x0 = int(x_range[r, 0])
-                nx = int(x_range[r, 1]) - x0
-                p0 = int(p_range[r, 0])
-                p1 = int(p_range[r, 1])
-                xk = zeros(nx)
-                for i in range(nx):
-                    xk[i] = x[x0 + i]
-                uk = _gather(u, u_map[r], slack)
-                dk = _gather(d, d_map[r], slack)
-                pk = zeros(p1 - p0)
-                for i in range(p1 - p0):
-                    pk[i] = p[p0 + i]
-                fk = unit_f(xk, uk, dk, pk)
-                yk = unit_g(xk, uk, dk, pk)
-                for i in range(nx):
-                    dxdt[x0 + i] = fk[i]
-                y0 = int(y_offset[r])
-                for i in range(yk.shape[0]):
-                    y[y0 + i] = yk[i]
-                for c in range(flow_kind.shape[1]):
-                    kind = int(flow_kind[r, c])
-                    j = int(flow_index[r, c])
-                    position = int(flow_position[r, c])
-                    if kind == 0:
-                        flows[position] = yk[j]
-                    elif kind == 1:
-                        flows[position] = uk[j]
-                    elif kind == 2:
-                        flows[position] = dk[j]
-        return 0
-
-    return stage
-
-
 def _make_evaluate(
     chain: Callable[..., Any],
     n_x: int,
@@ -214,25 +146,48 @@ def _make_evaluate(
     connection_sign: np.ndarray,
     slack_node: np.ndarray,
     slack_sign: np.ndarray,
+    n_d: int,
+    d_from_x: np.ndarray,
 ) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """Return the composed ``f`` and ``g`` around a stage chain."""
+    """Return the composed ``f`` and ``g`` around a stage chain.
+
+    The stages read disturbances from ``d`` extended by the states listed in
+    ``d_from_x`` (node heating values made by a mixing station).
+    """
 
     @equation
     def evaluate(x: Any, u: Any, d: Any, p: Any) -> Any:
         dxdt = zeros(n_x)
-        y = zeros(n_y_units + n_nodes)
+        y = zeros(n_y_units + 3 * n_nodes)
         flows = zeros(n_flows)
         slack = zeros(slack_node.shape[0])
-        chain(x, u, d, p, slack, 0, dxdt, y, flows)
+        d_ext = zeros(n_d + d_from_x.shape[0])
+        for i in range(n_d):
+            d_ext[i] = d[i]
+        for i in range(d_from_x.shape[0]):
+            d_ext[n_d + i] = x[int(d_from_x[i])]
+        # The phase is computed, not written as 0 and 1: numba would type the
+        # literals as two constants and compile every stage twice.
+        phase = x.shape[0] * 0
+        chain(x, u, d_ext, p, slack, phase, dxdt, y, flows)
         net = zeros(n_nodes)
+        supply = zeros(n_nodes)
+        demand = zeros(n_nodes)
         for c in range(n_flows):
             j = int(connection_node[c])
-            net[j] = net[j] + connection_sign[c] * flows[c]
+            if connection_sign[c] > 0.0:
+                supply[j] = supply[j] + flows[c]
+            else:
+                demand[j] = demand[j] + flows[c]
+        for j in range(n_nodes):
+            net[j] = supply[j] - demand[j]
         for s in range(slack_node.shape[0]):
             slack[s] = slack_sign[s] * net[int(slack_node[s])]
-        chain(x, u, d, p, slack, 1, dxdt, y, flows)
+        chain(x, u, d_ext, p, slack, phase + 1, dxdt, y, flows)
         for j in range(n_nodes):
             y[n_y_units + j] = net[j]
+            y[n_y_units + n_nodes + j] = supply[j]
+            y[n_y_units + 2 * n_nodes + j] = demand[j]
         return dxdt, y
 
     @equation
@@ -305,6 +260,11 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
     slack_owner: dict[int, str] = {}
     groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     seen_units: set[str] = set()
+    # Node heating values: (d_map list, position, node) to resolve once all
+    # unit disturbances are numbered; the unit variables each node serves.
+    lhv_fixups: list[tuple[list[int], int, str]] = []
+    lhv_users: dict[str, list[Variable]] = {}
+    lhv_source: dict[str, tuple[int, str]] = {}
 
     for unit in units:
         _check_identifier("unit", unit.name)
@@ -328,6 +288,7 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
         u_map = [len(inputs) + i for i in range(len(model.inputs))]
         d_map = [len(disturbances) + i for i in range(len(model.disturbances))]
         slack_vars: set[tuple[str, int]] = set()
+        shared_d: set[int] = set()
         flow_kind: list[int] = []
         flow_index: list[int] = []
         flow_position: list[int] = []
@@ -348,6 +309,23 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
                     raise EquationError(
                         f"unit {unit.name}.{port_name} carries {port.medium_kind}, "
                         f"but node {node_name} is {node.medium_kind}"
+                    )
+                lhv_var = PORT_LHV.get(type_name, {}).get(port_name)
+                if lhv_var is not None:
+                    d_index = model.index("d", lhv_var.format(i=position))
+                    shared_d.add(d_index)
+                    lhv_fixups.append((d_map, d_index, node_name))
+                    lhv_users.setdefault(node_name, []).append(model.disturbances[d_index])
+                source_var = NODE_LHV_SOURCES.get(type_name, {}).get(port_name)
+                if source_var is not None:
+                    if node_name in lhv_source:
+                        raise EquationError(
+                            f"node {node_name}: two units set its heating value: "
+                            f"{lhv_source[node_name][1].split('.')[0]} and {unit.name}"
+                        )
+                    lhv_source[node_name] = (
+                        len(states) + model.index("x", source_var),
+                        f"{unit.name}.{source_var}",
                     )
                 if flow.kind == "none":
                     continue
@@ -380,7 +358,7 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
             ("d", d_map, model.disturbances, disturbances),
         ):
             for i, var in enumerate(vars_):
-                if (kind, i) in slack_vars:
+                if (kind, i) in slack_vars or (kind == "d" and i in shared_d):
                     continue
                 local_map[i] = len(plant_list)
                 plant_list.append(_prefixed(unit.name, var))
@@ -400,15 +378,16 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
         parameters.extend(_prefixed(unit.name, v) for v in model.parameters)
         outputs.extend(_prefixed(unit.name, v) for v in model.outputs)
 
-    chain: Callable[..., Any] = _no_stage
+    node_lhv, d_from_x = _resolve_node_lhv(nodes, lhv_fixups, lhv_users, lhv_source, disturbances)
+
+    stages: list[Callable[..., Any]] = []
     for (unit_f, unit_g, n_u, n_d, is_slack), rows in groups.items():
         n_flow = max(len(r["flows"]) for r in rows)
         flow_table = np.full((len(rows), n_flow, 3), -1, dtype=np.int64)
         for k, r in enumerate(rows):
             for c, entry in enumerate(r["flows"]):
                 flow_table[k, c] = entry
-        chain = _make_stage(
-            chain,
+        stage = make_stage(
             unit_f,
             unit_g,
             1 if is_slack else 0,
@@ -421,12 +400,30 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
             np.ascontiguousarray(flow_table[:, :, 1]),
             np.ascontiguousarray(flow_table[:, :, 2]),
         )
+        stages.append(stage)
+    chain = combine_stages(stages)
 
     node_outputs = [
         Variable(
             f"{node.name}.net_supply",
             _BALANCE_UNITS[node.medium_kind],
             f"Supply minus demand at node {node.name} (absorbed by its slack, if any)",
+        )
+        for node in nodes
+    ]
+    node_outputs += [
+        Variable(
+            f"{node.name}.supply",
+            _BALANCE_UNITS[node.medium_kind],
+            f"Flow supplied to node {node.name} by its non-slack ports",
+        )
+        for node in nodes
+    ]
+    node_outputs += [
+        Variable(
+            f"{node.name}.demand",
+            _BALANCE_UNITS[node.medium_kind],
+            f"Flow drawn from node {node.name} by its non-slack ports",
         )
         for node in nodes
     ]
@@ -440,6 +437,8 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
         np.array(connection_sign, dtype=np.float64),
         np.array(slack_node, dtype=np.int64),
         np.array(slack_sign, dtype=np.float64),
+        len(disturbances),
+        d_from_x,
     )
     model = EquationModel(
         name=name,
@@ -452,7 +451,54 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
         parameters=tuple(parameters),
         stiff=any(m.stiff for m in unit_models),
     )
-    return Plant(name, model, tuple(units), tuple(nodes), tuple(unit_models))
+    return Plant(name, model, tuple(units), tuple(nodes), tuple(unit_models), node_lhv)
+
+
+def _resolve_node_lhv(
+    nodes: Sequence[NodeSpec],
+    fixups: list[tuple[list[int], int, str]],
+    users: dict[str, list[Variable]],
+    sources: dict[str, tuple[int, str]],
+    disturbances: list[Variable],
+) -> tuple[dict[str, tuple[str, str]], np.ndarray]:
+    """Add one heating-value disturbance per fuel-gas node and point the units at it.
+
+    Appends ``<node>.lhv_j_m3`` to ``disturbances`` for every used node without
+    a source unit (its envelope is the intersection of the users' envelopes)
+    and rewrites the units' disturbance maps in place.  Returns the
+    :attr:`Plant.node_lhv` table and the state indices extending ``d``.
+    """
+    node_lhv: dict[str, tuple[str, str]] = {}
+    position: dict[str, int] = {}
+    for node in nodes:
+        if node.name not in users or node.name in sources:
+            continue
+        low = max(v.low for v in users[node.name])
+        high = min(v.high for v in users[node.name])
+        if not low <= high:
+            raise EquationError(
+                f"node {node.name}: the heating-value envelopes of its units do not overlap"
+            )
+        position[node.name] = len(disturbances)
+        disturbances.append(
+            Variable(
+                f"{node.name}.lhv_j_m3",
+                "J/m^3",
+                f"Heating value of the gas on node {node.name} [J/Nm3]",
+                low,
+                high,
+            )
+        )
+        node_lhv[node.name] = ("d", f"{node.name}.lhv_j_m3")
+    x_sources: list[int] = []
+    for node in nodes:
+        if node.name in users and node.name in sources:
+            position[node.name] = len(disturbances) + len(x_sources)
+            x_sources.append(sources[node.name][0])
+            node_lhv[node.name] = ("x", sources[node.name][1])
+    for d_map, index, node_name in fixups:
+        d_map[index] = position[node_name]
+    return node_lhv, np.array(x_sources, dtype=np.int64)
 
 
 def _prefixed(unit_name: str, var: Variable) -> Variable:

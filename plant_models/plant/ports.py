@@ -46,7 +46,7 @@ from plant_models.units import (
     turbogenerator,
 )
 
-__all__ = ["MODEL_FACTORIES", "PORT_FLOWS", "PortFlow"]
+__all__ = ["MODEL_FACTORIES", "NODE_LHV_SOURCES", "PORT_FLOWS", "PORT_LHV", "PortFlow"]
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,24 @@ PORT_FLOWS: dict[str, dict[str, PortFlow]] = {
         "condensate_out": PortFlow("y", "flow_condensate_kg_s"),
     },
     "power_consumer": {"power_in": PortFlow("y", "power_w")},
+}
+
+#: Unit type -> port name -> the disturbance holding the heating value of the
+#: fuel gas on that port's node.  In a composed plant every such disturbance is
+#: replaced by one heating value per fuel-gas node (``<node>.lhv_j_m3``), so all
+#: units on a node burn, draw or flare gas of the same, once-measured quality.
+#: ``{i}`` is the connection's position for a port with several connections.
+PORT_LHV: dict[str, dict[str, str]] = {
+    "boiler": {"fuel": "lhv_{i}_j_m3"},
+    "gas_consumer": {"gas_in": "lhv_j_m3"},
+    "flare": {"gas": "lhv_j_m3"},
+    "gas_mixer": {"lean_in": "lhv_lean_j_m3", "rich_in": "lhv_rich_j_m3"},
+}
+
+#: Unit type -> port name -> the *state* that sets the heating value of the node
+#: the port supplies (a mixing station makes its node's gas quality).
+NODE_LHV_SOURCES: dict[str, dict[str, str]] = {
+    "gas_mixer": {"mixed_out": "lhv_mixed_j_m3"},
 }
 
 Factory = Callable[[Any, Mapping[str, tuple[str, ...]]], EquationModel]

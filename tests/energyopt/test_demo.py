@@ -10,7 +10,7 @@ from energyopt.cli import main
 from energyopt.data.inspect import inspect_file
 from energyopt.data.reader import HistorianReader
 from energyopt.demos import DEMO_PLANTS, demo_project_text
-from energyopt.demos.history import synthesize_history
+from energyopt.demos.history import demo_history
 from energyopt.errors import OutputError, ProjectError
 from energyopt.project import check_bindings, load_project
 
@@ -31,9 +31,9 @@ def test_demo_writes_valid_project_and_matching_history(plant, tmp_path, capsys)
 
 def test_history_is_deterministic_by_seed(tmp_path):
     project = load_project(_write_demo_project(tmp_path))
-    t1, v1, d1 = synthesize_history(project, days=1, seed=7)
-    t2, v2, d2 = synthesize_history(project, days=1, seed=7)
-    _, v3, _ = synthesize_history(project, days=1, seed=8)
+    t1, v1, d1 = demo_history(project, "steelworks", days=0.5, seed=7)
+    t2, v2, d2 = demo_history(project, "steelworks", days=0.5, seed=7)
+    _, v3, _ = demo_history(project, "steelworks", days=0.5, seed=8)
     assert_array_equal(t1, t2)
     assert d1 == d2
     for tag in v1:
@@ -45,7 +45,7 @@ def test_injected_defects_are_found_where_they_were_put(tmp_path):
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out), "--days", "3", "--seed", "3"]) == 0
     project = load_project(out / "plant.toml")
-    _, _, defects = synthesize_history(project, days=3, seed=3)
+    _, _, defects = demo_history(project, "steelworks", days=3, seed=3)
     report = inspect_file(out / "history.h5")
 
     gaps = [f for f in report.findings if f.issue == "gap"]

@@ -63,8 +63,20 @@ def test_plant_vectors_are_named_after_units_and_exclude_slack_variables():
     assert _names("u") == ["boiler_1.fuel_0_m3_s", "boiler_2.fuel_0_m3_s", "mill.shed_fraction"]
     assert "holder.flow_in_m3_s" not in _names("d")
     assert "grid.power_import_w" not in _names("u")
-    assert _names("y")[-3:] == ["bfg.net_supply", "steam.net_supply", "bus.net_supply"]
+    assert _names("y")[-9:-6] == ["bfg.net_supply", "steam.net_supply", "bus.net_supply"]
+    assert _names("y")[-6:] == [
+        "bfg.supply",
+        "steam.supply",
+        "bus.supply",
+        "bfg.demand",
+        "steam.demand",
+        "bus.demand",
+    ]
     assert MODEL.variables("y")[-1].unit == "W"
+    # Both boilers burn the gas of node bfg: one heating value, last in d.
+    assert _names("d")[-1] == "bfg.lhv_j_m3"
+    assert not any(".lhv_0_j_m3" in n for n in _names("d"))
+    assert PLANT.node_lhv == {"bfg": ("d", "bfg.lhv_j_m3")}
     assert len(P) == MODEL.sizes["p"]
 
 
@@ -74,8 +86,7 @@ def _point():
     u = np.array([60.0, 45.0, 0.0])
     values_d = {
         "bf.production_kg_s": 150.0,
-        "boiler_1.lhv_0_j_m3": 3.2e6,
-        "boiler_2.lhv_0_j_m3": 3.2e6,
+        "bfg.lhv_j_m3": 3.2e6,
         "users.demand_fraction": 1.2,
         "mill.demand_fraction": 0.9,
         "grid.price_per_j": 1.1 / 3.6e6,
@@ -91,6 +102,7 @@ def test_node_balances_close_with_slack_units_taking_the_imbalance():
     y = dict(zip(_names("y"), np.asarray(symbolic.g(x, u, d, P)).ravel(), strict=True))
     # Fuel gas: BF makes 200 Nm3/s, the boilers burn 105: 95 Nm3/s fill the holder.
     assert_allclose(y["bfg.net_supply"], 200.0 - 105.0, rtol=1e-15)
+    assert_allclose([y["bfg.supply"], y["bfg.demand"]], [200.0, 105.0], rtol=1e-15)
     assert_allclose(dxdt[1], 95.0, rtol=1e-15)
     # Steam: 50 + 40 kg/s made, 1.2 x 11.1 used; the header stores the rest.
     surplus = 90.0 - 1.2 * 11.1
@@ -101,6 +113,8 @@ def test_node_balances_close_with_slack_units_taking_the_imbalance():
     demand = 0.9 * 250e6 + 3.0e4 * 50.0
     assert_allclose(y["grid.power_import_w"], demand, rtol=1e-15)
     assert_allclose(y["bus.net_supply"], -demand, rtol=1e-15)
+    # The grid is the slack: it is neither supply nor demand of the bus.
+    assert_allclose([y["bus.supply"], y["bus.demand"]], [0.0, demand], rtol=1e-15)
     assert_allclose(y["grid.cost_rate_per_s"], demand * 1.1 / 3.6e6, rtol=1e-15)
 
 

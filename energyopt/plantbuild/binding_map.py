@@ -1,0 +1,247 @@
+"""Historian tags -> model variables: which vector entry a binding is, and its units.
+
+A binding's ``variable`` is ``<unit>.<variable>`` with the model's own
+variable name (``boiler_1.steam_kg_s``, ``bfg_holder.level_fraction``), or
+``<node>.<property>`` for a media node:
+
+``lhv``
+    The node's heating value: the plant disturbance ``<node>.lhv_j_m3``, or
+    the output of the mixing station that makes the node's gas.
+``supply``, ``demand``
+    Outputs ``<node>.supply`` and ``<node>.demand`` (what a bought medium
+    such as natural gas costs is its demand).
+``pressure``
+    The pressure output of the steam header on the node.
+
+A unit variable is looked up in the vectors in an order that depends on the
+role: manipulated ``u, y, x, d``; disturbance ``d, y, x, u``; measurement and
+controlled ``y, x, u, d`` (a state is usually also an output of the same
+name, and the output is what a sensor reads).
+
+Each tag's engineering unit is converted to and from the model's SI unit by
+the shared pint registry (:func:`energyopt.data.units.conversion_affine`):
+``tag = model * scale + offset``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from energyopt.errors import ModelError, UnitConversionError
+from energyopt.project import Project, TagBinding
+from energyopt.project.base import did_you_mean
+
+if TYPE_CHECKING:
+    from plant_models.plant.compose import Plant
+
+__all__ = ["BindingMap", "BoundVariable", "build_binding_map"]
+
+_SEARCH_ORDER: dict[str, tuple[str, ...]] = {
+    "manipulated": ("u", "y", "x", "d"),
+    "disturbance": ("d", "y", "x", "u"),
+    "measurement": ("y", "x", "u", "d"),
+    "controlled": ("y", "x", "u", "d"),
+}
+
+
+@dataclass(frozen=True)
+class BoundVariable:
+    """One binding resolved to a model variable.
+
+    Attributes
+    ----------
+    binding : str
+        Binding name (the ``[bindings.<name>]`` key).
+    tag : str
+        Historian tag.
+    tag_unit : str
+        Engineering unit of the tag.
+    role : str
+        Role of the binding (measurement, disturbance, manipulated, controlled).
+    vector : str
+        ``"x"``, ``"u"``, ``"d"`` or ``"y"``.
+    index : int
+        Position in that vector.
+    name : str
+        Model variable name (``bfg_holder.level_fraction``).
+    model_unit : str
+        SI unit of the model variable.
+    scale, offset : float
+        ``tag = model * scale + offset``. [tag unit / model unit], [tag unit]
+    """
+
+    binding: str
+    tag: str
+    tag_unit: str
+    role: str
+    vector: str
+    index: int
+    name: str
+    model_unit: str
+    scale: float
+    offset: float
+
+    def to_tag(self, values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Convert model values (SI) to the tag's unit. [model unit -> tag unit]."""
+        return np.asarray(values, dtype=np.float64) * self.scale + self.offset
+
+    def to_model(self, values: npt.ArrayLike) -> npt.NDArray[np.float64]:
+        """Convert tag values to the model's SI unit. [tag unit -> model unit]."""
+        return (np.asarray(values, dtype=np.float64) - self.offset) / self.scale
+
+
+@dataclass(frozen=True)
+class BindingMap(Mapping[str, BoundVariable]):
+    """Binding name -> :class:`BoundVariable`, in project order.
+
+    Attributes
+    ----------
+    entries : tuple of BoundVariable
+        The resolved bindings.
+    """
+
+    entries: tuple[BoundVariable, ...]
+
+    def __getitem__(self, name: str) -> BoundVariable:
+        """Return the binding called ``name``; raise ``KeyError`` if there is none."""
+        for entry in self.entries:
+            if entry.binding == name:
+                return entry
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        """Iterate over binding names."""
+        return (e.binding for e in self.entries)
+
+    def __len__(self) -> int:
+        """Return the number of bindings."""
+        return len(self.entries)
+
+    def by_tag(self, tag: str) -> BoundVariable:
+        """Return the binding of historian tag ``tag``.
+
+        Raises
+        ------
+        KeyError
+            If no binding has that tag.
+        """
+        for entry in self.entries:
+            if entry.tag == tag:
+                return entry
+        raise KeyError(tag)
+
+    def of_vector(self, vector: str) -> tuple[BoundVariable, ...]:
+        """Return the bindings of vector ``vector`` (``x``, ``u``, ``d`` or ``y``)."""
+        return tuple(e for e in self.entries if e.vector == vector)
+
+
+def build_binding_map(project: Project, plant: Plant) -> BindingMap:
+    """Resolve every binding of ``project`` against the composed ``plant``.
+
+    Parameters
+    ----------
+    project : Project
+        The validated project.
+    plant : Plant
+        Its composed plant (:func:`energyopt.plantbuild.build_plant`).
+
+    Returns
+    -------
+    BindingMap
+
+    Raises
+    ------
+    ModelError
+        Naming the binding, when its variable is not in the model, or its
+        unit cannot be converted to the model variable's unit.
+    """
+    where = project.source or project.project.name
+    entries = []
+    for name, binding in project.bindings.items():
+        vector, index = _resolve(project, plant, name, binding, where)
+        var = plant.model.variables(vector)[index]
+        try:
+            from energyopt.data.units import conversion_affine
+
+            scale, offset = conversion_affine(var.unit, binding.unit, tag=binding.tag)
+        except UnitConversionError as exc:
+            raise ModelError(
+                f"{where}: bindings.{name}: unit '{binding.unit}' does not fit model variable "
+                f"{var.name} [{var.unit}]: {exc}"
+            ) from None
+        entries.append(
+            BoundVariable(
+                binding=name,
+                tag=binding.tag,
+                tag_unit=binding.unit,
+                role=binding.role,
+                vector=vector,
+                index=index,
+                name=var.name,
+                model_unit=var.unit,
+                scale=scale,
+                offset=offset,
+            )
+        )
+    return BindingMap(tuple(entries))
+
+
+def _find(plant: Plant, vectors: tuple[str, ...], name: str) -> tuple[str, int] | None:
+    for vector in vectors:
+        for i, var in enumerate(plant.model.variables(vector)):
+            if var.name == name:
+                return vector, i
+    return None
+
+
+def _resolve(
+    project: Project, plant: Plant, name: str, binding: TagBinding, where: str
+) -> tuple[str, int]:
+    head, prop = binding.variable.split(".")
+    prefix = f"{where}: bindings.{name}: variable '{binding.variable}'"
+    if head in project.media:
+        target = _node_variable(plant, head, prop)
+        if target is None:
+            raise ModelError(f"{prefix}: the model has no {prop} of node {head}")
+        found = _find(plant, ("y", "x", "d"), target)
+        if found is None:  # pragma: no cover - targets are plant variables by construction
+            raise ModelError(f"{prefix}: the model has no variable {target}")
+        return found
+    found = _find(plant, _SEARCH_ORDER[binding.role], binding.variable)
+    if found is None:
+        unit_names = {u.name for u in plant.units}
+        if head not in unit_names:
+            raise ModelError(f"{prefix}: unit {head} is not in the model (out of service?)")
+        known = sorted(
+            {
+                v.name.split(".", 1)[1]
+                for kind in ("x", "u", "d", "y")
+                for v in plant.model.variables(kind)
+                if v.name.startswith(f"{head}.")
+            }
+        )
+        raise ModelError(
+            f"{prefix}: unit {head} has no variable '{prop}'{did_you_mean(prop, known)}; "
+            f"variables: {', '.join(known)}"
+        )
+    return found
+
+
+def _node_variable(plant: Plant, node: str, prop: str) -> str | None:
+    if prop == "lhv":
+        source = plant.node_lhv.get(node)
+        return None if source is None else source[1]
+    if prop in ("supply", "demand"):
+        return f"{node}.{prop}"
+    if prop == "pressure":
+        for unit in plant.units:
+            if type(unit.params).type_name == "steam_header" and node in unit.connections.get(
+                "steam", ()
+            ):
+                return f"{unit.name}.pressure_pa"
+    return None
