@@ -13,13 +13,10 @@ Every demo plant's history goes through one common layer:
    missing rows (gaps), a frozen sensor, a spike and scattered NaN samples --
    so that the data-quality layer has something to find.
 
-Until the chemical plant's truth simulator exists its clean signals come from
-:func:`synthetic_signals`, statistically realistic but not physically coupled.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +32,6 @@ __all__ = [
     "clean_history",
     "demo_history",
     "inject_defects",
-    "synthetic_signals",
     "write_demo_history",
 ]
 
@@ -76,6 +72,7 @@ class InjectedDefects:
 
 
 def _band(binding: TagBinding) -> tuple[float, float]:
+    """Plausible span of a tag: its range, else its hard limits, else 0-100."""
     if binding.range is not None:
         return float(binding.range[0]), float(binding.range[1])
     if binding.hard is not None:
@@ -83,84 +80,7 @@ def _band(binding: TagBinding) -> tuple[float, float]:
     return 0.0, 100.0
 
 
-def _ar1(rng: np.random.Generator, n: int, step_s: float, tau_s: float) -> npt.NDArray[np.float64]:
-    """Unit-variance AR(1) noise with correlation time ``tau_s`` (vectorised via lfilter)."""
-    from scipy.signal import lfilter
-
-    phi = math.exp(-step_s / tau_s)
-    white = rng.standard_normal(n) * math.sqrt(1.0 - phi * phi)
-    out: npt.NDArray[np.float64] = lfilter([1.0], [1.0, -phi], white)
-    return out
-
-
-def _signal(
-    binding: TagBinding, t_s: npt.NDArray[np.float64], rng: np.random.Generator, step_s: float
-) -> npt.NDArray[np.float64]:
-    lo, hi = _band(binding)
-    span = hi - lo
-    n = t_s.size
-    day_phase = 2.0 * math.pi * (t_s % 86_400.0) / 86_400.0
-    if binding.role in {"manipulated"} or binding.kind == "setpoint":
-        centre = lo + 0.5 * span if binding.limits is None else float(np.mean(binding.limits))
-        # Operator moves: a new setpoint every 2-8 h, steps of up to 5 % of span.
-        values = np.empty(n)
-        i = 0
-        level = centre
-        while i < n:
-            hold = int(rng.uniform(2.0, 8.0) * 3600.0 / step_s)
-            values[i : i + hold] = level
-            level = float(
-                np.clip(level + rng.normal(0.0, 0.05 * span), lo + 0.1 * span, hi - 0.1 * span)
-            )
-            i += hold
-        return values
-    if binding.normal is not None:
-        n_lo, n_hi = float(binding.normal[0]), float(binding.normal[1])
-        centre, half = 0.5 * (n_lo + n_hi), 0.5 * (n_hi - n_lo)
-        # Wanders over the band with a 3 h correlation time; leaves it a few % of the time.
-        values = centre + 0.55 * half * _ar1(rng, n, step_s, 3 * 3600.0)
-        values += 0.01 * span * rng.standard_normal(n)
-        return np.clip(values, lo, hi)
-    # Flows, powers and other measurements: production profile + drift + noise.
-    centre = lo + 0.6 * span
-    values = centre * (1.0 + 0.06 * np.sin(day_phase - 1.2) + 0.03 * np.sin(2 * day_phase))
-    values += 0.04 * span * _ar1(rng, n, step_s, 6 * 3600.0)
-    values += 0.005 * span * rng.standard_normal(n)
-    return np.clip(values, lo, hi)
-
-
-def synthetic_signals(
-    project: Project, *, days: float = 7.0, step_s: float = 60.0, seed: int = 0
-) -> tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]]]:
-    """Return statistically realistic, physically uncoupled signals for every bound tag.
-
-    Parameters
-    ----------
-    project : Project
-        Validated project; one signal per binding.
-    days : float
-        Length of the history. [d]
-    step_s : float
-        Sampling interval. [s]
-    seed : int
-        Seed of the random generator; the same seed gives the same signals.
-
-    Returns
-    -------
-    time_ms : ndarray of int64
-        Sample times. [ms since epoch]
-    values : dict of str to ndarray
-        Tag name -> values in the binding's unit.
-    """
-    rng = np.random.default_rng(seed)
-    n = round(days * 86_400.0 / step_s)
-    t_s: npt.NDArray[np.float64] = np.arange(n, dtype=np.float64) * step_s
-    time_ms = DEMO_START_MS + np.round(t_s * MS_PER_S).astype(np.int64)
-    values = {b.tag: _signal(b, t_s, rng, step_s) for b in project.bindings.values()}
-    return time_ms, values
-
-
-#: Sensor noise, standard deviation over the tag's range, by kind. [1]
+#: Standard deviation of the measurement noise as a fraction of the tag's span, by kind.
 _NOISE_OF_SPAN: dict[str, float] = {
     "flow": 2e-3,
     "power": 1e-3,
@@ -297,12 +217,8 @@ def clean_history(
         from energyopt.demos.steelworks_history import record_history
 
         return record_history(project, days=days, step_s=step_s, seed=seed)
-    try:
-        from energyopt.demos.chemical_history import (
-            record_history as chemical_record,
-        )
-    except ImportError:  # the chemical truth simulator is not there yet
-        return synthetic_signals(project, days=days, step_s=step_s, seed=seed)
+    from energyopt.demos.chemical_history import record_history as chemical_record
+
     result: tuple[npt.NDArray[np.int64], dict[str, npt.NDArray[np.float64]]] = chemical_record(
         project, days=days, step_s=step_s, seed=seed
     )

@@ -10,9 +10,20 @@ from energyopt.cli import main
 from energyopt.data.inspect import inspect_file
 from energyopt.data.reader import HistorianReader
 from energyopt.demos import DEMO_PLANTS, demo_project_text
-from energyopt.demos.history import demo_history
+from energyopt.demos.history import demo_history, write_demo_history
 from energyopt.errors import OutputError, ProjectError
 from energyopt.project import check_bindings, load_project
+
+
+@pytest.fixture(scope="module")
+def steelworks_demo(tmp_path_factory):
+    """One 2-day steelworks demo (project, history file, injected defects) for the module."""
+    out = tmp_path_factory.mktemp("steelworks")
+    project_path = out / "plant.toml"
+    project_path.write_text(demo_project_text("steelworks"), encoding="utf-8")
+    project = load_project(project_path)
+    defects = write_demo_history(project, "steelworks", out / "history.h5", days=2, seed=3)
+    return project, out / "history.h5", defects
 
 
 @pytest.mark.parametrize("plant", DEMO_PLANTS)
@@ -31,9 +42,9 @@ def test_demo_writes_valid_project_and_matching_history(plant, tmp_path, capsys)
 
 def test_history_is_deterministic_by_seed(tmp_path):
     project = load_project(_write_demo_project(tmp_path))
-    t1, v1, d1 = demo_history(project, "steelworks", days=0.5, seed=7)
-    t2, v2, d2 = demo_history(project, "steelworks", days=0.5, seed=7)
-    _, v3, _ = demo_history(project, "steelworks", days=0.5, seed=8)
+    t1, v1, d1 = demo_history(project, "steelworks", days=0.25, seed=7)
+    t2, v2, d2 = demo_history(project, "steelworks", days=0.25, seed=7)
+    _, v3, _ = demo_history(project, "steelworks", days=0.25, seed=8)
     assert_array_equal(t1, t2)
     assert d1 == d2
     for tag in v1:
@@ -41,12 +52,9 @@ def test_history_is_deterministic_by_seed(tmp_path):
     assert any(not np.array_equal(v1[tag], v3[tag], equal_nan=True) for tag in v1)
 
 
-def test_injected_defects_are_found_where_they_were_put(tmp_path):
-    out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--days", "3", "--seed", "3"]) == 0
-    project = load_project(out / "plant.toml")
-    _, _, defects = demo_history(project, "steelworks", days=3, seed=3)
-    report = inspect_file(out / "history.h5")
+def test_injected_defects_are_found_where_they_were_put(steelworks_demo):
+    _, history, defects = steelworks_demo
+    report = inspect_file(history)
 
     gaps = [f for f in report.findings if f.issue == "gap"]
     assert len(gaps) == len(defects.gaps_ms)
@@ -72,12 +80,13 @@ def test_injected_defects_are_found_where_they_were_put(tmp_path):
 
 def test_demo_refuses_to_overwrite_without_force(tmp_path, capsys):
     out = tmp_path / "d"
-    assert main(["demo", "--out", str(out), "--days", "1"]) == 0
-    before = (out / "plant.toml").read_bytes()
-    assert main(["demo", "--out", str(out), "--days", "1"]) == 2
+    assert main(["demo", "--out", str(out), "--days", "0.1"]) == 0
+    before = {name: (out / name).read_bytes() for name in ("plant.toml", "history.h5")}
+    assert main(["demo", "--out", str(out), "--days", "0.1"]) == 2
     assert "refusing to overwrite existing file" in capsys.readouterr().err
-    assert (out / "plant.toml").read_bytes() == before
-    assert main(["demo", "--out", str(out), "--days", "1", "--force"]) == 0
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert main(["demo", "--out", str(out), "--days", "0.1", "--seed", "1", "--force"]) == 0
+    assert (out / "history.h5").read_bytes() != before["history.h5"]
 
 
 def test_unknown_demo_plant_and_bad_days(tmp_path):
