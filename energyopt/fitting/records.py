@@ -146,7 +146,7 @@ def read_unit_grid(
     """
     from energyopt.data.quality import apply_policy
     from energyopt.data.units import convert
-    from energyopt.identify.history import _binding_ranges, _max_gap_ms
+    from energyopt.identify.history import binding_ranges, resample_hold_ms
 
     wanted = [("u", v) for v in model.inputs] + [("d", v) for v in model.disturbances]
     wanted += [("x", model.states[model.index("x", s)]) for s in states]
@@ -161,11 +161,11 @@ def read_unit_grid(
         window[1],
         step_ms,
         si=False,
-        max_gap=_max_gap_ms(project, reader, step_ms),
+        max_gap=resample_hold_ms(project, reader, step_ms),
         cancel=cancel,
     )
     n = len(series)
-    ranges = _binding_ranges(project, reader)
+    ranges = binding_ranges(project, reader)
     cleaned: dict[str, npt.NDArray[np.float64]] = {}
     valid = np.ones(n, dtype=bool)
     notes: list[str] = []

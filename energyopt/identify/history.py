@@ -33,7 +33,13 @@ if TYPE_CHECKING:
     from energyopt.project.datadriven import ModelTable
     from energyopt.project.model import Project
 
-__all__ = ["UnitData", "check_unit_tags", "read_unit_data"]
+__all__ = [
+    "UnitData",
+    "binding_ranges",
+    "check_unit_tags",
+    "read_unit_data",
+    "resample_hold_ms",
+]
 
 #: Quality code of a bad sample (historian format v1).
 _BAD = 1
@@ -124,9 +130,20 @@ def check_unit_tags(project: Project, unit_name: str, reader: HistorianReader) -
         raise ProjectBindingError("\n".join(errors))
 
 
-def _max_gap_ms(project: Project, reader: HistorianReader, step_ms: int) -> int:
+def resample_hold_ms(project: Project, reader: HistorianReader, step_ms: int) -> int:
     """Return the longest time a sample is held when resampling [ms].
 
+    Parameters
+    ----------
+    project : Project
+        Project whose ``[data_quality] max_gap_s`` caps the hold.
+    reader : HistorianReader
+        Open historian file (its nominal sampling interval).
+    step_ms : int
+        Model step. [ms]
+
+    Notes
+    -----
     One nominal sampling interval of the file (or one model step, if longer):
     a missing sample then leaves its bin empty for the data-quality policy to
     handle, and an outage is never filled with a held value.  A smaller
@@ -191,7 +208,7 @@ def read_unit_data(
         window[1],
         step_ms,
         si=False,
-        max_gap=_max_gap_ms(project, reader, step_ms),
+        max_gap=resample_hold_ms(project, reader, step_ms),
         progress=progress,
         cancel=cancel,
     )
@@ -202,7 +219,7 @@ def read_unit_data(
         if n
         else "the window"
     )
-    ranges = _binding_ranges(project, reader)
+    ranges = binding_ranges(project, reader)
     columns: dict[str, npt.NDArray[np.float64]] = {}
     valid = np.ones(n, dtype=bool)
     notes: list[str] = []
@@ -248,8 +265,16 @@ def read_unit_data(
     )
 
 
-def _binding_ranges(project: Project, reader: HistorianReader) -> dict[str, tuple[float, float]]:
-    """Plausible range of each bound tag in the historian's unit (from ``[bindings]``)."""
+def binding_ranges(project: Project, reader: HistorianReader) -> dict[str, tuple[float, float]]:
+    """Plausible range of each bound tag in the historian's unit (from ``[bindings]``).
+
+    Parameters
+    ----------
+    project : Project
+        Project whose bindings carry ``range``.
+    reader : HistorianReader
+        Open historian file giving each tag's unit.
+    """
     from energyopt.data.units import convert
 
     out: dict[str, tuple[float, float]] = {}
