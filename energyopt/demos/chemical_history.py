@@ -1,13 +1,15 @@
 """Recorded history of the chemical demo plant from a truth simulation under PID control.
 
-The plant is built from the project (:func:`build_chemical_flowsheet`), its
-parameters perturbed to the *truth* (:data:`TRUTH_FACTORS`: the plant
-differs from the project's nominal model, so calibration has something to
-find), and simulated with the numba integrator under its PID loops while
+The plant is built from the project (:func:`build_chemical_flowsheet`: units
+with their flowsheet settings, streams, utility draws and the PID loops with
+their declared measurement and actuator), its parameters perturbed to the
+*truth* (:data:`TRUTH_FACTORS`: the plant differs from the project's nominal
+model, so calibration has something to find), and simulated with the numba
+integrator under its PID loops while
 
-- the operator switches between the operating modes of
-  :data:`plant_models.flowsheet.chemical.MODES` every 12-36 h and moves the
-  setpoints a little inside each mode every 2-6 h;
+- the operator switches between the project's ``[modes]``
+  (:func:`mode_setpoints`) every 12-36 h and moves the setpoints a little
+  inside each mode every 2-6 h;
 - the fresh-feed A concentration and temperature drift (AR(1) noise) and the
   feed is warmer by day; the cooling-water supply temperature follows a daily
   cycle (coolest at 05:00) plus drift; the motors' load wanders.
@@ -31,7 +33,13 @@ if TYPE_CHECKING:
     from plant_models.core.equations import EquationModel
     from plant_models.flowsheet import ComposedModel
 
-__all__ = ["DEMO_START_MS", "TRUTH_FACTORS", "build_chemical_flowsheet", "record_history"]
+__all__ = [
+    "DEMO_START_MS",
+    "TRUTH_FACTORS",
+    "build_chemical_flowsheet",
+    "mode_setpoints",
+    "record_history",
+]
 
 #: Start of every demo history: 2026-01-05 00:00 (a Monday) in UTC. [ms]
 DEMO_START_MS = 1_767_571_200_000
@@ -53,11 +61,13 @@ _DEG_C = 273.15
 
 
 def build_chemical_flowsheet(project: Project) -> ComposedModel:
-    """Compose the project's chemical plant (units, streams, PID loops) into one model.
+    """Compose the project's process plant (units, streams, utilities, PID loops) into one model.
 
-    Every in-service unit and media node of the project takes part; ``pid``
-    units are the loops, wired by
-    :data:`plant_models.flowsheet.chemical.LOOP_WIRING`.
+    Every in-service unit and media node of the project takes part: process
+    units through their stream forms with the ``settings`` of their table,
+    ``pid`` units as loops wired as their ``measurement``, ``actuator`` and
+    ``setpoint`` keys say, bought feeds with their ``feed`` valve, utility
+    nodes with their ``draws``.
 
     Returns
     -------
@@ -66,12 +76,15 @@ def build_chemical_flowsheet(project: Project) -> ComposedModel:
     Raises
     ------
     ProjectError
-        If a PID unit has no wiring or the flowsheet cannot be composed.
+        If a loop or draw path names no suitable model variable (the message
+        gives its key, ``units.tic_102.actuator: ...``) or the flowsheet cannot
+        be composed.
     """
     import json
 
     from plant_models.flowsheet import FlowsheetNode, FlowsheetUnit, LoopSpec, build_flowsheet
-    from plant_models.flowsheet.chemical import EXTRA_DRAWS, LOOP_WIRING
+    from plant_models.flowsheet.declare import WiringError
+    from plant_models.flowsheet.nodes import FeedSettings
     from plant_models.units.pid import PidParams
 
     key = json.dumps(project.model_dump(mode="json", include={"units", "media"}), sort_keys=True)
@@ -84,24 +97,26 @@ def build_chemical_flowsheet(project: Project) -> ComposedModel:
     for name, spec in project.units.items():
         if not spec.in_service:
             continue
-        if spec.type == "pid":
-            if name not in LOOP_WIRING:
-                raise ProjectError(
-                    f"{source}: units.{name}: no wiring for this loop; known loops: "
-                    f"{', '.join(LOOP_WIRING)}"
-                )
-            measurement, actuator = LOOP_WIRING[name]
-            params = spec.unit_params
-            if not isinstance(params, PidParams):  # pragma: no cover - type "pid" is PidParams
-                raise ProjectError(f"{source}: units.{name}: not PID parameters")
-            loops.append(LoopSpec(name, params, measurement, actuator))
+        params = spec.unit_params
+        if isinstance(params, PidParams):
+            if spec.measurement is None or spec.actuator is None:  # pragma: no cover - schema
+                raise ProjectError(f"{source}: units.{name}: a pid unit needs its wiring")
+            loops.append(LoopSpec(name, params, spec.measurement, spec.actuator, spec.setpoint))
         else:
             connections = {port: spec.nodes(port) for port in spec.connections}
-            units.append(FlowsheetUnit(name, spec.unit_params, connections))
-    nodes = [FlowsheetNode(name, node.kind) for name, node in project.media.items()]
-    extra = {k: v for k, v in EXTRA_DRAWS.items() if k in project.media}
+            units.append(FlowsheetUnit(name, params, connections, spec.flowsheet_settings))
+    nodes = []
+    for name, node in project.media.items():
+        feed = node.feed_settings
+        nodes.append(
+            FlowsheetNode(name, node.kind, feed if isinstance(feed, FeedSettings) else None)
+        )
+    draws = {name: tuple(node.draws) for name, node in project.media.items() if node.draws}
     try:
-        flowsheet = build_flowsheet("chemical", units, nodes, loops, extra_draws=extra)
+        flowsheet = build_flowsheet("chemical", units, nodes, loops, extra_draws=draws)
+    except WiringError as exc:
+        table = "media" if exc.owner in project.media else "units"
+        raise ProjectError(f"{source}: {table}.{exc.owner}.{exc.key}: {exc.reason}") from exc
     except ValueError as exc:
         raise ProjectError(f"{source}: cannot compose the chemical flowsheet: {exc}") from exc
     # Composed closures are compiled by numba once per object (about 15 s):
@@ -110,6 +125,58 @@ def build_chemical_flowsheet(project: Project) -> ComposedModel:
         del _FLOWSHEETS[next(iter(_FLOWSHEETS))]
     _FLOWSHEETS[key] = flowsheet
     return flowsheet
+
+
+def _measurement_unit(project: Project, model: EquationModel, loop: str) -> str:
+    """SI unit of what loop ``loop`` measures (the unit of its setpoint)."""
+    measurement = project.units[loop].measurement or ""
+    return model.variables("y")[model.index("y", measurement)].unit
+
+
+def mode_setpoints(project: Project, flowsheet: ComposedModel) -> dict[str, dict[str, float]]:
+    """Return the project's operating modes as loop setpoints in SI units.
+
+    Parameters
+    ----------
+    project : Project
+        The project whose ``[modes]`` are read.
+    flowsheet : ComposedModel
+        Its flowsheet (:func:`build_chemical_flowsheet`): the unit of each
+        loop's measurement comes from the model.
+
+    Returns
+    -------
+    dict
+        Mode name -> loop name -> setpoint in the SI unit of the loop's
+        measurement, in the order of the project file. [SI]
+
+    Raises
+    ------
+    ProjectError
+        If a setpoint's unit does not convert to its measurement's unit (the
+        message names ``modes.<mode>.setpoints.<loop>``).
+    """
+    from energyopt.data.quantity import parse_quantity
+    from energyopt.errors import UnitConversionError
+
+    source = project.source or "project"
+    out: dict[str, dict[str, float]] = {}
+    for mode_name, mode in project.modes.items():
+        values: dict[str, float] = {}
+        for loop, raw in mode.setpoints.items():
+            if not isinstance(raw, str):
+                values[loop] = float(raw)
+                continue
+            unit = _measurement_unit(project, flowsheet.model, loop)
+            try:
+                values[loop] = parse_quantity(raw, unit)
+            except UnitConversionError as exc:
+                raise ProjectError(
+                    f"{source}: modes.{mode_name}.setpoints.{loop}: {exc} (the loop measures "
+                    f"{project.units[loop].measurement} in {unit})"
+                ) from None
+        out[mode_name] = values
+    return out
 
 
 def _ar1(rng: np.random.Generator, n: int, step_s: float, tau_s: float) -> npt.NDArray[np.float64]:
@@ -122,18 +189,21 @@ def _ar1(rng: np.random.Generator, n: int, step_s: float, tau_s: float) -> npt.N
     return np.asarray(lfilter([1.0], [1.0, -phi], white), dtype=np.float64)
 
 
+#: Operator moves inside a mode, by the SI unit of the loop's measurement:
+#: (additive half-range, relative half-range); other units move +-6 %.
+_OPERATOR_MOVES: dict[str, tuple[float, float]] = {"K": (1.5, 0.0), "dimensionless": (0.08, 0.0)}
+
+
 def _setpoint_schedule(
-    rng: np.random.Generator, n: int, step_s: float
+    rng: np.random.Generator,
+    n: int,
+    step_s: float,
+    modes: list[dict[str, float]],
+    units: dict[str, str],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Return the setpoints and the mode index per sample.
-
-    Setpoint columns: feed, reactor temperature, preheat temperature, level,
-    flash steam (SI units).
-    """
-    from plant_models.flowsheet.chemical import MODES
-
-    modes = list(MODES.values())
-    sp = np.empty((n, 5))
+    """Return the setpoints (one column per loop of ``units``, SI) and the mode index per sample."""
+    loops = list(units)
+    sp = np.empty((n, len(loops)))
     mode_index = np.empty(n, dtype=np.int64)
     k = 0
     m = int(rng.integers(len(modes)))
@@ -144,13 +214,11 @@ def _setpoint_schedule(
         while j < end:
             # Operator moves inside the mode: small steps every 2-6 h.
             stop = min(end, j + max(int(rng.uniform(2.0, 6.0) * 3600.0 / step_s), 1))
-            sp[j:stop] = (
-                mode.feed_m3_s * (1.0 + rng.uniform(-0.06, 0.06)),
-                mode.t_reactor_k + rng.uniform(-1.5, 1.5),
-                mode.t_preheat_k + rng.uniform(-1.5, 1.5),
-                mode.level_fraction + rng.uniform(-0.08, 0.08),
-                mode.flash_steam_kg_s * (1.0 + rng.uniform(-0.1, 0.1)),
-            )
+            for col, loop in enumerate(loops):
+                add, rel = _OPERATOR_MOVES.get(units[loop], (0.0, 0.06))
+                sp[j:stop, col] = mode[loop] * (1.0 + rng.uniform(-rel, rel)) + rng.uniform(
+                    -add, add
+                )
             mode_index[j:stop] = m
             j = stop
         k = end
@@ -197,26 +265,34 @@ def record_history(
     Raises
     ------
     ProjectError
-        If a binding names no variable of the model.
+        If a binding names no variable of the model, the project has no
+        ``[modes]`` or its plant cannot be built (:func:`build_chemical_flowsheet`).
     ModelError
         If ``days`` or ``step_s`` is not positive or the simulation fails.
     """
     from energyopt.data.units import convert
-    from plant_models.flowsheet.chemical import LOOP_WIRING, SIMULATION_OPTIONS, steady_state
+    from plant_models.flowsheet.chemical import SIMULATION_OPTIONS, steady_state
     from plant_models.units.pump import PumpParams
 
     if not (days > 0.0 and step_s > 0.0 and math.isfinite(days * step_s)):
         raise ModelError(f"days and step_s must be positive, got {days:g} and {step_s:g}")
+    source = project.source or "project"
     flowsheet = build_chemical_flowsheet(project)
     model = flowsheet.model
+    modes = mode_setpoints(project, flowsheet)
+    if not modes:
+        raise ProjectError(f"{source}: modes: the history needs at least one operating mode")
+    loop_units = {
+        loop: _measurement_unit(project, model, loop) for loop in project.setpoint_loops()
+    }
     n = max(round(days * _DAY_S / step_s), 1)
     rng = np.random.default_rng(seed)
     t_s = np.arange(n) * step_s
     hour = (t_s / 3600.0) % 24.0
-    setpoints, _ = _setpoint_schedule(rng, n, step_s)
+    setpoints, _ = _setpoint_schedule(rng, n, step_s, list(modes.values()), loop_units)
 
     u = np.zeros((n, len(model.inputs)))
-    for col, loop in enumerate(("fic_101", "tic_102", "tic_110", "lic_201", "fic_203")):
+    for col, loop in enumerate(loop_units):
         _set(u, model, "u", f"{loop}.setpoint", setpoints[:, col])
     _set(u, model, "u", "cw_pump.speed_fraction", 0.9)
     _set(u, model, "u", "cooling_tower.fan_speed_fraction", 0.8)
@@ -278,7 +354,6 @@ def record_history(
         raise ModelError(f"chemical truth simulation failed: {exc}") from exc
 
     values: dict[str, npt.NDArray[np.float64]] = {}
-    source = project.source or "project"
     for name, binding in project.bindings.items():
         series = None
         unit = ""
@@ -295,9 +370,9 @@ def record_history(
                 "of the chemical flowsheet"
             )
         head, _, var = binding.variable.partition(".")
-        if var == "setpoint" and head in LOOP_WIRING:
+        if var == "setpoint" and head in loop_units:
             # A loop works in the SI unit of what it measures.
-            unit = model.variables("y")[model.index("y", LOOP_WIRING[head][0])].unit
+            unit = loop_units[head]
         values[binding.tag] = convert(np.array(series, dtype=np.float64), unit, binding.unit)
     time_ms = DEMO_START_MS + np.rint(t_s * 1000.0).astype(np.int64)
     return time_ms, values

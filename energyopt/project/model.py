@@ -2,8 +2,10 @@
 
 The section models check themselves; :class:`Project` checks what crosses
 sections: connections name existing nodes of the port's medium kind, bindings
-name existing units or nodes, controller weights name bindings of the right
-role, prices name purchasable nodes.  Soft findings (a node nobody supplies)
+name existing units or nodes, PID loops and node draws name existing units or
+nodes, operating modes give a setpoint to every loop with a setpoint input,
+controller weights name bindings of the right role, prices name purchasable
+nodes.  Soft findings (a node nobody supplies)
 are kept as :attr:`Project.warnings` instead of failing the load.
 """
 
@@ -16,8 +18,9 @@ from pydantic import Field, PrivateAttr, model_validator
 
 from energyopt.data.quality import QualityPolicy
 from energyopt.errors import ProjectError
-from energyopt.project.base import Issue, SchemaModel, did_you_mean, issues_error
+from energyopt.project.base import Issue, IssuePath, SchemaModel, did_you_mean, issues_error
 from energyopt.project.bindings import NODE_VARIABLES, TagBinding
+from energyopt.project.modes import OperatingMode
 from energyopt.project.schema import ControllerSettings, MediumNode, Name, ProjectInfo, UnitSpec
 from energyopt.project.tariffs import Tariffs, TimeOfUseTariff
 from plant_models.parameters import UnitParams
@@ -53,6 +56,10 @@ class Project(SchemaModel):
     bindings: dict[Name, TagBinding] = Field(
         default_factory=dict, description="Historian tags bound to model variables"
     )
+    modes: dict[Name, OperatingMode] = Field(
+        default_factory=dict,
+        description="Operating modes (throughput levels, product grades) as PID loop setpoints",
+    )
     tariffs: Tariffs | None = Field(None, description="Energy prices and penalties")
     controller: ControllerSettings = Field(
         default_factory=ControllerSettings, description="Controller settings"
@@ -77,6 +84,8 @@ class Project(SchemaModel):
         )
         issues.extend(self._connection_issues(warnings))
         issues.extend(self._binding_issues(warnings))
+        issues.extend(self._loop_issues())
+        issues.extend(self._mode_issues())
         issues.extend(self._controller_issues())
         issues.extend(self._tariff_issues())
         if issues:
@@ -202,6 +211,64 @@ class Project(SchemaModel):
                 warnings.append(f"bindings.{name}: controlled variable without normal or hard band")
             if binding.role == "manipulated" and binding.limits is None:
                 warnings.append(f"bindings.{name}: manipulated variable without limits")
+        return issues
+
+    def _path_issue(self, path: IssuePath, value: str) -> Issue | None:
+        """Issue if the head of ``<unit or node>.<variable>`` is no in-service unit or node."""
+        head = value.partition(".")[0]
+        unit = self.units.get(head)
+        if unit is not None:
+            return None if unit.in_service else (path, f"unit '{head}' is out of service")
+        if head in self.media:
+            return None
+        return (
+            path,
+            f"no unit or media node '{head}'{did_you_mean(head, [*self.units, *self.media])}",
+        )
+
+    def _loop_issues(self) -> list[Issue]:
+        issues: list[Issue | None] = []
+        for name, unit in self.units.items():
+            if unit.type != "pid" or not unit.in_service:
+                continue
+            for key in ("measurement", "actuator", "setpoint"):
+                value = getattr(unit, key)
+                if value is not None:
+                    issues.append(self._path_issue(("units", name, key), value))
+        for name, node in self.media.items():
+            issues.extend(
+                self._path_issue(("media", name, "draws", i), path)
+                for i, path in enumerate(node.draws)
+            )
+        return [issue for issue in issues if issue is not None]
+
+    def setpoint_loops(self) -> tuple[str, ...]:
+        """Return the in-service PID loops whose setpoint is a plant input (modes set them)."""
+        return tuple(
+            name
+            for name, unit in self.units.items()
+            if unit.type == "pid" and unit.in_service and unit.setpoint is None
+        )
+
+    def _mode_issues(self) -> list[Issue]:
+        issues: list[Issue] = []
+        loops = self.setpoint_loops()
+        for mode_name, mode in self.modes.items():
+            path = ("modes", mode_name, "setpoints")
+            for loop in mode.setpoints:
+                unit = self.units.get(loop)
+                if loop in loops:
+                    continue
+                if unit is None or unit.type != "pid":
+                    reason = f"no pid unit '{loop}'{did_you_mean(loop, loops)}"
+                elif not unit.in_service:
+                    reason = f"loop '{loop}' is out of service"
+                else:
+                    reason = f"the setpoint of loop '{loop}' is wired from '{unit.setpoint}'"
+                issues.append(((*path, loop), reason))
+            missing = [loop for loop in loops if loop not in mode.setpoints]
+            if missing:
+                issues.append((path, f"no setpoint for loop(s) {', '.join(missing)}"))
         return issues
 
     def _controller_issues(self) -> list[Issue]:

@@ -41,6 +41,10 @@ _KEY_NAMES: dict[str, str] = {
     "tracking_weights": "binding",
     "move_suppression": "binding",
     "kinds": "kind",
+    "modes": "mode",
+    "setpoints": "loop",
+    "settings": "setting",
+    "feed": "setting",
 }
 
 

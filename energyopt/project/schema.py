@@ -12,7 +12,7 @@ import dataclasses
 import re
 import zoneinfo
 from functools import cache
-from typing import Annotated, Any, Literal, Self, get_args
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -27,10 +27,8 @@ from pydantic_core import PydanticCustomError
 
 from energyopt.errors import ProjectError, UnitConversionError
 from energyopt.project.base import (
-    DurationS,
     Issue,
     MassPerVolumeKgM3,
-    Number,
     PressurePa,
     RawQuantity,
     SchemaModel,
@@ -40,6 +38,7 @@ from energyopt.project.base import (
     issues_error,
     parse_quantity,
 )
+from energyopt.project.controller import CONTROLLER_MODES, SOLVERS, ControllerSettings
 from energyopt.project.datadriven import DATA_DRIVEN_TYPE, ModelTable
 from plant_models.parameters import MEDIUM_KINDS, ParameterError, UnitParams, param_specs
 from plant_models.registry import unit_params_class
@@ -63,15 +62,6 @@ FORMAT_VERSION = 1
 #: (``boiler_1.flow_steam``), so no dots or spaces.
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 _NAME_RE = re.compile(NAME_PATTERN)
-
-#: Controller modes: OFF (no controller), PREDICT (forecast only), ADVISE
-#: (recommend setpoints to the operator).
-ControllerMode = Literal["OFF", "PREDICT", "ADVISE"]
-CONTROLLER_MODES: tuple[str, ...] = get_args(ControllerMode)
-
-#: Optimisation solvers (casadi plugin names bundled in the casadi wheel).
-Solver = Literal["ipopt", "fatrop", "sqpmethod", "hpipm", "osqp", "qpoases", "highs"]
-SOLVERS: tuple[str, ...] = get_args(Solver)
 
 
 def _check_name(value: str) -> str:
@@ -176,6 +166,23 @@ class MediumNode(SchemaModel):
     temperature_k: TemperatureK | None = Field(
         None, gt=0.0, description='Nominal temperature (steam, water, process) [K]; "450 degC"'
     )
+    feed: dict[str, RawQuantity] = Field(
+        default_factory=dict,
+        description="Only for a process node no unit supplies (a bought feed entering through "
+        "a flow valve): the valve's settings flow_max_m3_s, valve_time_s; defaults 25 m3/h, 5 s",
+    )
+    draws: list[StrictStr] = Field(
+        default_factory=list,
+        description='Only for utility nodes: "<unit>.<output>" flows drawn from the node by '
+        'equipment without a port of its own ("flash.condenser_heat_w")',
+    )
+
+    _feed: UnitParams | None = PrivateAttr(default=None)
+
+    @property
+    def feed_settings(self) -> UnitParams | None:
+        """The validated feed-valve settings of a bought process feed (``None``: defaults)."""
+        return self._feed
 
     @model_validator(mode="after")
     def _kind_keys(self) -> Self:
@@ -200,6 +207,24 @@ class MediumNode(SchemaModel):
                 issues.append(((key,), f"not used for kind '{self.kind}'"))
             elif not given and allowed.get(key, False):
                 issues.append(((key,), f"required for kind '{self.kind}'"))
+        if self.feed:
+            if self.kind != "process":
+                issues.append((("feed",), f"not used for kind '{self.kind}'"))
+            else:
+                from plant_models.flowsheet.nodes import FeedSettings
+
+                feed_issues = _settings_issues(FeedSettings, self.feed, "feed")
+                issues.extend(feed_issues)
+                if not feed_issues:
+                    values = _si_values(FeedSettings, self.feed)
+                    self._feed = FeedSettings.from_mapping(values)
+        if self.draws and self.kind == "process":
+            issues.append((("draws",), "not used for kind 'process' (streams are connected)"))
+        issues.extend(
+            (("draws", i), f"expected '<unit>.<output>', got '{path}'")
+            for i, path in enumerate(self.draws)
+            if not _PATH_RE.match(path)
+        )
         if issues:
             raise issues_error(issues)
         return self
@@ -225,8 +250,31 @@ class UnitSpec(SchemaModel):
         description=f'Only for type = "{DATA_DRIVEN_TYPE}": signals (historian tags), model '
         "kind, orders and sample time of a unit identified from data",
     )
+    settings: dict[str, RawQuantity] = Field(
+        default_factory=dict,
+        description="Only for process units (cstr_vdv, heat_exchanger, flash, distillation): "
+        "settings of the unit in a flowsheet (valve sizes, steam latent heat, liquid molar "
+        "density ...), number in SI or string with a unit; defaults when left out",
+    )
+    measurement: StrictStr | None = Field(
+        None,
+        description='Only for type = "pid", required: "<unit or node>.<output>" the loop '
+        'measures ("reactor.t_reactor_k")',
+    )
+    actuator: StrictStr | None = Field(
+        None,
+        description='Only for type = "pid", required: "<unit or node>.<input>" the loop output '
+        'drives ("reactor.valve_cooling"; "<pid>.setpoint" for the outer loop of a cascade)',
+    )
+    setpoint: StrictStr | None = Field(
+        None,
+        description='Only for type = "pid": "<unit or node>.<output>" the setpoint is wired '
+        "from; default: a plant input written by the operator or the controller (its binding "
+        'variable is "<pid>.setpoint")',
+    )
 
     _params: UnitParams | None = PrivateAttr(default=None)
+    _settings: UnitParams | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
@@ -252,10 +300,44 @@ class UnitSpec(SchemaModel):
         issues = _port_issues(cls, self.connections)
         params, param_issues = build_unit_params(cls, self.params)
         issues.extend(param_issues)
+        issues.extend(self._loop_issues())
+        if self.settings:
+            from plant_models.flowsheet.declare import SETTINGS_TYPES
+
+            settings_cls = SETTINGS_TYPES.get(self.type)
+            if settings_cls is None:
+                issues.append(
+                    (
+                        ("settings",),
+                        (
+                            f"unit type '{self.type}' has no flowsheet settings; types with "
+                            f"settings: {', '.join(SETTINGS_TYPES)}"
+                        ),
+                    )
+                )
+            else:
+                settings_issues = _settings_issues(settings_cls, self.settings, "settings")
+                issues.extend(settings_issues)
+                if not settings_issues:
+                    values = _si_values(settings_cls, self.settings)
+                    self._settings = settings_cls.from_mapping(values)
         if issues:
             raise issues_error(issues)
         self._params = params
         return self
+
+    def _loop_issues(self) -> list[Issue]:
+        issues: list[Issue] = []
+        for key in ("measurement", "actuator", "setpoint"):
+            value = getattr(self, key)
+            if self.type != "pid":
+                if value is not None:
+                    issues.append(((key,), 'only for type = "pid"'))
+            elif value is None and key != "setpoint":
+                issues.append(((key,), 'required for type = "pid"'))
+            elif value is not None and not _PATH_RE.match(value):
+                issues.append(((key,), f"expected '<unit or node>.<variable>', got '{value}'"))
+        return issues
 
     def _check_data_driven(self) -> Self:
         issues: list[Issue] = []
@@ -304,6 +386,11 @@ class UnitSpec(SchemaModel):
             raise RuntimeError("UnitSpec was not validated")
         return self._params
 
+    @property
+    def flowsheet_settings(self) -> UnitParams | None:
+        """The validated settings dataclass of the unit's stream form (``None``: defaults)."""
+        return self._settings
+
     def nodes(self, port: str) -> tuple[str, ...]:
         """Return the node names connected to ``port`` (empty if unconnected)."""
         value = self.connections.get(port, ())
@@ -346,6 +433,33 @@ def _port_issues(cls: type[UnitParams], connections: dict[str, str | list[str]])
         if not port.optional and port.name not in connections
     )
     return issues
+
+
+#: A variable path ``<unit or node>.<variable>``.
+_PATH_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _si_values(cls: type[UnitParams], raw: dict[str, int | float | str]) -> dict[str, Any]:
+    """Raw settings (already checked by :func:`_settings_issues`) in SI units."""
+    specs = {s.name: s for s in param_specs(cls)}
+    return {
+        k: parse_quantity(v, specs[k].unit) if isinstance(v, str) else v for k, v in raw.items()
+    }
+
+
+def _settings_issues(
+    cls: type[UnitParams], raw: dict[str, int | float | str], key: str
+) -> list[Issue]:
+    """Check flowsheet settings like unit parameters; issue paths start with ``key``."""
+    _, issues = build_unit_params(cls, raw)
+    what = f"unknown {key} key{'' if key == 'feed' else ' of this unit type'}"
+    return [
+        (
+            (key, *path[1:]),
+            msg.replace(f"unknown parameter of unit type '{cls.type_name}'", what),
+        )
+        for path, msg in issues
+    ]
 
 
 def build_unit_params(
@@ -414,82 +528,3 @@ def build_unit_params(
             del values[exc.field]
         else:
             return (None if issues else params), issues
-
-
-class ControllerSettings(SchemaModel):
-    """The ``[controller]`` table: how the MPC runs."""
-
-    mode: ControllerMode = Field(
-        "ADVISE",
-        description="OFF: no controller; PREDICT: forecasts only; ADVISE: recommend setpoints",
-    )
-    interval_s: DurationS = Field(60.0, gt=0.0, description='Control interval [s]; "1 min"')
-    horizon_s: DurationS = Field(
-        3600.0, gt=0.0, description="Prediction horizon, a multiple of the interval [s]"
-    )
-    solver: Solver = Field("ipopt", description="Optimisation solver (casadi plugin)")
-    max_solve_time_s: DurationS | None = Field(
-        None, gt=0.0, description="Solver time limit [s]; default: half the interval"
-    )
-    economic_weight: Number = Field(
-        1.0, ge=0.0, description="Weight of the energy cost in the objective"
-    )
-    band_weight: Number = Field(
-        1000.0,
-        ge=0.0,
-        description="Weight of a normal-band violation of a priority-1 controlled variable",
-    )
-    priority_ratio: Number = Field(
-        10.0, gt=1.0, description="Each lower priority rank's band weight is divided by this"
-    )
-    tracking_weights: dict[str, Annotated[Number, Field(ge=0.0)]] = Field(
-        default_factory=dict,
-        description="Controlled-variable binding -> weight of tracking its band centre",
-    )
-    move_suppression: dict[str, Annotated[Number, Field(ge=0.0)]] = Field(
-        default_factory=dict,
-        description="Manipulated-variable binding -> weight of its squared move per interval",
-    )
-    default_move_suppression: Number = Field(
-        0.1, ge=0.0, description="Move suppression of manipulated variables not listed"
-    )
-
-    @model_validator(mode="after")
-    def _horizon(self) -> Self:
-        issues: list[Issue] = []
-        steps = self.horizon_s / self.interval_s
-        if steps < 1.0 or abs(steps - round(steps)) > 1e-9 * steps:
-            issues.append(
-                (
-                    ("horizon_s",),
-                    (
-                        f"must be a whole multiple of interval_s ({self.interval_s:g} s), "
-                        f"got {self.horizon_s:g} s"
-                    ),
-                )
-            )
-        elif round(steps) > 2000:
-            issues.append((("horizon_s",), f"{round(steps)} intervals is too long (at most 2000)"))
-        if self.max_solve_time_s is not None and self.max_solve_time_s >= self.interval_s:
-            issues.append(
-                (
-                    ("max_solve_time_s",),
-                    (
-                        f"must be shorter than interval_s ({self.interval_s:g} s), "
-                        f"got {self.max_solve_time_s:g} s"
-                    ),
-                )
-            )
-        if issues:
-            raise issues_error(issues)
-        return self
-
-    @property
-    def horizon_steps(self) -> int:
-        """Number of control intervals in the horizon."""
-        return round(self.horizon_s / self.interval_s)
-
-    @property
-    def solve_time_limit_s(self) -> float:
-        """Solver time limit [s]: :attr:`max_solve_time_s` or half the interval."""
-        return self.max_solve_time_s if self.max_solve_time_s is not None else self.interval_s / 2

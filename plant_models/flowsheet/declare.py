@@ -15,18 +15,24 @@ connections to named nodes, and PID loops.
   balance unit (steam kg/s, electricity W, cooling-water heat W).  A slack
   port of a utility unit (the grid, a cooling tower) is fed the node's net
   demand.
-- A **loop** is a PID block: its measurement is wired from a unit output,
-  its output drives a unit input (a valve), its setpoint ``<loop>.setpoint``
-  is a plant input: the variable the MPC writes.
+- A **loop** is a PID block: its measurement is wired from a block output,
+  its output drives a block input (a valve, or another loop's setpoint in a
+  cascade), and its setpoint ``<loop>.setpoint`` is a plant input (the
+  variable the MPC writes) unless it is wired from a block output.  The
+  wiring is checked against the blocks' variables before composition; a bad
+  path raises :class:`WiringError` naming the loop and the key.
 
 Process unit types are used through their stream forms (``cstr_vdv``,
-``heat_exchanger``, ``flash``); utility unit types through the models of
+``heat_exchanger``, ``flash``, ``distillation``), whose settings (valve
+sizes, steam latent heat, liquid molar density ...) are the dataclasses of
+:data:`SETTINGS_TYPES`; utility unit types through the models of
 :mod:`plant_models.plant.ports`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import difflib
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,9 +57,11 @@ from plant_models.units import pid
 __all__ = [
     "BALANCE_UNITS",
     "PROCESS_TYPES",
+    "SETTINGS_TYPES",
     "FlowsheetNode",
     "FlowsheetUnit",
     "LoopSpec",
+    "WiringError",
     "build_flowsheet",
 ]
 
@@ -122,13 +130,38 @@ class LoopSpec:
     measurement : str
         ``<block>.<output>`` measured (``reactor.t_reactor_k``).
     actuator : str
-        ``<block>.<input>`` driven (``reactor.valve_cooling``).
+        ``<block>.<input>`` driven (``reactor.valve_cooling``, or
+        ``fic_203.setpoint`` for the outer loop of a cascade).
+    setpoint : str, optional
+        ``<block>.<output>`` the setpoint is wired from; ``None`` (default):
+        the setpoint is the plant input ``<name>.setpoint``.
     """
 
     name: str
     params: pid.PidParams
     measurement: str
     actuator: str
+    setpoint: str | None = None
+
+
+class WiringError(EquationError):
+    """A declared path (a loop's measurement, actuator or setpoint, a node's draws) is bad.
+
+    Attributes
+    ----------
+    owner : str
+        The loop or node whose declaration is wrong (``tic_102``).
+    key : str
+        The declaration key: ``measurement``, ``actuator``, ``setpoint`` or ``draws``.
+    reason : str
+        What is wrong, without the owner and key.
+    """
+
+    def __init__(self, owner: str, key: str, reason: str) -> None:
+        super().__init__(f"{owner}.{key}: {reason}")
+        self.owner = owner
+        self.key = key
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -174,6 +207,13 @@ PROCESS_TYPES: dict[str, Callable[[Any, Any], _StreamForm]] = {
     "cstr_vdv": _reactor,
     "heat_exchanger": _preheater,
     "flash": _flash,
+}
+#: Process unit type -> the settings dataclass of its stream form
+#: (:attr:`FlowsheetUnit.settings`; defaults when not given).
+SETTINGS_TYPES: dict[str, type[UnitParams]] = {
+    "cstr_vdv": reactor.ReactorJacketSettings,
+    "heat_exchanger": exchange.SteamTrimSettings,
+    "flash": separation.FlashDrumSettings,
 }
 
 
@@ -241,6 +281,13 @@ def build_flowsheet(
                         f"unit {unit.name}.{port_name} carries {ports[port_name].medium_kind}, "
                         f"but node {node_name} is {node_kind[node_name]}"
                     )
+        if unit.settings is not None and not isinstance(
+            unit.settings, SETTINGS_TYPES.get(type_name, type(None))
+        ):
+            raise EquationError(
+                f"unit {unit.name}: settings {type(unit.settings).__name__} do not belong to "
+                f"type {type_name!r}"
+            )
         if type_name in PROCESS_TYPES:
             form = PROCESS_TYPES[type_name](unit.params, unit.settings)
             blocks.append(Block(unit.name, form.model, form.parameters))
@@ -278,7 +325,9 @@ def build_flowsheet(
 
     for node_name, extra in (extra_draws or {}).items():
         if node_name not in node_kind or node_kind[node_name] == "process":
-            raise EquationError(f"extra draws: {node_name!r} is not a utility node")
+            raise WiringError(node_name, "draws", "not a utility node")
+        for path in extra:
+            _check_path(blocks, path, ("y",), node_name, "draws", "an output")
         draws[node_name].extend((path, 1.0) for path in extra)
 
     for node in nodes:
@@ -295,9 +344,59 @@ def build_flowsheet(
     for loop in loops:
         model = pid.model(loop.params)
         blocks.append(Block(loop.name, model, model.pack_parameters(loop.params)))
+    _check_loops(loops, blocks, wires)
+    for loop in loops:
         wires.append(Wire(loop.measurement, f"{loop.name}.measurement"))
         wires.append(Wire(f"{loop.name}.output", loop.actuator))
+        if loop.setpoint is not None:
+            wires.append(Wire(loop.setpoint, f"{loop.name}.setpoint"))
     return compose_blocks(name, blocks, wires)
+
+
+def _check_path(
+    blocks: Sequence[Block], path: str, kinds: tuple[str, ...], owner: str, key: str, what: str
+) -> None:
+    """Raise :class:`WiringError` unless ``path`` is ``<block>.<variable>`` of ``kinds``."""
+    head, dot, var = path.partition(".")
+    by_name = {b.name: b for b in blocks}
+    if not dot or not head or not var:
+        raise WiringError(owner, key, f"expected '<block>.<variable>', got {path!r}")
+    block = by_name.get(head)
+    if block is None:
+        raise WiringError(
+            owner, key, f"no unit, node or loop {head!r}{_did_you_mean(head, by_name)}"
+        )
+    names = [v.name for kind in kinds for v in block.model.variables(kind)]
+    if var not in names:
+        raise WiringError(
+            owner,
+            key,
+            f"{var!r} is not {what} of {head!r}{_did_you_mean(var, names)}; "
+            f"{what.rsplit(maxsplit=1)[-1]}s: {', '.join(names) or '(none)'}",
+        )
+
+
+def _check_loops(loops: Sequence[LoopSpec], blocks: Sequence[Block], wires: Sequence[Wire]) -> None:
+    """Check every loop's paths against the blocks' variables (before composing)."""
+    driven = {w.target: "a stream or utility connection" for w in wires}
+    for loop in loops:
+        _check_path(blocks, loop.measurement, ("y",), loop.name, "measurement", "an output")
+        _check_path(blocks, loop.actuator, ("u", "d"), loop.name, "actuator", "an input")
+        targets = [(loop.actuator, "actuator")]
+        if loop.setpoint is not None:
+            _check_path(blocks, loop.setpoint, ("y",), loop.name, "setpoint", "an output")
+            targets.append((f"{loop.name}.setpoint", "setpoint"))
+        for target, key in targets:
+            if target in driven:
+                raise WiringError(
+                    loop.name, key, f"{target!r} is already driven by {driven[target]}"
+                )
+            driven[target] = f"loop {loop.name!r}"
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {matches[0]!r}?)" if matches else ""
 
 
 def _process_node(

@@ -12,10 +12,8 @@ form adds what a flowsheet needs around it:
   actuator lag; the heat added to the jacket is ``m_cw cp_w (T_cw,in - T_K)``
   (a well-mixed jacket: the water leaves at the jacket temperature).
 
-The rates r1, r2, r3 are read from the unit's own ``f`` rather than written a
-second time: with no flow (``F/V = 0``) and the jacket at reactor temperature
-``f`` returns ``dc_A/dt = -r1 - r3`` and ``dc_B/dt = r1 - r2``, and with
-``c_B = 0`` it returns ``dc_B/dt = r1``; so one model of the kinetics exists.
+The rates r1, r2, r3 are the unit's own :func:`plant_models.units.cstr_vdv.rates`
+(the function its ``f`` uses), so one model of the kinetics exists.
 """
 
 from __future__ import annotations
@@ -32,6 +30,7 @@ from plant_models.flowsheet.stream import stream_variables
 from plant_models.parameters import UnitParams, param
 from plant_models.units import cstr_vdv
 from plant_models.units.cstr_vdv import f as cstr_f
+from plant_models.units.cstr_vdv import rates as cstr_rates
 
 __all__ = ["ReactorJacketSettings", "f", "g", "model", "parameter_vector", "rates"]
 
@@ -88,25 +87,11 @@ def _unit_parameters(d: Any, p: Any) -> Any:
 
 @equation
 def rates(x: Any, d: Any, p: Any) -> Any:
-    """Return the reaction rates ``(r1, r2, r3)`` [mol/(m3 s)] from the unit's ``f``.
+    """Return the reaction rates ``(r1, r2, r3)`` [mol/(m^3*s)].
 
-    ``r1 = k1 c_A`` (A -> B), ``r2 = k2 c_B`` (B -> C), ``r3 = k3 c_A**2`` (A
-    consumed by 2 A -> D).
+    :func:`plant_models.units.cstr_vdv.rates` at the reactor state ``x``.
     """
-    pc = _unit_parameters(d, p)
-    still = zeros(2)
-    iso = zeros(4)
-    iso[0] = x[0]
-    iso[1] = x[1]
-    iso[2] = x[2]
-    iso[3] = x[2]
-    t_in = zeros(1)
-    t_in[0] = x[2]
-    f_b = cstr_f(iso, still, t_in, pc)
-    iso[1] = 0.0
-    f_nob = cstr_f(iso, still, t_in, pc)
-    r1 = f_nob[1]
-    return r1, r1 - f_b[1], -f_b[0] - r1
+    return cstr_rates(x, _unit_parameters(d, p))
 
 
 @equation

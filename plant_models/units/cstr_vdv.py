@@ -18,7 +18,7 @@ from plant_models.core.mathfuncs import exp, zeros
 from plant_models.parameters import PortSpec, UnitParams, param
 from plant_models.registry import register_unit
 
-__all__ = ["PARAMETERS", "CstrVdvParams", "f", "g", "model"]
+__all__ = ["PARAMETERS", "CstrVdvParams", "f", "g", "model", "rates"]
 
 _PER_HOUR = 1.0 / 3600.0
 
@@ -145,6 +145,28 @@ PARAMETERS: tuple[str, ...] = (
 
 
 @equation
+def rates(x: Any, p: Any) -> Any:
+    """Return the reaction rates ``(r1, r2, r3)`` [mol/(m^3*s)].
+
+    ``r1 = k1 c_A`` (A -> B), ``r2 = k2 c_B`` (B -> C) and ``r3 = k3 c_A**2``
+    (A consumed by 2 A -> D), with Arrhenius ``k_i = k_i0 exp(-E_i/(R T))``.
+
+    Parameters
+    ----------
+    x : array
+        States ``(c_A, c_B, T, ...)``: concentrations [mol/m^3] and reactor
+        temperature [K]; further entries are ignored.
+    p : array
+        Parameters in the order of :data:`PARAMETERS`.
+    """
+    temp = x[2]
+    k1 = p[_K10] * exp(-p[_E1] / temp)
+    k2 = p[_K20] * exp(-p[_E2] / temp)
+    k3 = p[_K30] * exp(-p[_E3] / temp)
+    return k1 * x[0], k2 * x[1], k3 * x[0] * x[0]
+
+
+@equation
 def f(x: Any, u: Any, d: Any, p: Any) -> Any:
     """Component balances of A and B, reactor and jacket energy balances.
 
@@ -162,12 +184,7 @@ def f(x: Any, u: Any, d: Any, p: Any) -> Any:
     temp = x[2]
     temp_jacket = x[3]
     dilution = u[0]
-    k1 = p[_K10] * exp(-p[_E1] / temp)
-    k2 = p[_K20] * exp(-p[_E2] / temp)
-    k3 = p[_K30] * exp(-p[_E3] / temp)
-    r1 = k1 * c_a
-    r2 = k2 * c_b
-    r3 = k3 * c_a * c_a
+    r1, r2, r3 = rates(x, p)
     rho_cp = p[_RHO] * p[_CP]
     wall = p[_KW] * p[_AREA] * (temp_jacket - temp)
     dxdt[0] = dilution * (p[_C_A0] - c_a) - r1 - r3

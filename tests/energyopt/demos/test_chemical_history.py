@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from importlib import resources
-from pathlib import Path
-
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
 from energyopt.demos.chemical_history import build_chemical_flowsheet, record_history
 from energyopt.errors import ModelError, ProjectError
-from energyopt.project import load_project
 
 
 @pytest.fixture(scope="module")
-def project():
-    return load_project(Path(str(resources.files("energyopt.demos") / "chemical.toml")))
+def project(chemical_project):
+    return chemical_project
 
 
 def test_every_binding_names_a_model_variable(project):
@@ -58,11 +54,10 @@ def test_history_is_deterministic_shows_modes_and_every_tag(project):
     assert v1["TIC-102.PV"][high].mean() - v1["TIC-102.PV"][low].mean() > 4.0
 
 
-def test_bad_arguments_and_unknown_loop_are_refused(project):
+def test_bad_arguments_are_refused(project):
     with pytest.raises(ModelError, match="must be positive"):
         record_history(project, days=0.0)
-    data = project.model_dump()
-    data["units"]["tic_999"] = {"type": "pid", "params": {"gain": 1.0}}
-    other = type(project).model_validate(data)
-    with pytest.raises(ProjectError, match="tic_999: no wiring"):
-        build_chemical_flowsheet(other)
+    data = project.model_dump(exclude_none=True)
+    data["modes"] = {}
+    with pytest.raises(ProjectError, match="modes: the history needs at least one operating mode"):
+        record_history(type(project).model_validate(data), days=0.1)

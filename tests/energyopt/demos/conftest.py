@@ -1,17 +1,15 @@
-"""Shared chemical flowsheet and its steady states (composed and compiled once per session)."""
+"""The chemical demo plant built from its project, and its mode steady states (once per session)."""
 
 from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from plant_models.flowsheet.chemical import (
-    MODES,
-    default_flowsheet,
-    initial_state,
-    mode_inputs,
-    steady_state,
-)
+from energyopt.demos.chemical_history import build_chemical_flowsheet, mode_setpoints
+from energyopt.project import load_project
 
 #: Disturbances of the steady-state tests: fresh A 5.1 mol/L at 30 degC, cooling water 30 degC.
 DISTURBANCES = {
@@ -42,8 +40,20 @@ START = {
 
 
 @pytest.fixture(scope="session")
-def chemical():
-    return default_flowsheet()
+def chemical_project():
+    return load_project(Path(str(resources.files("energyopt.demos") / "chemical.toml")))
+
+
+@pytest.fixture(scope="session")
+def chemical(chemical_project):
+    # build_chemical_flowsheet caches by project content: the history tests of
+    # the same session reuse this flowsheet and its compiled numba kernels.
+    return build_chemical_flowsheet(chemical_project)
+
+
+@pytest.fixture(scope="session")
+def chemical_modes(chemical_project, chemical):
+    return mode_setpoints(chemical_project, chemical)
 
 
 @pytest.fixture(scope="session")
@@ -56,14 +66,15 @@ def chemical_d(chemical):
 
 
 @pytest.fixture(scope="session")
-def mode_steady_states(chemical, chemical_d):
+def mode_steady_states(chemical, chemical_d, chemical_modes):
     """Mode name -> (x, u, y) at the steady state of that mode."""
     from plant_models.core.equations import to_numba
+    from plant_models.flowsheet.chemical import initial_state, setpoint_inputs, steady_state
 
     g = to_numba(chemical.model).g
     out = {}
-    for name, mode in MODES.items():
-        u = mode_inputs(chemical, mode)
+    for name, setpoints in chemical_modes.items():
+        u = setpoint_inputs(chemical, setpoints)
         x = steady_state(
             chemical, u, chemical_d, x0=initial_state(chemical, START), settle_s=4 * 3600.0
         )
