@@ -49,13 +49,17 @@ The same function source is then
 - rebound to casadi (:func:`to_casadi`): the math names become casadi
   functions, the function is called with ``SX``/``MX`` symbols and wrapped in
   ``casadi.Function`` objects with inputs named ``x, u, d, p``;
-- rebound to numba (:func:`to_numba`): the function object is rebuilt with
-  ``types.FunctionType(code, new_globals, ...)`` whose math names are
-  ``math`` functions, and ``numba.njit(cache=True)`` compiles it.
+- compiled to numba (:func:`to_numba`): straight-line kernels printed from
+  the casadi graph of that evaluation (:mod:`plant_models.core.codegen`),
+  cached on disk; or, with ``backend="rebind"``, the function object rebuilt
+  with ``types.FunctionType(code, new_globals, ...)`` whose math names are
+  ``math`` functions and compiled by ``numba.njit`` (:func:`numba_kernel`).
 
-Caveat of numba's on-disk cache: it is invalidated by edits of the file
-defining a function, not of helpers defined in other files.  Delete
-``__pycache__/*.nbi`` after editing a helper module during development.
+Caveat of numba's on-disk cache for the rebind path: it is invalidated by
+edits of the file defining a function, not of helpers defined in other
+files.  Delete ``__pycache__/*.nbi`` after editing a helper module during
+development.  Generated kernels are named by the hash of their text, so they
+are never stale.
 """
 
 from __future__ import annotations
@@ -444,8 +448,27 @@ class CasadiModel:
         return "dxdt" if self.model.dt_s is None else "x_next"
 
 
-def to_numba(model: EquationModel) -> NumbaModel:
-    """Compile ``model.f`` and ``model.g`` with numba (lazily, on first call)."""
+def to_numba(model: EquationModel, backend: str = "generated") -> NumbaModel:
+    """Compile ``model.f`` and ``model.g`` with numba (lazily, on first call).
+
+    Parameters
+    ----------
+    model : EquationModel
+        The model.
+    backend : {"generated", "rebind"}
+        ``"generated"``: straight-line kernels generated from the casadi graph
+        of the source and cached on disk (:mod:`plant_models.core.codegen`;
+        what the simulators use).  ``"rebind"``: the Python source itself
+        compiled with the math names rebound (:func:`numba_kernel`); an
+        independent path for tests, slow to compile for composed plants.
+    """
+    if backend == "generated":
+        from plant_models.core.codegen import compile_model
+
+        kernels = compile_model(model)
+        return NumbaModel(model, kernels.f, kernels.g)
+    if backend != "rebind":
+        raise EquationError(f"backend must be 'generated' or 'rebind', got {backend!r}")
     return NumbaModel(model, numba_kernel(model.f), numba_kernel(model.g))
 
 

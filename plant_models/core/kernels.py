@@ -1,113 +1,194 @@
-"""Numba integration kernels (private; use :mod:`plant_models.core.simulate`).
+"""Integration kernels: the template appended to every generated model module (private).
 
-Every kernel takes the numba-compiled ``f`` and ``g`` of a model as its first
-arguments, so numba specialises it per model.  Such kernels cannot be cached
-on disk (the dispatcher type is part of the signature and is new in every
-process), hence ``cache=False``: each model's kernels compile once per
-process.
+:mod:`plant_models.core.codegen` writes one Python module per model: the
+model's ``f_into``, ``g_into`` and ``jac_into`` as straight-line code, then
+the source of this file below :data:`TEMPLATE_MARKER`.  The kernels call the
+model functions as *globals* of their own module (not as first-class function
+arguments), so numba inlines them and can cache every kernel on disk
+(``cache=True``): a second process loads the compiled code instead of
+compiling it.  The stubs above the marker only let this file be imported,
+linted and type-checked; they are never compiled.
 
 Time grid: ``u[k]`` and ``d[k]`` hold on ``[t_k, t_k + h)`` (zero-order hold);
 ``ys[k] = g(x_k, u_k, d_k, p)``; ``xs[k + 1]`` is the state at ``t_k + h``.
 Kernels return a status: 0 for success, ``k + 1`` if the state became
 non-finite in interval ``k``, ``-(k + 1)`` if the Newton iteration of an
-implicit step failed in interval ``k``.
+implicit step failed in interval ``k``.  Every work array is allocated once
+per run, never per step.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numba
 import numpy as np
 
+
+def f_into(x: np.ndarray, u: np.ndarray, d: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
+    """Stub of the generated ``f``: write ``dx/dt`` (or ``x_next``) into ``out``."""
+    raise NotImplementedError("kernels.py is a template; use plant_models.core.codegen")
+
+
+def g_into(x: np.ndarray, u: np.ndarray, d: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
+    """Stub of the generated ``g``: write the outputs into ``out``."""
+    raise NotImplementedError("kernels.py is a template; use plant_models.core.codegen")
+
+
+def jac_into(x: np.ndarray, u: np.ndarray, d: np.ndarray, p: np.ndarray, out: np.ndarray) -> None:
+    """Stub of the generated ``df/dx``: write the dense Jacobian into ``out`` (nx, nx)."""
+    raise NotImplementedError("kernels.py is a template; use plant_models.core.codegen")
+
+
+#: Output count; the generated module defines the model's own value.
+N_Y = 0
+
+#: Line after which the source of this file is copied into generated modules.
+TEMPLATE_MARKER = "# ---- template body: copied into every generated model module ----"
+
+# ---- template body: copied into every generated model module ----
+
 # Methods of :func:`run_implicit`.
 IMPLICIT_EULER = 0
 SDIRK2 = 1
+#: Newton iterations allowed with the factors of an earlier step before a
+#: fresh Jacobian is evaluated.
+_STALE_ITER = 4
 
-_SQRT_EPS = math.sqrt(np.finfo(np.float64).eps)
 # Alexander (1977) two-stage SDIRK: L-stable, stiffly accurate, order 2.
 _GAMMA2 = 1.0 - 1.0 / math.sqrt(2.0)
 
 
-@numba.njit(cache=True)
-def _linear_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    # A separate cached kernel: compiling numba's LAPACK binding takes about
-    # 3 s, which the on-disk cache then saves in every later process.
-    return np.linalg.solve(a, b)
+@numba.njit(cache=True, error_model="numpy")
+def f(x, u, d, p):  # pragma: no cover - compiled
+    """Return ``dx/dt`` (continuous time) or ``x_next`` (discrete time) as a new array."""
+    out = np.empty(x.shape[0])
+    f_into(x, u, d, p, out)
+    return out
 
 
-@numba.njit(cache=False, error_model="numpy")
-def run_rk4(
-    f: Any,
-    g: Any,
-    x0: np.ndarray,
-    u: np.ndarray,
-    d: np.ndarray,
-    p: np.ndarray,
-    h: float,
-    substeps: int,
-    xs: np.ndarray,
-    ys: np.ndarray,
-) -> int:  # pragma: no cover - compiled by numba
+@numba.njit(cache=True, error_model="numpy")
+def g(x, u, d, p):  # pragma: no cover - compiled
+    """Return the outputs ``y`` as a new array."""
+    out = np.empty(N_Y)
+    g_into(x, u, d, p, out)
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def jac(x, u, d, p):  # pragma: no cover - compiled
+    """Return the exact Jacobian ``df/dx``, shape ``(nx, nx)``."""
+    out = np.empty((x.shape[0], x.shape[0]))
+    jac_into(x, u, d, p, out)
+    return out
+
+
+@numba.njit(cache=True, error_model="numpy")
+def run_rk4(x0, u, d, p, h, substeps, xs, ys):  # pragma: no cover
     """Classical fourth-order Runge-Kutta with ``substeps`` equal sub-steps per interval."""
     n_steps = u.shape[0]
+    nx = x0.shape[0]
     x = x0.copy()
+    xt = np.empty(nx)
+    k1 = np.empty(nx)
+    k2 = np.empty(nx)
+    k3 = np.empty(nx)
+    k4 = np.empty(nx)
     xs[0, :] = x
     hs = h / substeps
+    half = 0.5 * hs
+    sixth = hs / 6.0
     for k in range(n_steps):
         uk = u[k]
         dk = d[k]
-        ys[k, :] = g(x, uk, dk, p)
+        g_into(x, uk, dk, p, ys[k])
         for _ in range(substeps):
-            k1 = f(x, uk, dk, p)
-            k2 = f(x + 0.5 * hs * k1, uk, dk, p)
-            k3 = f(x + 0.5 * hs * k2, uk, dk, p)
-            k4 = f(x + hs * k3, uk, dk, p)
-            x = x + (hs / 6.0) * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-        for i in range(x.shape[0]):
+            f_into(x, uk, dk, p, k1)
+            for i in range(nx):
+                xt[i] = x[i] + half * k1[i]
+            f_into(xt, uk, dk, p, k2)
+            for i in range(nx):
+                xt[i] = x[i] + half * k2[i]
+            f_into(xt, uk, dk, p, k3)
+            for i in range(nx):
+                xt[i] = x[i] + hs * k3[i]
+            f_into(xt, uk, dk, p, k4)
+            for i in range(nx):
+                x[i] = x[i] + sixth * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
+        for i in range(nx):
             if not math.isfinite(x[i]):
                 return k + 1
         xs[k + 1, :] = x
     return 0
 
 
-@numba.njit(cache=False, error_model="numpy")
-def _jacobian_fd(
-    f: Any, x: np.ndarray, u: np.ndarray, d: np.ndarray, p: np.ndarray, scale: np.ndarray
-) -> np.ndarray:  # pragma: no cover - compiled by numba
-    # Forward differences rather than complex step: numba's math functions
-    # and fmin/fmax are real-only, so f cannot take complex arguments.  The
-    # Jacobian only drives a (modified) Newton iteration, whose converged
-    # result does not depend on its accuracy.
-    n = x.shape[0]
-    jac = np.empty((n, n))
-    f0 = f(x, u, d, p)
-    xp = x.copy()
+@numba.njit(cache=True, error_model="numpy")
+def _lu_factor(a, piv):  # pragma: no cover - compiled
+    # Hand-written because numba exposes np.linalg.solve but no LU
+    # factorisation to reuse: one factorisation per step then serves every
+    # Newton iteration of both stages (a solve then costs n^2, not n^3).
+    # Gaussian elimination with partial pivoting, in place; False if singular.
+    n = a.shape[0]
     for j in range(n):
-        step = _SQRT_EPS * max(abs(x[j]), scale[j])
-        xp[j] = x[j] + step
-        fj = f(xp, u, d, p)
-        for i in range(n):
-            jac[i, j] = (fj[i] - f0[i]) / step
-        xp[j] = x[j]
-    return jac
+        best = j
+        big = abs(a[j, j])
+        for i in range(j + 1, n):
+            if abs(a[i, j]) > big:
+                big = abs(a[i, j])
+                best = i
+        piv[j] = best
+        if not big > 0.0:
+            return False
+        if best != j:
+            for c in range(n):
+                tmp = a[j, c]
+                a[j, c] = a[best, c]
+                a[best, c] = tmp
+        inv = 1.0 / a[j, j]
+        for i in range(j + 1, n):
+            m = a[i, j] * inv
+            if m != 0.0:
+                a[i, j] = m
+                for c in range(j + 1, n):
+                    a[i, c] -= m * a[j, c]
+            else:
+                a[i, j] = 0.0
+    return True
 
 
-@numba.njit(cache=False, error_model="numpy")
-def _sdirk_step(
-    f: Any,
-    x: np.ndarray,
-    u: np.ndarray,
-    d: np.ndarray,
-    p: np.ndarray,
-    h: float,
-    method: int,
-    scale: np.ndarray,
-    tol: float,
-    max_iter: int,
-) -> tuple[np.ndarray, bool]:  # pragma: no cover - compiled by numba
-    """One SDIRK step of size ``h``; returns the new state and a convergence flag."""
+@numba.njit(cache=True, error_model="numpy")
+def _lu_solve(lu, piv, b):  # pragma: no cover - compiled
+    # Solve in place with the factors of _lu_factor (row swaps, then L, then U).
+    n = lu.shape[0]
+    for j in range(n):
+        k = piv[j]
+        if k != j:
+            tmp = b[j]
+            b[j] = b[k]
+            b[k] = tmp
+    for i in range(n):
+        s = b[i]
+        for c in range(i):
+            s -= lu[i, c] * b[c]
+        b[i] = s
+    for i in range(n - 1, -1, -1):
+        s = b[i]
+        for c in range(i + 1, n):
+            s -= lu[i, c] * b[c]
+        b[i] = s / lu[i, i]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sdirk_step(  # pragma: no cover - compiled
+    x, u, d, p, h, method, scale, tol, max_iter, refresh, lu, piv, z, base, fz, k_prev
+):
+    """One SDIRK step of size ``h`` from ``x``; the new state is left in ``z``.
+
+    Modified Newton on the iteration matrix ``I - h gamma df/dx`` factorised
+    in ``lu``/``piv``: with ``refresh`` the exact Jacobian (generated from the
+    casadi graph) is evaluated and factorised first, otherwise the factors of
+    an earlier step are reused.  Returns the convergence flag.
+    """
     n = x.shape[0]
     if method == IMPLICIT_EULER:
         gamma = 1.0
@@ -115,126 +196,161 @@ def _sdirk_step(
     else:
         gamma = _GAMMA2
         n_stages = 2
-    jac = _jacobian_fd(f, x, u, d, p, scale)
-    if not np.all(np.isfinite(jac)):
-        return x, False
-    iteration_matrix = np.eye(n) - (h * gamma) * jac
-    k_prev = np.zeros(n)
-    z = x.copy()
+    hg = h * gamma
+    if refresh:
+        jac_into(x, u, d, p, lu)
+        for i in range(n):
+            for j in range(n):
+                v = -hg * lu[i, j]
+                if not math.isfinite(v):
+                    return False
+                lu[i, j] = v
+            lu[i, i] += 1.0
+        if not _lu_factor(lu, piv):
+            return False
+    for i in range(n):
+        z[i] = x[i]
     for stage in range(n_stages):
         # Known part of the stage value: x + h * sum_{j < i} a_ij k_j.
-        base = x.copy()
+        for i in range(n):
+            base[i] = x[i]
         if stage == 1:
-            base += (h * (1.0 - gamma)) * k_prev
+            c = h * (1.0 - gamma)
+            for i in range(n):
+                base[i] += c * k_prev[i]
         converged = False
         for _ in range(max_iter):
-            fz = f(z, u, d, p)
-            residual = z - base - (h * gamma) * fz
-            if not np.all(np.isfinite(residual)):
-                return z, False
-            delta = _linear_solve(iteration_matrix, -residual)
-            z = z + delta
+            f_into(z, u, d, p, fz)
+            finite = True
+            for i in range(n):
+                r = base[i] + hg * fz[i] - z[i]  # minus the residual
+                finite = finite and math.isfinite(r)
+                fz[i] = r
+            if not finite:
+                return False
+            _lu_solve(lu, piv, fz)
             err = 0.0
             for i in range(n):
-                e = abs(delta[i]) / (scale[i] * tol + tol * abs(z[i]))
+                z[i] += fz[i]
+                e = abs(fz[i]) / (scale[i] * tol + tol * abs(z[i]))
                 err = max(err, e)
             if err <= 1.0:
                 converged = True
                 break
         if not converged:
-            return z, False
-        k_prev = f(z, u, d, p)
+            return False
+        if stage + 1 < n_stages:
+            f_into(z, u, d, p, k_prev)
     # Both tableaux are stiffly accurate: the new state is the last stage value.
-    return z, True
+    return True
 
 
-@numba.njit(cache=False, error_model="numpy")
-def run_implicit(
-    f: Any,
-    g: Any,
-    x0: np.ndarray,
-    u: np.ndarray,
-    d: np.ndarray,
-    p: np.ndarray,
-    h: float,
-    substeps: int,
-    method: int,
-    scale: np.ndarray,
-    tol: float,
-    max_iter: int,
-    xs: np.ndarray,
-    ys: np.ndarray,
-) -> int:  # pragma: no cover - compiled by numba
+@numba.njit(cache=True, error_model="numpy")
+def run_implicit(  # pragma: no cover - compiled
+    x0, u, d, p, h, substeps, method, scale, tol, max_iter, xs, ys
+):
     """L-stable implicit integration (implicit Euler or SDIRK2) with Newton iteration.
 
-    A sub-step whose Newton iteration fails is retried as eight shorter steps
-    (each with a fresh Jacobian) before the kernel reports failure.
+    The factorised iteration matrix is kept from step to step (the inputs
+    move it little): a step first tries :data:`_STALE_ITER` Newton iterations
+    with it and only on failure evaluates a fresh Jacobian.  The converged
+    state does not depend on the Jacobian used, only the iteration count.  A
+    sub-step that fails with a fresh Jacobian is retried as eight shorter
+    steps (each with a fresh Jacobian) before the kernel reports failure.
     """
     n_steps = u.shape[0]
+    n = x0.shape[0]
     x = x0.copy()
+    lu = np.empty((n, n))
+    piv = np.empty(n, dtype=np.int64)
+    z = np.empty(n)
+    base = np.empty(n)
+    fz = np.empty(n)
+    k_prev = np.empty(n)
     xs[0, :] = x
     hs = h / substeps
+    have_lu = False
     for k in range(n_steps):
         uk = u[k]
         dk = d[k]
-        ys[k, :] = g(x, uk, dk, p)
+        g_into(x, uk, dk, p, ys[k])
         for _ in range(substeps):
-            x_new, ok = _sdirk_step(f, x, uk, dk, p, hs, method, scale, tol, max_iter)
+            ok = False
+            if have_lu:
+                ok = _sdirk_step(
+                    x, uk, dk, p, hs, method, scale, tol, min(max_iter, _STALE_ITER), False,
+                    lu, piv, z, base, fz, k_prev,
+                )  # fmt: skip
             if not ok:
-                x_new = x
+                ok = _sdirk_step(
+                    x, uk, dk, p, hs, method, scale, tol, max_iter, True, lu, piv, z, base,
+                    fz, k_prev,
+                )  # fmt: skip
+                have_lu = ok
+            if not ok:
+                have_lu = False  # the factors below are those of the shorter step
+                z[:] = x
                 for _ in range(8):
-                    x_new, ok = _sdirk_step(
-                        f, x_new, uk, dk, p, hs / 8.0, method, scale, tol, max_iter
-                    )
+                    x[:] = z
+                    ok = _sdirk_step(
+                        x, uk, dk, p, hs / 8.0, method, scale, tol, max_iter, True, lu, piv,
+                        z, base, fz, k_prev,
+                    )  # fmt: skip
                     if not ok:
                         return -(k + 1)
-            x = x_new
-        for i in range(x.shape[0]):
+            x[:] = z
+        for i in range(n):
             if not math.isfinite(x[i]):
                 return k + 1
         xs[k + 1, :] = x
     return 0
 
 
-@numba.njit(cache=False, parallel=True, error_model="numpy")
-def run_batch_rk4(
-    f: Any,
-    g: Any,
-    x0: np.ndarray,
-    u: np.ndarray,
-    d: np.ndarray,
-    p: np.ndarray,
-    h: float,
-    substeps: int,
-    xs: np.ndarray,
-    ys: np.ndarray,
-    status: np.ndarray,
-) -> None:  # pragma: no cover - compiled by numba
+@numba.njit(cache=True, error_model="numpy")
+def run_discrete(x0, u, d, p, steps, xs, ys):  # pragma: no cover
+    """Step a discrete-time model: ``x <- f(x, u_k, d_k, p)`` ``steps`` times per interval."""
+    n = x0.shape[0]
+    x = x0.copy()
+    x_next = np.empty(n)
+    xs[0, :] = x
+    for k in range(u.shape[0]):
+        uk = u[k]
+        dk = d[k]
+        g_into(x, uk, dk, p, ys[k])
+        for _ in range(steps):
+            f_into(x, uk, dk, p, x_next)
+            x[:] = x_next
+        for i in range(n):
+            if not math.isfinite(x[i]):
+                return k + 1
+        xs[k + 1, :] = x
+    return 0
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def run_batch_rk4(  # pragma: no cover - compiled
+    x0, u, d, p, h, substeps, xs, ys, status
+):
     """Run RK4 scenarios (first axis of every array) in parallel."""
     for s in numba.prange(x0.shape[0]):
-        status[s] = run_rk4(f, g, x0[s], u[s], d[s], p[s], h, substeps, xs[s], ys[s])
+        status[s] = run_rk4(x0[s], u[s], d[s], p[s], h, substeps, xs[s], ys[s])
 
 
-@numba.njit(cache=False, parallel=True, error_model="numpy")
-def run_batch_implicit(
-    f: Any,
-    g: Any,
-    x0: np.ndarray,
-    u: np.ndarray,
-    d: np.ndarray,
-    p: np.ndarray,
-    h: float,
-    substeps: int,
-    method: int,
-    scale: np.ndarray,
-    tol: float,
-    max_iter: int,
-    xs: np.ndarray,
-    ys: np.ndarray,
-    status: np.ndarray,
-) -> None:  # pragma: no cover - compiled by numba
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def run_batch_implicit(  # pragma: no cover - compiled
+    x0, u, d, p, h, substeps, method, scale, tol, max_iter, xs, ys, status
+):
     """Run implicit-method scenarios (first axis of every array) in parallel."""
     for s in numba.prange(x0.shape[0]):
         status[s] = run_implicit(
-            f, g, x0[s], u[s], d[s], p[s], h, substeps, method, scale, tol, max_iter, xs[s], ys[s]
+            x0[s], u[s], d[s], p[s], h, substeps, method, scale, tol, max_iter, xs[s], ys[s]
         )
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def run_batch_discrete(  # pragma: no cover - compiled
+    x0, u, d, p, steps, xs, ys, status
+):
+    """Run discrete-time scenarios (first axis of every array) in parallel."""
+    for s in numba.prange(x0.shape[0]):
+        status[s] = run_discrete(x0[s], u[s], d[s], p[s], steps, xs[s], ys[s])

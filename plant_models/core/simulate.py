@@ -13,8 +13,14 @@ each interval (zero-order hold).  Methods:
 ``"auto"``
     ``"sdirk2"`` if the model is declared stiff, else ``"rk4"``.
 
-Implicit steps use Newton's method with a finite-difference Jacobian
-evaluated once per step (modified Newton).
+Implicit steps use Newton's method with the exact Jacobian ``df/dx``
+(generated from the casadi graph), evaluated and factorised once per step
+(modified Newton).
+
+Every model is compiled by :func:`plant_models.core.codegen.compile_model`:
+straight-line kernels generated from its casadi graph, with the integrators,
+in one module cached on disk by numba (the second process starts in a
+fraction of a second).
 
 Discrete-time models (:attr:`EquationModel.dt_s` set) are not integrated:
 each interval of length ``dt_s`` (the control step, a whole multiple ``m`` of
@@ -25,16 +31,14 @@ and ``substeps`` 1.
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from plant_models.core.equations import EquationModel, to_numba
+from plant_models.core.codegen import compile_model
+from plant_models.core.equations import EquationModel
 from plant_models.core.errors import SimulationError
 
 __all__ = ["METHODS", "BatchResult", "SimulationResult", "simulate", "simulate_batch"]
@@ -143,63 +147,6 @@ def _discrete_steps(model: EquationModel, dt_s: float, substeps: int, method: st
             f"dt_s = {dt_s:g} s must be a whole multiple of it"
         )
     return int(steps)
-
-
-@functools.cache
-def _discrete_kernels() -> tuple[Callable[..., int], Callable[..., None]]:
-    """Compile-on-demand numba kernels stepping a discrete-time model.
-
-    Defined here rather than in :mod:`plant_models.core.kernels` to keep the
-    discrete-time change within this module; built on first use so that
-    importing :mod:`plant_models.core.simulate` stays free of numba.
-    """
-    import numba
-
-    @numba.njit(cache=False, error_model="numpy")
-    def run_discrete(
-        f: Any,
-        g: Any,
-        x0: np.ndarray,
-        u: np.ndarray,
-        d: np.ndarray,
-        p: np.ndarray,
-        steps: int,
-        xs: np.ndarray,
-        ys: np.ndarray,
-    ) -> int:  # pragma: no cover - compiled by numba
-        # ys[k] = g(x_k, u_k, d_k); x <- f(x, u_k, d_k) `steps` times; xs[k+1] = x.
-        # Returns 0, or k + 1 if the state became non-finite in interval k.
-        x = x0.copy()
-        xs[0, :] = x
-        for k in range(u.shape[0]):
-            uk = u[k]
-            dk = d[k]
-            ys[k, :] = g(x, uk, dk, p)
-            for _ in range(steps):
-                x = f(x, uk, dk, p)
-            for i in range(x.shape[0]):
-                if not math.isfinite(x[i]):
-                    return k + 1
-            xs[k + 1, :] = x
-        return 0
-
-    @numba.njit(cache=False, parallel=True, error_model="numpy")
-    def run_batch_discrete(
-        f: Any,
-        g: Any,
-        x0: np.ndarray,
-        u: np.ndarray,
-        d: np.ndarray,
-        p: np.ndarray,
-        steps: int,
-        xs: np.ndarray,
-        ys: np.ndarray,
-        status: np.ndarray,
-    ) -> None:  # pragma: no cover - compiled by numba
-        for s in numba.prange(x0.shape[0]):
-            status[s] = run_discrete(f, g, x0[s], u[s], d[s], p[s], steps, xs[s], ys[s])
-
-    return run_discrete, run_batch_discrete
 
 
 def _series(
@@ -356,23 +303,15 @@ def simulate(
     x0_arr = _vector(x0, "x0", sizes["x"], None)
     p_arr = _vector(p, "p", sizes["p"], None)
     u_arr, d_arr, n = _inputs(model, u, d, n_steps, None)
-    compiled = to_numba(model)
+    kernels = compile_model(model).module
     xs = np.empty((n + 1, sizes["x"]))
     ys = np.empty((n, sizes["y"]))
-    from plant_models.core import kernels
-
     if steps:
-        status = _discrete_kernels()[0](
-            compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, steps, xs, ys
-        )
+        status = kernels.run_discrete(x0_arr, u_arr, d_arr, p_arr, steps, xs, ys)
     elif code < 0:
-        status = kernels.run_rk4(
-            compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, dt_s, int(substeps), xs, ys
-        )
+        status = kernels.run_rk4(x0_arr, u_arr, d_arr, p_arr, dt_s, int(substeps), xs, ys)
     else:
         status = kernels.run_implicit(
-            compiled.f,
-            compiled.g,
             x0_arr,
             u_arr,
             d_arr,
@@ -446,23 +385,18 @@ def simulate_batch(
     x0_arr = _vector(x0, "x0", sizes["x"], n_scenarios)
     p_arr = _vector(p, "p", sizes["p"], n_scenarios)
     u_arr, d_arr, n = _inputs(model, u, d, n_steps, n_scenarios)
-    compiled = to_numba(model)
+    kernels = compile_model(model).module
     xs = np.empty((n_scenarios, n + 1, sizes["x"]))
     ys = np.empty((n_scenarios, n, sizes["y"]))
     status = np.zeros(n_scenarios, dtype=np.int64)
-    from plant_models.core import kernels
-
     args: tuple[Any, ...]
     if steps:
-        args = (compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, steps)
-        _discrete_kernels()[1](*args, xs, ys, status)
+        kernels.run_batch_discrete(x0_arr, u_arr, d_arr, p_arr, steps, xs, ys, status)
     elif code < 0:
-        args = (compiled.f, compiled.g, x0_arr, u_arr, d_arr, p_arr, dt_s, int(substeps))
+        args = (x0_arr, u_arr, d_arr, p_arr, dt_s, int(substeps))
         kernels.run_batch_rk4(*args, xs, ys, status)
     else:
         args = (
-            compiled.f,
-            compiled.g,
             x0_arr,
             u_arr,
             d_arr,

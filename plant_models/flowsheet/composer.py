@@ -23,7 +23,9 @@ states, so a recycle needs no tear stream.
 
 The composed ``f`` and ``g`` are :func:`~plant_models.core.equations.equation`
 closures over the blocks' functions and constant index tables, so one source
-compiles to casadi and to numba.
+compiles to casadi and to numba (the simulators use straight-line kernels
+generated from the casadi graph, :mod:`plant_models.core.codegen`, in which the
+repeated block evaluations of the layered schedule are shared).
 """
 
 from __future__ import annotations

@@ -29,8 +29,10 @@ Besides ``<node>.net_supply`` the plant outputs ``<node>.supply`` and
 (the purchase of a bought medium such as natural gas is its demand).
 The composed ``f`` and ``g`` are :func:`~plant_models.core.equations.equation`
 closures over the units' functions and constant index tables, so they compile
-to casadi and numba like any unit (numba compiles closures once per process;
-they are not cached on disk).
+to casadi and numba like any unit.  The simulators do not compile the closures
+themselves: :mod:`plant_models.core.codegen` prints straight-line kernels from
+their casadi graph (``f`` then holds only what the derivatives need, not the
+outputs the closure also computes) and numba caches those on disk.
 """
 
 from __future__ import annotations
