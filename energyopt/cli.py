@@ -21,6 +21,7 @@ from collections.abc import Sequence
 
 from energyopt import __version__
 from energyopt.errors import EnergyoptError
+from energyopt.runtime import configure_caches
 
 __all__ = ["COMMAND_MODULES", "build_parser", "main"]
 
@@ -61,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit status (0 success, 2 user error, 130 interrupted)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    configure_caches()
     if not hasattr(args, "func"):
         parser.print_help()
         return EXIT_USER_ERROR

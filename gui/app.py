@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from energyopt import __version__
 from energyopt.errors import EnergyoptError
+from energyopt.runtime import configure_caches
 
 __all__ = ["MainWindow", "main"]
 
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         Command line; ``[project.toml [history.h5]]`` opens those files.
     """
     args = sys.argv if argv is None else argv
+    configure_caches()
     app = QApplication.instance() or QApplication(args)
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
