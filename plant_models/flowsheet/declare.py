@@ -40,7 +40,7 @@ import numpy as np
 
 from plant_models.core.equations import EquationModel
 from plant_models.core.errors import EquationError
-from plant_models.flowsheet import exchange, reactor, separation
+from plant_models.flowsheet import column, exchange, reactor, separation
 from plant_models.flowsheet.composer import Block, ComposedModel, Wire, compose_blocks
 from plant_models.flowsheet.nodes import (
     FeedSettings,
@@ -202,11 +202,22 @@ def _flash(params: Any, settings: Any) -> _StreamForm:
     )
 
 
+def _column(params: Any, settings: Any) -> _StreamForm:
+    col = settings if settings is not None else column.ColumnSettings()
+    return _StreamForm(
+        column.model(params, col),
+        column.parameter_vector(params, col),
+        {"feed_in": "in", "distillate_out": "out", "bottoms_out": "out"},
+        {"steam_in": "steam_kg_s", "cooling_water": "condenser_heat_w"},
+    )
+
+
 #: Process unit type -> builder of its stream form.
 PROCESS_TYPES: dict[str, Callable[[Any, Any], _StreamForm]] = {
     "cstr_vdv": _reactor,
     "heat_exchanger": _preheater,
     "flash": _flash,
+    "distillation": _column,
 }
 #: Process unit type -> the settings dataclass of its stream form
 #: (:attr:`FlowsheetUnit.settings`; defaults when not given).
@@ -214,6 +225,7 @@ SETTINGS_TYPES: dict[str, type[UnitParams]] = {
     "cstr_vdv": reactor.ReactorJacketSettings,
     "heat_exchanger": exchange.SteamTrimSettings,
     "flash": separation.FlashDrumSettings,
+    "distillation": column.ColumnSettings,
 }
 
 
