@@ -289,7 +289,9 @@ class ChunkParser:
         if self._decimal != ".":
             cells = np.char.replace(cells, self._decimal, ".")
         empty = np.char.str_len(cells) == 0
-        cells[empty] = "nan"
+        # np.where widens the fixed-width string dtype; assigning "nan" in place
+        # would truncate it to the widest cell (e.g. "na" when all cells are "10").
+        cells = np.where(empty, "nan", cells)
         values, ok = _to_float(cells)
         quality = np.zeros(values.shape, dtype=np.uint8)
         if ok.all():

@@ -72,6 +72,20 @@ def test_import_sorts_deduplicates_and_keeps_units(tmp_path: Path, checksum):
     assert not series.quality["FI-101"].any()  # an empty cell is missing, not bad
 
 
+def test_empty_cells_are_missing_whatever_the_width_of_the_other_cells(tmp_path: Path):
+    # Every cell is at most 2 characters wide: a fixed-width string array would
+    # truncate the "nan" placeholder and reject the empty cell.
+    source = write(
+        tmp_path / "narrow.csv",
+        "time,F\nunit,t/h\n2024-03-01 08:00:00,10\n2024-03-01 08:01:00,\n2024-03-01 08:02:00,9\n",
+    )
+    result = import_csv(source, tmp_path / "out.h5", timezone="Asia/Shanghai")
+    with HistorianReader(result.path) as reader:
+        series = reader.read()
+    assert_array_equal(series.values["F"], [10.0, np.nan, 9.0])
+    assert not series.quality["F"].any()
+
+
 def test_units_from_side_files_and_metadata(tmp_path: Path):
     body = "stamp,a,b\n2024-03-01T00:00:00Z,1,2\n2024-03-01T00:00:01Z,3,4\n"
     source = write(tmp_path / "in.csv", body)
