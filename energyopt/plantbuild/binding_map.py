@@ -18,6 +18,11 @@ role: manipulated ``u, y, x, d``; disturbance ``d, y, x, u``; measurement and
 controlled ``y, x, u, d`` (a state is usually also an output of the same
 name, and the output is what a sensor reads).
 
+The signals of a data-driven unit are bound by their ``model`` table
+(``tag``, ``unit``): each becomes an entry named ``<unit>.<signal>``
+(inputs manipulated, disturbances disturbance, outputs measurement) unless a
+``[bindings]`` entry already binds that variable or tag.
+
 Each tag's engineering unit is converted to and from the model's SI unit by
 the shared pint registry (:func:`energyopt.data.units.conversion_affine`):
 ``tag = model * scale + offset``.
@@ -164,31 +169,74 @@ def build_binding_map(project: Project, plant: Plant) -> BindingMap:
     entries = []
     for name, binding in project.bindings.items():
         vector, index = _resolve(project, plant, name, binding, where)
-        var = plant.model.variables(vector)[index]
-        try:
-            from energyopt.data.units import conversion_affine
-
-            scale, offset = conversion_affine(var.unit, binding.unit, tag=binding.tag)
-        except UnitConversionError as exc:
-            raise ModelError(
-                f"{where}: bindings.{name}: unit '{binding.unit}' does not fit model variable "
-                f"{var.name} [{var.unit}]: {exc}"
-            ) from None
         entries.append(
-            BoundVariable(
-                binding=name,
-                tag=binding.tag,
-                tag_unit=binding.unit,
-                role=binding.role,
-                vector=vector,
-                index=index,
-                name=var.name,
-                model_unit=var.unit,
-                scale=scale,
-                offset=offset,
-            )
+            _bound(plant, name, binding.tag, binding.unit, binding.role, vector, index, where)
         )
+    entries.extend(_signal_entries(project, plant, entries, where))
     return BindingMap(tuple(entries))
+
+
+def _bound(
+    plant: Plant,
+    name: str,
+    tag: str,
+    tag_unit: str,
+    role: str,
+    vector: str,
+    index: int,
+    where: str,
+) -> BoundVariable:
+    var = plant.model.variables(vector)[index]
+    try:
+        from energyopt.data.units import conversion_affine
+
+        scale, offset = conversion_affine(var.unit, tag_unit, tag=tag)
+    except UnitConversionError as exc:
+        raise ModelError(
+            f"{where}: bindings.{name}: unit '{tag_unit}' does not fit model variable "
+            f"{var.name} [{var.unit}]: {exc}"
+        ) from None
+    return BoundVariable(
+        binding=name,
+        tag=tag,
+        tag_unit=tag_unit,
+        role=role,
+        vector=vector,
+        index=index,
+        name=var.name,
+        model_unit=var.unit,
+        scale=scale,
+        offset=offset,
+    )
+
+
+#: Model-table group of a data-driven signal -> (binding role, plant vector).
+_SIGNAL_ROLES = {
+    "inputs": ("manipulated", "u"),
+    "disturbances": ("disturbance", "d"),
+    "outputs": ("measurement", "y"),
+}
+
+
+def _signal_entries(
+    project: Project, plant: Plant, existing: list[BoundVariable], where: str
+) -> list[BoundVariable]:
+    """Entries binding every signal of the plant's data-driven units to its tag."""
+    bound_names = {e.name for e in existing}
+    bound_tags = {e.tag for e in existing}
+    out = []
+    for member in plant.units:
+        table = project.units[member.name].model if member.name in project.units else None
+        if table is None:
+            continue
+        for group, _, signal in table.signals:
+            variable = f"{member.name}.{signal.name}"
+            if variable in bound_names or signal.tag in bound_tags:
+                continue
+            role, vector = _SIGNAL_ROLES[group]
+            index = plant.model.index(vector, variable)
+            out.append(_bound(plant, variable, signal.tag, signal.unit, role, vector, index, where))
+    return out
 
 
 def _find(plant: Plant, vectors: tuple[str, ...], name: str) -> tuple[str, int] | None:

@@ -27,6 +27,16 @@ unit type           parameter                       derived from
 ``grid``            ``demand_charge_per_w``         ``tariffs.demand_charge_per_kw_month``
 =================== =============================== =========================================
 
+Data-driven units
+-----------------
+A ``type = "data_driven"`` unit joins the plant with the model identified
+from the history (:func:`energyopt.project.datadriven.load_identified_unit`,
+or the ``identified`` mapping given to :func:`build_plant`) and the ports of
+its ``connections`` tables.  A dynamic (discrete-time) model enters in its
+continuous-time zero-order-hold equivalent
+(:mod:`plant_models.datadriven.continuous`); its signals are bound to their
+tags by the binding map like any binding.
+
 The grid's own block times are not used: the electricity price disturbance
 is :meth:`BuiltPlant.electricity_price_per_j` of the project's time-of-use
 tariff.  The heating value of each fuel-gas node is one plant disturbance
@@ -39,7 +49,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +61,12 @@ from plant_models.core.equations import EquationModel
 from plant_models.core.errors import EquationError
 from plant_models.parameters import ParameterError, UnitParams
 from plant_models.plant.compose import NodeSpec, Plant, UnitSpec, compose_plant
+from plant_models.plant.datadriven import DataDrivenParams, DataDrivenPort
+
+if TYPE_CHECKING:
+    import os
+
+    from plant_models.datadriven import DataDrivenUnit
 
 __all__ = ["DERIVED_PARAMETERS", "BuiltPlant", "build_plant", "nominal_disturbances"]
 
@@ -138,13 +154,25 @@ class BuiltPlant:
         return self.project.source or self.project.project.name
 
 
-def build_plant(project: Project) -> BuiltPlant:
+def build_plant(
+    project: Project,
+    *,
+    identified: Mapping[str, DataDrivenUnit] | None = None,
+    project_path: str | os.PathLike[str] | None = None,
+) -> BuiltPlant:
     """Compose the plant a project declares and resolve its tag bindings.
 
     Parameters
     ----------
     project : Project
         A validated project.
+    identified : mapping of str to DataDrivenUnit, optional
+        Identified data-driven units by unit name (for example from
+        :func:`energyopt.identify.identify_units` before saving); units not
+        given are read from their model files.
+    project_path : str or path-like, optional
+        The project file, for the model files of data-driven units (default:
+        the file the project was loaded from).
 
     Returns
     -------
@@ -156,14 +184,20 @@ def build_plant(project: Project) -> BuiltPlant:
         If a unit sets a parameter that its node or ``[tariffs]`` owns, or a
         derived value is invalid for the unit.
     ModelError
-        If the units cannot be composed (the message names the unit or node)
-        or a binding names no model variable or has an incompatible unit.
+        If the units cannot be composed (the message names the unit or node),
+        a data-driven unit has not been identified yet or has no
+        continuous-time equivalent, or a binding names no model variable or
+        has an incompatible unit.
     """
     where = project.source or project.project.name
     nodes = [NodeSpec(name, node.kind) for name, node in project.media.items()]
     units: list[UnitSpec] = []
     for name, spec in project.units.items():
         if not spec.in_service:
+            continue
+        if spec.model is not None:
+            given = None if identified is None else identified.get(name)
+            units.append(_data_driven_unit(project, name, given, project_path))
             continue
         params = _derived_params(project, name)
         connections = {port: spec.nodes(port) for port in spec.connections}
@@ -173,6 +207,45 @@ def build_plant(project: Project) -> BuiltPlant:
     except EquationError as exc:
         raise ModelError(f"{where}: cannot compose the plant: {exc}") from None
     return BuiltPlant(project, plant, build_binding_map(project, plant))
+
+
+def _data_driven_unit(
+    project: Project,
+    name: str,
+    unit: DataDrivenUnit | None,
+    project_path: str | os.PathLike[str] | None,
+) -> UnitSpec:
+    """The plant member of data-driven unit ``name``: identified model and declared ports."""
+    from energyopt.project.datadriven import load_identified_unit
+    from energyopt.project.datadriven_ports import PORT_SIGNAL_KEYS, PortTable
+
+    where = f"{project.source or project.project.name}: units.{name}"
+    if unit is None:
+        try:
+            unit = load_identified_unit(project, name, project_path)
+        except ModelError as exc:
+            raise ModelError(
+                f"{where}: no usable identified model ({exc}); run identification first "
+                "(energyopt.identify.identify_units, then save_identified)"
+            ) from None
+    kinds = {"outputs": "y", "inputs": "u", "disturbances": "d"}
+    ports = []
+    connections: dict[str, tuple[str, ...]] = {}
+    for port, table in project.units[name].connections.items():
+        if not isinstance(table, PortTable):  # pragma: no cover - rejected at load
+            raise ProjectError(f"{where}.connections.{port}: expected a port table")
+        group, signal = table.signal
+        if group not in PORT_SIGNAL_KEYS.values():  # pragma: no cover - validated
+            raise ProjectError(f"{where}.connections.{port}: unknown signal group {group}")
+        medium = project.media[table.node].kind
+        ports.append(DataDrivenPort(port, medium, table.direction, kinds[group], signal))
+        connections[port] = (table.node,)
+    try:
+        params = DataDrivenParams(unit, tuple(ports))
+        _ = params.model  # the continuous-time form: fails here, naming the unit
+    except ValueError as exc:
+        raise ModelError(f"{where}: cannot join the plant: {exc}") from None
+    return UnitSpec(name, params, connections)
 
 
 def nominal_disturbances(built: BuiltPlant) -> npt.NDArray[np.float64]:

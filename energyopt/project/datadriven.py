@@ -17,6 +17,14 @@ with their engineering units) and the model to identify::
     disturbances = [{ name = "bed_height", tag = "SINTER.BED.H", unit = "mm" }]
     outputs = [{ name = "power", tag = "SINTER.FAN.POWER", unit = "MW" }]
 
+    [units.sinter_fan.connections]
+    power_in = { node = "el_bus", output = "power", direction = "in" }
+
+Ports (:mod:`energyopt.project.datadriven_ports`): each names a media node,
+the signal that *is* the flow through the port (``output``, ``input`` or
+``disturbance``) and the direction (``in``: the unit draws it from the node);
+the signal's unit must be a flow of the node's medium.
+
 :class:`ModelTable` validates the table (key paths in every message) and
 builds the :class:`~plant_models.datadriven.DataDrivenSpec` the identification
 uses; signals are in SI inside the model.  The identified coefficients live
@@ -36,7 +44,13 @@ from pydantic import Field, PrivateAttr, StrictBool, StrictStr, field_validator,
 from pydantic_core import PydanticCustomError
 
 from energyopt.errors import DataError, ModelError, ProjectError, UnitConversionError
-from energyopt.project.base import DurationS, Issue, Number, SchemaModel, issues_error
+from energyopt.project.base import (
+    DurationS,
+    Issue,
+    Number,
+    SchemaModel,
+    issues_error,
+)
 from plant_models.datadriven import DataDrivenSpec, DataDrivenUnit, ModelFormatError, SpecError
 
 if TYPE_CHECKING:

@@ -20,6 +20,7 @@ from energyopt.data.quality import QualityPolicy
 from energyopt.errors import ProjectError
 from energyopt.project.base import Issue, IssuePath, SchemaModel, did_you_mean, issues_error
 from energyopt.project.bindings import NODE_VARIABLES, TagBinding
+from energyopt.project.datadriven_ports import connection_issues
 from energyopt.project.modes import OperatingMode
 from energyopt.project.schema import ControllerSettings, MediumNode, Name, ProjectInfo, UnitSpec
 from energyopt.project.tariffs import Tariffs, TimeOfUseTariff
@@ -100,8 +101,15 @@ class Project(SchemaModel):
         supplied: Counter[str] = Counter()
         drawn: Counter[str] = Counter()
         for unit_name, unit in self.units.items():
-            if unit.is_data_driven:
-                continue  # no ports: its signals are bound by tag in its model table
+            if unit.model is not None:
+                # Ports are tables naming the signal that is the flow.
+                dd_issues, links = connection_issues(
+                    unit_name, unit.model, unit.connections, self.media
+                )
+                issues.extend(dd_issues)
+                for node_name, direction in links:
+                    (supplied if direction == "out" else drawn)[node_name] += 1
+                continue
             ports = {p.name: p for p in unit.unit_params.ports}
             seen: dict[str, str] = {}
             for port_name in unit.connections:

@@ -40,6 +40,7 @@ from energyopt.project.base import (
 )
 from energyopt.project.controller import CONTROLLER_MODES, SOLVERS, ControllerSettings
 from energyopt.project.datadriven import DATA_DRIVEN_TYPE, ModelTable
+from energyopt.project.datadriven_ports import PortTable, port_signal_issues
 from plant_models.parameters import MEDIUM_KINDS, ParameterError, UnitParams, param_specs
 from plant_models.registry import unit_params_class
 
@@ -236,9 +237,11 @@ class UnitSpec(SchemaModel):
     type: StrictStr = Field(description="Registered unit type (boiler, gas_holder ...)")
     description: StrictStr = Field("", description="Free text")
     in_service: StrictBool = Field(True, description="false: the unit is out of service")
-    connections: dict[str, StrictStr | list[StrictStr]] = Field(
+    connections: dict[str, StrictStr | list[StrictStr] | PortTable] = Field(
         default_factory=dict,
-        description="Port name -> medium node name (a list for multi-node ports)",
+        description="Port name -> medium node name (a list for multi-node ports); for a "
+        'data_driven unit a table { node, output | input | disturbance, direction = "in" | '
+        '"out" } naming the signal that is the flow',
     )
     params: dict[str, RawQuantity] = Field(
         default_factory=dict,
@@ -346,11 +349,11 @@ class UnitSpec(SchemaModel):
         elif self.model is None:
             issues.append((("model",), f'required for type = "{DATA_DRIVEN_TYPE}"'))
         if self.type == DATA_DRIVEN_TYPE:
-            issues.extend(
-                ((key,), f"a {DATA_DRIVEN_TYPE} unit has none; its signals are in 'model'")
-                for key in ("connections", "params")
-                if getattr(self, key)
-            )
+            if self.params:
+                issues.append(
+                    (("params",), f"a {DATA_DRIVEN_TYPE} unit has none; its signals are in 'model'")
+                )
+            issues.extend(port_signal_issues(self.model, self.connections))
         if issues:
             raise issues_error(issues)
         return self
@@ -394,16 +397,24 @@ class UnitSpec(SchemaModel):
     def nodes(self, port: str) -> tuple[str, ...]:
         """Return the node names connected to ``port`` (empty if unconnected)."""
         value = self.connections.get(port, ())
+        if isinstance(value, PortTable):
+            return (value.node,)
         return (value,) if isinstance(value, str) else tuple(value)
 
 
-def _port_issues(cls: type[UnitParams], connections: dict[str, str | list[str]]) -> list[Issue]:
+def _port_issues(
+    cls: type[UnitParams], connections: dict[str, str | list[str] | PortTable]
+) -> list[Issue]:
     ports = {p.name: p for p in cls.ports}
     issues: list[Issue] = []
     for name, value in connections.items():
         path = ("connections", name)
         port = ports.get(name)
-        if port is None:
+        if isinstance(value, PortTable):
+            issues.append(
+                (path, f"a port table is only for {DATA_DRIVEN_TYPE} units; give the node name")
+            )
+        elif port is None:
             known = ", ".join(ports) or "(none)"
             issues.append(
                 (

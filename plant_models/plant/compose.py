@@ -27,6 +27,10 @@ mixer's heating-value state (:data:`~plant_models.plant.ports.NODE_LHV_SOURCES`)
 Besides ``<node>.net_supply`` the plant outputs ``<node>.supply`` and
 ``<node>.demand``, the flows of the non-slack ports supplying and drawing
 (the purchase of a bought medium such as natural gas is its demand).
+Data-driven units (:mod:`plant_models.plant.datadriven`) join like any unit:
+their ports are declared per unit, and a dynamic (discrete-time) one enters
+in its continuous-time zero-order-hold equivalent, so the plant stays one
+continuous model.
 The composed ``f`` and ``g`` are :func:`~plant_models.core.equations.equation`
 closures over the units' functions and constant index tables, so they compile
 to casadi and numba like any unit.  The simulators do not compile the closures
@@ -43,23 +47,21 @@ from typing import Any
 
 import numpy as np
 
-from plant_models.core.equations import EquationModel, Variable, equation
+from plant_models.core.equations import EquationModel, Variable
 from plant_models.core.errors import EquationError
-from plant_models.core.mathfuncs import zeros
-from plant_models.parameters import MEDIUM_KINDS, UnitParams
-from plant_models.plant.ports import MODEL_FACTORIES, NODE_LHV_SOURCES, PORT_FLOWS, PORT_LHV
-from plant_models.plant.stages import combine_stages, make_stage
+from plant_models.parameters import MEDIUM_KINDS, PortSpec, UnitParams
+from plant_models.plant.datadriven import DataDrivenParams
+from plant_models.plant.ports import (
+    BALANCE_UNITS,
+    MODEL_FACTORIES,
+    NODE_LHV_SOURCES,
+    PORT_FLOWS,
+    PORT_LHV,
+    PortFlow,
+)
+from plant_models.plant.stages import combine_stages, make_evaluate, make_stage
 
 __all__ = ["NodeSpec", "Plant", "UnitSpec", "compose_plant"]
-
-_BALANCE_UNITS = {
-    "electricity": "W",
-    "steam": "kg/s",
-    "fuel_gas": "m^3/s",
-    "water": "kg/s",
-    "cooling_water": "W",
-    "compressed_air": "m^3/s",
-}
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,10 @@ class UnitSpec:
     name : str
         Identifier (``boiler_1``).
     params : UnitParams
-        Its parameters; the registered type name selects the model.
+        Its parameters; the registered type name selects the model.  A
+        data-driven unit passes
+        :class:`~plant_models.plant.datadriven.DataDrivenParams` (its
+        identified model and declared ports).
     connections : Mapping[str, tuple[str, ...]]
         Port name -> node names (several only for a ``multiple`` port).
     """
@@ -130,79 +135,12 @@ class Plant:
     def pack_parameters(self) -> np.ndarray:
         """Return the plant ``p``: the units' parameter vectors in unit order."""
         parts = [
-            m.pack_parameters(u.params) for u, m in zip(self.units, self.unit_models, strict=True)
+            u.params.parameter_vector()
+            if isinstance(u.params, DataDrivenParams)
+            else m.pack_parameters(u.params)
+            for u, m in zip(self.units, self.unit_models, strict=True)
         ]
         return np.concatenate(parts) if parts else np.zeros(0)
-
-
-# ---------------------------------------------------------------- composed functions
-
-
-def _make_evaluate(
-    chain: Callable[..., Any],
-    n_x: int,
-    n_y_units: int,
-    n_nodes: int,
-    n_flows: int,
-    connection_node: np.ndarray,
-    connection_sign: np.ndarray,
-    slack_node: np.ndarray,
-    slack_sign: np.ndarray,
-    n_d: int,
-    d_from_x: np.ndarray,
-) -> tuple[Callable[..., Any], Callable[..., Any]]:
-    """Return the composed ``f`` and ``g`` around a stage chain.
-
-    The stages read disturbances from ``d`` extended by the states listed in
-    ``d_from_x`` (node heating values made by a mixing station).
-    """
-
-    @equation
-    def evaluate(x: Any, u: Any, d: Any, p: Any) -> Any:
-        dxdt = zeros(n_x)
-        y = zeros(n_y_units + 3 * n_nodes)
-        flows = zeros(n_flows)
-        slack = zeros(slack_node.shape[0])
-        d_ext = zeros(n_d + d_from_x.shape[0])
-        for i in range(n_d):
-            d_ext[i] = d[i]
-        for i in range(d_from_x.shape[0]):
-            d_ext[n_d + i] = x[int(d_from_x[i])]
-        # The phase is computed, not written as 0 and 1: numba would type the
-        # literals as two constants and compile every stage twice.
-        phase = x.shape[0] * 0
-        chain(x, u, d_ext, p, slack, phase, dxdt, y, flows)
-        net = zeros(n_nodes)
-        supply = zeros(n_nodes)
-        demand = zeros(n_nodes)
-        for c in range(n_flows):
-            j = int(connection_node[c])
-            if connection_sign[c] > 0.0:
-                supply[j] = supply[j] + flows[c]
-            else:
-                demand[j] = demand[j] + flows[c]
-        for j in range(n_nodes):
-            net[j] = supply[j] - demand[j]
-        for s in range(slack_node.shape[0]):
-            slack[s] = slack_sign[s] * net[int(slack_node[s])]
-        chain(x, u, d_ext, p, slack, phase + 1, dxdt, y, flows)
-        for j in range(n_nodes):
-            y[n_y_units + j] = net[j]
-            y[n_y_units + n_nodes + j] = supply[j]
-            y[n_y_units + 2 * n_nodes + j] = demand[j]
-        return dxdt, y
-
-    @equation
-    def plant_f(x: Any, u: Any, d: Any, p: Any) -> Any:
-        dxdt, _ = evaluate(x, u, d, p)
-        return dxdt
-
-    @equation
-    def plant_g(x: Any, u: Any, d: Any, p: Any) -> Any:
-        _, y = evaluate(x, u, d, p)
-        return y
-
-    return plant_f, plant_g
 
 
 # ---------------------------------------------------------------- declaration
@@ -213,6 +151,27 @@ def _check_identifier(kind: str, name: str) -> None:
         raise EquationError(f"{kind} name {name!r} is not an identifier")
 
 
+def _unit_structure(
+    unit: UnitSpec,
+) -> tuple[EquationModel, dict[str, PortSpec], Mapping[str, PortFlow]]:
+    """The unit's model, its ports and the variable carrying each port's flow."""
+    params = unit.params
+    if isinstance(params, DataDrivenParams):
+        try:
+            model = params.model
+        except ValueError as exc:  # ConversionError: no continuous-time equivalent
+            raise EquationError(str(exc)) from None
+        return model, params.port_specs(), params.flows()
+    type_name = type(params).type_name
+    if type_name not in MODEL_FACTORIES:
+        raise EquationError(
+            f"unit {unit.name}: type {type_name!r} cannot join media networks yet; "
+            f"supported: {', '.join(sorted(MODEL_FACTORIES))}, data_driven"
+        )
+    model = MODEL_FACTORIES[type_name](params, unit.connections)
+    return model, {port.name: port for port in type(params).ports}, PORT_FLOWS[type_name]
+
+
 def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec]) -> Plant:
     """Compose a plant from its units and network nodes.
 
@@ -221,7 +180,9 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
     name : str
         Plant name (an identifier).
     units : sequence of UnitSpec
-        Units with their port connections.
+        Units with their port connections; data-driven units
+        (:class:`~plant_models.plant.datadriven.DataDrivenParams`) enter in
+        continuous time (a dynamic one as its zero-order-hold equivalent).
     nodes : sequence of NodeSpec
         Network nodes.
 
@@ -234,7 +195,8 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
     EquationError
         For an unknown node, port or unit type, a port connected to a node of
         another medium, a single port connected twice, a required port left
-        open, or a node with more than one slack port.
+        open, a node with more than one slack port, or a dynamic data-driven
+        unit without a continuous-time equivalent.
     """
     _check_identifier("plant", name)
     node_index: dict[str, int] = {}
@@ -274,14 +236,8 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
             raise EquationError(f"unit {unit.name} declared twice")
         seen_units.add(unit.name)
         type_name = type(unit.params).type_name
-        if type_name not in MODEL_FACTORIES:
-            raise EquationError(
-                f"unit {unit.name}: type {type_name!r} cannot join media networks yet; "
-                f"supported: {', '.join(sorted(MODEL_FACTORIES))}"
-            )
-        model = MODEL_FACTORIES[type_name](unit.params, unit.connections)
+        model, port_specs, port_flows = _unit_structure(unit)
         unit_models.append(model)
-        port_specs = {port.name: port for port in type(unit.params).ports}
         for port_name in unit.connections:
             if port_name not in port_specs:
                 raise EquationError(
@@ -302,7 +258,7 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
                 raise EquationError(
                     f"unit {unit.name}: port {port_name!r} connects to one node, got {len(targets)}"
                 )
-            flow = PORT_FLOWS[type_name][port_name]
+            flow = port_flows[port_name]
             for position, node_name in enumerate(targets):
                 if node_name not in node_index:
                     raise EquationError(f"unit {unit.name}.{port_name}: unknown node {node_name!r}")
@@ -408,7 +364,7 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
     node_outputs = [
         Variable(
             f"{node.name}.net_supply",
-            _BALANCE_UNITS[node.medium_kind],
+            BALANCE_UNITS[node.medium_kind],
             f"Supply minus demand at node {node.name} (absorbed by its slack, if any)",
         )
         for node in nodes
@@ -416,7 +372,7 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
     node_outputs += [
         Variable(
             f"{node.name}.supply",
-            _BALANCE_UNITS[node.medium_kind],
+            BALANCE_UNITS[node.medium_kind],
             f"Flow supplied to node {node.name} by its non-slack ports",
         )
         for node in nodes
@@ -424,12 +380,12 @@ def compose_plant(name: str, units: Sequence[UnitSpec], nodes: Sequence[NodeSpec
     node_outputs += [
         Variable(
             f"{node.name}.demand",
-            _BALANCE_UNITS[node.medium_kind],
+            BALANCE_UNITS[node.medium_kind],
             f"Flow drawn from node {node.name} by its non-slack ports",
         )
         for node in nodes
     ]
-    plant_f, plant_g = _make_evaluate(
+    plant_f, plant_g = make_evaluate(
         chain,
         len(states),
         len(outputs),

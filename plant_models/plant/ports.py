@@ -46,7 +46,25 @@ from plant_models.units import (
     turbogenerator,
 )
 
-__all__ = ["MODEL_FACTORIES", "NODE_LHV_SOURCES", "PORT_FLOWS", "PORT_LHV", "PortFlow"]
+__all__ = [
+    "BALANCE_UNITS",
+    "MODEL_FACTORIES",
+    "NODE_LHV_SOURCES",
+    "PORT_FLOWS",
+    "PORT_LHV",
+    "PortFlow",
+]
+
+
+#: Medium kind -> unit of its node balance (the table above; pint syntax).
+BALANCE_UNITS: dict[str, str] = {
+    "electricity": "W",
+    "steam": "kg/s",
+    "fuel_gas": "m^3/s",
+    "water": "kg/s",
+    "cooling_water": "W",
+    "compressed_air": "m^3/s",
+}
 
 
 @dataclass(frozen=True)

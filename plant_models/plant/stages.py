@@ -1,6 +1,7 @@
 """Stage functions of a composed plant: one per group of like units, combined in a flat tree.
 
-Private to :mod:`plant_models.plant.compose`.  A *stage* evaluates every unit
+Private to :mod:`plant_models.plant.compose`; :func:`make_evaluate` wraps the
+stage chain into the plant's ``f`` and ``g``.  A *stage* evaluates every unit
 of one group (same model functions, vector sizes and slack role) and writes
 its derivatives, outputs and port flows into the plant's arrays.
 """
@@ -15,7 +16,7 @@ import numpy as np
 from plant_models.core.equations import equation
 from plant_models.core.mathfuncs import zeros
 
-__all__ = ["combine_stages", "make_stage"]
+__all__ = ["combine_stages", "make_evaluate", "make_stage"]
 
 
 @equation
@@ -148,3 +149,73 @@ def combine_stages(stages: Sequence[Callable[..., Any]]) -> Callable[..., Any]:
     while len(stages) > _FAN_OUT:
         stages = [_make_combined(stages[i : i + _FAN_OUT]) for i in range(0, len(stages), _FAN_OUT)]
     return _make_combined(stages)
+
+
+# ---------------------------------------------------------------- composed functions
+
+
+def make_evaluate(
+    chain: Callable[..., Any],
+    n_x: int,
+    n_y_units: int,
+    n_nodes: int,
+    n_flows: int,
+    connection_node: np.ndarray,
+    connection_sign: np.ndarray,
+    slack_node: np.ndarray,
+    slack_sign: np.ndarray,
+    n_d: int,
+    d_from_x: np.ndarray,
+) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """Return the composed ``f`` and ``g`` around a stage chain.
+
+    The stages read disturbances from ``d`` extended by the states listed in
+    ``d_from_x`` (node heating values made by a mixing station).
+    """
+
+    @equation
+    def evaluate(x: Any, u: Any, d: Any, p: Any) -> Any:
+        dxdt = zeros(n_x)
+        y = zeros(n_y_units + 3 * n_nodes)
+        flows = zeros(n_flows)
+        slack = zeros(slack_node.shape[0])
+        d_ext = zeros(n_d + d_from_x.shape[0])
+        for i in range(n_d):
+            d_ext[i] = d[i]
+        for i in range(d_from_x.shape[0]):
+            d_ext[n_d + i] = x[int(d_from_x[i])]
+        # The phase is computed, not written as 0 and 1: numba would type the
+        # literals as two constants and compile every stage twice.
+        phase = x.shape[0] * 0
+        chain(x, u, d_ext, p, slack, phase, dxdt, y, flows)
+        net = zeros(n_nodes)
+        supply = zeros(n_nodes)
+        demand = zeros(n_nodes)
+        for c in range(n_flows):
+            j = int(connection_node[c])
+            if connection_sign[c] > 0.0:
+                supply[j] = supply[j] + flows[c]
+            else:
+                demand[j] = demand[j] + flows[c]
+        for j in range(n_nodes):
+            net[j] = supply[j] - demand[j]
+        for s in range(slack_node.shape[0]):
+            slack[s] = slack_sign[s] * net[int(slack_node[s])]
+        chain(x, u, d_ext, p, slack, phase + 1, dxdt, y, flows)
+        for j in range(n_nodes):
+            y[n_y_units + j] = net[j]
+            y[n_y_units + n_nodes + j] = supply[j]
+            y[n_y_units + 2 * n_nodes + j] = demand[j]
+        return dxdt, y
+
+    @equation
+    def plant_f(x: Any, u: Any, d: Any, p: Any) -> Any:
+        dxdt, _ = evaluate(x, u, d, p)
+        return dxdt
+
+    @equation
+    def plant_g(x: Any, u: Any, d: Any, p: Any) -> Any:
+        _, y = evaluate(x, u, d, p)
+        return y
+
+    return plant_f, plant_g

@@ -67,14 +67,17 @@ def _doc(recorded_plant: Any) -> dict[str, Any]:
     return tomllib.loads(recorded_plant.project.read_text(encoding="utf-8"))
 
 
-def test_data_driven_unit_takes_no_connections_and_needs_a_model(recorded: Make) -> None:
+def test_data_driven_ports_are_tables_and_the_model_is_required(recorded: Make) -> None:
     doc = _doc(recorded())
     doc["units"]["sinter_fan"]["connections"] = {"power_in": "grid"}
     del doc["units"]["sinter_fan"]["model"]
     lines = _lines(recorded(doc))
     assert 'units.sinter_fan.model: required for type = "data_driven"' in lines
     assert any(
-        line.startswith("units.sinter_fan.connections: a data_driven unit") for line in lines
+        line.startswith(
+            "units.sinter_fan.connections.power_in: a data_driven unit's port is a table"
+        )
+        for line in lines
     )
 
 
