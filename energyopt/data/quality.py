@@ -255,7 +255,8 @@ def scanner_for_tag(
     expectation : TagExpectation, optional
         What the tag should be.
     policy : QualityPolicy, optional
-        The policy; the one of the tag's kind applies.
+        The policy; :meth:`QualityPolicy.for_tag` resolves the tag's kind and
+        the expectation's own settings.
     sampling_ms : float, optional
         Nominal sampling interval. [ms]
     check_time_axis : bool
@@ -267,10 +268,11 @@ def scanner_for_tag(
         Ready to :meth:`~QualityScanner.feed`.
     """
     expectation = expectation or TagExpectation()
+    resolved = (policy or QualityPolicy()).for_tag(expectation.kind or kind, expectation.quality)
     return QualityScanner(
         tag,
-        policy=policy,
-        kind=expectation.kind or kind,
+        policy=resolved,
+        kind=None,  # already resolved: the kind's defaults must not override the tag's
         expected_range=expectation.range_in(unit) if unit else None,
         unit=unit,
         expected_unit=expectation.unit,

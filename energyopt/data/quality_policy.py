@@ -264,3 +264,29 @@ class QualityPolicy(_StrictModel):
             return self
         # The values were validated by KindPolicy with the same types as here.
         return self.model_copy(update=update)
+
+    def for_tag(self, kind: str | None, overrides: KindPolicy | None = None) -> QualityPolicy:
+        """Return the policy of one tag: its kind's, then the tag's own settings.
+
+        Parameters
+        ----------
+        kind : str or None
+            The tag's kind, as for :meth:`for_kind`.
+        overrides : KindPolicy, optional
+            Settings of this one tag (a project binding's ``quality`` table),
+            applied last: the engineer knows that a flare flow opens in bursts
+            or that a valve position rests at 0 % for days.
+
+        Returns
+        -------
+        QualityPolicy
+            The resolved policy; pass it with ``kind=None`` to the scanner and
+            :func:`~energyopt.data.quality.apply_policy` so the kind's defaults
+            are not applied again over the tag's settings.
+        """
+        policy = self.for_kind(kind)
+        update = overrides.overrides() if overrides is not None else {}
+        if not update:
+            return policy
+        # Both layers were validated by KindPolicy with the same types as here.
+        return policy.model_copy(update=update)

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from energyopt.data.quality_policy import PolicyAction, QualityPolicy
+from energyopt.data.quality_policy import KindPolicy, PolicyAction, QualityPolicy
 from energyopt.errors import DataError, UnitConversionError
 
 __all__ = ["ISSUES", "PolicyAction", "QualityFinding", "QualityPolicy", "TagExpectation"]
@@ -116,11 +116,14 @@ class TagExpectation:
     range : (float, float) or None
         Plausible ``(low, high)`` of the values, in ``unit`` (in the tag's
         own unit when ``unit`` is ``None``); enables ``out_of_range``. [unit]
+    quality : KindPolicy or None
+        The tag's own data-quality settings, over those of its kind.
     """
 
     kind: str | None = None
     unit: str | None = None
     range: tuple[float, float] | None = None
+    quality: KindPolicy | None = None
 
     def __post_init__(self) -> None:
         if self.range is not None and not self.range[0] <= self.range[1]:

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from energyopt.errors import DataQualityError, ProjectBindingError
 from energyopt.fitting.units import SignalSource, UnitModel, signal_source
+from energyopt.project.bindings import tag_policy
 from plant_models.calibration import Dataset
 
 if TYPE_CHECKING:
@@ -175,10 +176,10 @@ def read_unit_grid(
             series.time_ms,
             series.values[tag],
             series.quality.get(tag),
-            project.data_quality,
+            tag_policy(project, tag, info.kind or None),
             expected_range=ranges.get(tag),
             tag=tag,
-            kind=info.kind or None,
+            kind=None,  # resolved by tag_policy (the binding's kind and quality table)
         )
         usable = np.isfinite(values) & (quality != _BAD)
         if not usable.any():

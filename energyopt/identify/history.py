@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from energyopt.errors import DataQualityError, ProjectBindingError, UnitConversionError
+from energyopt.project.bindings import tag_policy
 
 if TYPE_CHECKING:
     from energyopt.data.format import TimeLike
@@ -229,10 +230,10 @@ def read_unit_data(
             series.time_ms,
             series.values[tag],
             series.quality.get(tag),
-            project.data_quality,
+            tag_policy(project, tag, info.kind or None),
             expected_range=ranges.get(tag),
             tag=tag,
-            kind=info.kind or None,
+            kind=None,  # resolved by tag_policy (the binding's kind and quality table)
         )
         usable = np.isfinite(values) & (quality != _BAD)
         if not usable.any():

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, Protocol, Self, get_args
 from pydantic import Field, StrictStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from energyopt.data.quality_policy import KindPolicy, QualityPolicy
 from energyopt.data.tag_kinds import TAG_KINDS, TagKind
 from energyopt.errors import DataError, ProjectBindingError, UnitConversionError
 from energyopt.project.base import Band, Issue, Number, SchemaModel, fmt_number, issues_error
@@ -32,6 +33,7 @@ __all__ = [
     "TagBinding",
     "check_bindings",
     "tag_expectations",
+    "tag_policy",
 ]
 
 #: Role of the variable for the controller.
@@ -78,6 +80,11 @@ class TagBinding(SchemaModel):
     description: StrictStr = Field("", description="Free text")
     range: Band | None = Field(
         None, description="Plausible signal range [unit]; values outside are bad data"
+    )
+    quality: KindPolicy | None = Field(
+        None,
+        description="Data-quality settings of this tag, over those of its kind "
+        "(same keys as [data_quality.kinds.<kind>]; e.g. spike = false for a flare flow)",
     )
     normal: Band | None = Field(
         None, description="Normal operating band, soft (controlled only) [unit]"
@@ -259,13 +266,41 @@ def tag_expectations(project: Project) -> dict[str, TagExpectation]:
     Returns
     -------
     dict of str to TagExpectation
-        Historian tag name -> the binding's ``kind``, ``unit`` and ``range``
-        (in that unit), as :func:`energyopt.data.inspect.inspect_file` and
+        Historian tag name -> the binding's ``kind``, ``unit``, ``range`` (in
+        that unit) and ``quality`` settings, as :func:`energyopt.data.inspect.inspect_file` and
         :func:`energyopt.data.quality.scanner_for_tag` take them.
     """
     from energyopt.data.quality import TagExpectation
 
     return {
-        binding.tag: TagExpectation(kind=binding.kind, unit=binding.unit, range=binding.range)
+        binding.tag: TagExpectation(
+            kind=binding.kind, unit=binding.unit, range=binding.range, quality=binding.quality
+        )
         for binding in project.bindings.values()
     }
+
+
+def tag_policy(project: Project, tag: str, file_kind: str | None = None) -> QualityPolicy:
+    """Return the data-quality policy of one historian tag of a project.
+
+    Parameters
+    ----------
+    project : Project
+        A validated project.
+    tag : str
+        Historian tag name.
+    file_kind : str, optional
+        The tag's ``kind`` attribute in the historian file, used when no
+        binding names the tag.
+
+    Returns
+    -------
+    QualityPolicy
+        ``[data_quality]`` resolved for the binding's kind and its own
+        ``quality`` table (:meth:`QualityPolicy.for_tag`); pass it with
+        ``kind=None``.
+    """
+    binding = next((b for b in project.bindings.values() if b.tag == tag), None)
+    if binding is None:
+        return project.data_quality.for_tag(file_kind)
+    return project.data_quality.for_tag(binding.kind, binding.quality)
