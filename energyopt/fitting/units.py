@@ -107,7 +107,8 @@ def unit_model(project: Project, unit: str) -> UnitModel:
     ProjectError
         If the unit is unknown or out of service.
     ModelError
-        If the plant cannot be composed.
+        If the unit is data-driven (identified, not calibrated) or the plant
+        cannot be composed.
     """
     source = project.source or "project"
     spec = project.units.get(unit)
@@ -115,6 +116,11 @@ def unit_model(project: Project, unit: str) -> UnitModel:
         known = [n for n, u in project.units.items() if u.in_service]
         raise ProjectError(
             f"{source}: units.{unit}: no such unit in service; units: {', '.join(known)}"
+        )
+    if spec.is_data_driven:
+        raise ModelError(
+            f"{source}: units.{unit}: a data-driven unit has no physical parameters to "
+            "calibrate; identify it from the history instead (energyopt.identify)"
         )
     bound: dict[str, tuple[str, str]] = {}
     node_lhv: dict[str, str] = {}

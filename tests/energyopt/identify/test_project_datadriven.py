@@ -104,3 +104,17 @@ def test_bindings_name_the_signals(recorded: Make) -> None:
     )
     doc["bindings"]["fan_power"]["variable"] = "sinter_fan.power"
     assert load_project(recorded(doc).project).bindings["fan_power"].variable == "sinter_fan.power"
+
+
+def test_a_data_driven_unit_is_identified_not_calibrated(recorded: Make) -> None:
+    from energyopt.data.reader import HistorianReader
+    from energyopt.errors import ModelError
+    from energyopt.fitting import UnitFitSpec, calibrate_units
+
+    plant = recorded()
+    project = load_project(plant.project)
+    with (
+        HistorianReader(plant.history) as reader,
+        pytest.raises(ModelError, match=r"units\.sinter_fan: a data-driven unit .* identify it"),
+    ):
+        calibrate_units(project, reader, [UnitFitSpec(unit="sinter_fan", parameters=("a",))])
