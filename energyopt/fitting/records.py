@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from energyopt.errors import DataQualityError, ProjectBindingError
+from energyopt.errors import ProjectBindingError
 from energyopt.fitting.units import SignalSource, UnitModel, signal_source
-from energyopt.project.bindings import tag_policy
+from energyopt.tagdata import read_clean_tags
 from plant_models.calibration import Dataset
 
 if TYPE_CHECKING:
@@ -34,9 +34,6 @@ if TYPE_CHECKING:
     from plant_models.core.equations import EquationModel
 
 __all__ = ["SignalGrid", "grid_records", "read_unit_grid"]
-
-#: Quality code of a bad sample (historian format v1).
-_BAD = 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -145,9 +142,7 @@ def read_unit_grid(
     DataQualityError
         If a signal has no usable sample in the window.
     """
-    from energyopt.data.quality import apply_policy
     from energyopt.data.units import convert
-    from energyopt.identify.history import binding_ranges, resample_hold_ms
 
     wanted = [("u", v) for v in model.inputs] + [("d", v) for v in model.disturbances]
     wanted += [("x", model.states[model.index("x", s)]) for s in states]
@@ -156,42 +151,11 @@ def read_unit_grid(
     _check_tags(project, unit.name, sources, reader)
     step_ms = round((step_s or (reader.sampling_ms or 60_000.0) / 1000.0) * 1000.0)
     tags = list(dict.fromkeys(s.tag for s in sources.values() if s.tag is not None))
-    series = reader.read_resampled(
-        tags,
-        window[0],
-        window[1],
-        step_ms,
-        si=False,
-        max_gap=resample_hold_ms(project, reader, step_ms),
-        cancel=cancel,
+    clean = read_clean_tags(
+        project, reader, tags, window, step_ms, owner=f"units.{unit.name}", cancel=cancel
     )
-    n = len(series)
-    ranges = binding_ranges(project, reader)
-    cleaned: dict[str, npt.NDArray[np.float64]] = {}
-    valid = np.ones(n, dtype=bool)
-    notes: list[str] = []
-    for tag in tags:
-        info = reader.tag(tag)
-        values, quality = apply_policy(
-            series.time_ms,
-            series.values[tag],
-            series.quality.get(tag),
-            tag_policy(project, tag, info.kind or None),
-            expected_range=ranges.get(tag),
-            tag=tag,
-            kind=None,  # resolved by tag_policy (the binding's kind and quality table)
-        )
-        usable = np.isfinite(values) & (quality != _BAD)
-        if not usable.any():
-            raise DataQualityError(
-                f"{project.source or 'project'}: units.{unit.name}: tag '{tag}' has no usable "
-                f"sample in the window of '{reader.path}' (all missing, NaN or flagged bad)"
-            )
-        lost = n - int(usable.sum())
-        if lost:
-            notes.append(f"units.{unit.name}: tag '{tag}': {lost} of {n} samples unusable")
-        valid &= usable
-        cleaned[tag] = np.where(usable, values, np.nan)
+    n = len(clean)
+    cleaned = clean.values
 
     def column(var_name: str, var_unit: str) -> npt.NDArray[np.float64]:
         src = sources[var_name]
@@ -204,15 +168,15 @@ def read_unit_grid(
         return np.column_stack(cols) if cols else np.zeros((n, 0))
 
     return SignalGrid(
-        time_ms=series.time_ms,
+        time_ms=clean.time_ms,
         step_s=step_ms / 1000.0,
         u=stack("u"),
         d=stack("d"),
         states={v.name: column(v.name, v.unit) for k, v in wanted if k == "x"},
         outputs={v.name: column(v.name, v.unit) for k, v in wanted if k == "y"},
-        valid=valid,
+        valid=clean.valid,
         sources=sources,
-        notes=tuple(notes),
+        notes=clean.notes,
     )
 
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from energyopt.errors import DataQualityError, ProjectBindingError, UnitConversionError
-from energyopt.project.bindings import tag_policy
+from energyopt.errors import ProjectBindingError, UnitConversionError
+from energyopt.tagdata import read_clean_tags
 
 if TYPE_CHECKING:
     from energyopt.data.format import TimeLike
@@ -36,14 +36,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "UnitData",
-    "binding_ranges",
     "check_unit_tags",
     "read_unit_data",
-    "resample_hold_ms",
 ]
-
-#: Quality code of a bad sample (historian format v1).
-_BAD = 1
 
 
 @dataclass(frozen=True)
@@ -131,32 +126,6 @@ def check_unit_tags(project: Project, unit_name: str, reader: HistorianReader) -
         raise ProjectBindingError("\n".join(errors))
 
 
-def resample_hold_ms(project: Project, reader: HistorianReader, step_ms: int) -> int:
-    """Return the longest time a sample is held when resampling [ms].
-
-    Parameters
-    ----------
-    project : Project
-        Project whose ``[data_quality] max_gap_s`` caps the hold.
-    reader : HistorianReader
-        Open historian file (its nominal sampling interval).
-    step_ms : int
-        Model step. [ms]
-
-    Notes
-    -----
-    One nominal sampling interval of the file (or one model step, if longer):
-    a missing sample then leaves its bin empty for the data-quality policy to
-    handle, and an outage is never filled with a held value.  A smaller
-    ``[data_quality] max_gap_s`` lowers it further.
-    """
-    hold = max(float(reader.sampling_ms or step_ms), float(step_ms))
-    max_gap_s = project.data_quality.max_gap_s
-    if max_gap_s is not None:
-        hold = min(hold, float(max_gap_s) * 1000.0)
-    return max(1, round(hold))
-
-
 def read_unit_data(
     project: Project,
     unit_name: str,
@@ -196,57 +165,30 @@ def read_unit_data(
         If a signal has no usable sample in the window (the message names
         the unit, the signal, the tag and the window).
     """
-    from energyopt.data.quality import apply_policy
-
     check_unit_tags(project, unit_name, reader)
     table = _table(project, unit_name)
-    source = project.source or "project"
     step_ms = round(table.sample_time_s * 1000.0)
     tags = list(dict.fromkeys(signal.tag for _, _, signal in table.signals))
-    series = reader.read_resampled(
+
+    def describe(tag: str) -> str:
+        names = [s.name for _, _, s in table.signals if s.tag == tag]
+        return f"signal '{names[0]}' (tag '{tag}')"
+
+    clean = read_clean_tags(
+        project,
+        reader,
         tags,
-        window[0],
-        window[1],
+        window,
         step_ms,
-        si=False,
-        max_gap=resample_hold_ms(project, reader, step_ms),
+        owner=f"units.{unit_name}",
+        describe=describe,
         progress=progress,
         cancel=cancel,
     )
-    n = len(series)
-    span = (
-        f"{reader.format_time(int(series.time_ms[0]))} .. "
-        f"{reader.format_time(int(series.time_ms[-1]) + step_ms)}"
-        if n
-        else "the window"
-    )
-    ranges = binding_ranges(project, reader)
+    n = len(clean)
     columns: dict[str, npt.NDArray[np.float64]] = {}
-    valid = np.ones(n, dtype=bool)
-    notes: list[str] = []
     for tag in tags:
-        info = reader.tag(tag)
-        values, quality = apply_policy(
-            series.time_ms,
-            series.values[tag],
-            series.quality.get(tag),
-            tag_policy(project, tag, info.kind or None),
-            expected_range=ranges.get(tag),
-            tag=tag,
-            kind=None,  # resolved by tag_policy (the binding's kind and quality table)
-        )
-        usable = np.isfinite(values) & (quality != _BAD)
-        if not usable.any():
-            names = [s.name for _, _, s in table.signals if s.tag == tag]
-            raise DataQualityError(
-                f"{source}: units.{unit_name}: signal '{names[0]}' (tag '{tag}') has no usable "
-                f"sample in {span} of '{reader.path}' (all missing, NaN or flagged bad)"
-            )
-        lost = n - int(usable.sum())
-        if lost:
-            notes.append(f"units.{unit_name}: tag '{tag}': {lost} of {n} samples unusable")
-        valid &= usable
-        si_values, _ = reader.to_si(np.where(usable, values, np.nan), tag)
+        si_values, _ = reader.to_si(clean.values[tag], tag)
         columns[tag] = np.asarray(si_values, dtype=np.float64)
 
     def stack(group: str) -> npt.NDArray[np.float64]:
@@ -257,36 +199,10 @@ def read_unit_data(
 
     return UnitData(
         unit_name=unit_name,
-        time_ms=series.time_ms,
+        time_ms=clean.time_ms,
         u=stack("inputs"),
         d=stack("disturbances"),
         y=stack("outputs"),
-        valid=valid,
-        notes=tuple(notes),
+        valid=clean.valid,
+        notes=clean.notes,
     )
-
-
-def binding_ranges(project: Project, reader: HistorianReader) -> dict[str, tuple[float, float]]:
-    """Plausible range of each bound tag in the historian's unit (from ``[bindings]``).
-
-    Parameters
-    ----------
-    project : Project
-        Project whose bindings carry ``range``.
-    reader : HistorianReader
-        Open historian file giving each tag's unit.
-    """
-    from energyopt.data.units import convert
-
-    out: dict[str, tuple[float, float]] = {}
-    tags = reader.tags
-    for binding in project.bindings.values():
-        info = tags.get(binding.tag)
-        if binding.range is None or info is None:
-            continue
-        try:
-            low, high = (float(convert(v, binding.unit, info.unit)) for v in binding.range)
-        except UnitConversionError:
-            continue  # reported by check_bindings; no range check then
-        out[binding.tag] = (min(low, high), max(low, high))
-    return out
