@@ -1,0 +1,62 @@
+"""Errors of the controllers layer (``ValueError`` subclasses, as in plant_models).
+
+Every controller package raises a subclass of :class:`ControllerError`, so
+the application layer can catch one class and show the message to the user.
+Packages add their own subclass at the end of this file.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ControllerError", "ModeError"]
+
+
+class ControllerError(ValueError):
+    """A controller cannot be built or a solve did not succeed.
+
+    The message names the offending setting, variable or solver status.
+    """
+
+
+class ModeError(ControllerError):
+    """Operating-mode learning, classification or scheduling got unusable input.
+
+    For example too few steady samples to cluster, a sample of the wrong
+    length, or a mode name the model does not know.
+    """
+
+
+__all__ += ["EstimationError"]
+
+
+class EstimationError(ControllerError):
+    """A state/disturbance/parameter estimator is misconfigured or given bad data.
+
+    Raised for unknown variable names, wrong array shapes, non-finite inputs
+    or a non-positive noise level.  A failed moving-horizon solve is not an
+    error: it is reported in the estimate's status (EKF fallback).
+    """
+
+
+__all__ += ["AdvisorError"]
+
+
+class AdvisorError(ControllerError):
+    """The advisor, its controller contract or the infeasibility diagnosis got bad input.
+
+    For example limits with ``lower > upper``, a non-positive rate limit, an
+    array of the wrong length, or constraint groups that share a name.  A
+    failed or infeasible *solve* is not an error: the advisor falls back and
+    says so in the recommendation.
+    """
+
+
+__all__ += ["ForecastError"]
+
+
+class ForecastError(ControllerError):
+    """A disturbance forecaster cannot be fitted or asked for a forecast.
+
+    For example too little history to fill the time-of-day profile, phases
+    outside ``[0, 86400)`` s, arrays of the wrong length, missing future
+    exogenous inputs, or NaN recent history when the fallback is disabled.
+    """
