@@ -2,12 +2,18 @@
 
 Every controller package raises a subclass of :class:`ControllerError`, so
 the application layer can catch one class and show the message to the user.
-Packages add their own subclass at the end of this file.
+Each package has its own subclass here.
 """
 
 from __future__ import annotations
 
-__all__ = ["ControllerError", "ModeError"]
+__all__ = [
+    "AdvisorError",
+    "ControllerError",
+    "EstimationError",
+    "ForecastError",
+    "ModeError",
+]
 
 
 class ControllerError(ValueError):
@@ -25,9 +31,6 @@ class ModeError(ControllerError):
     """
 
 
-__all__ += ["EstimationError"]
-
-
 class EstimationError(ControllerError):
     """A state/disturbance/parameter estimator is misconfigured or given bad data.
 
@@ -35,9 +38,6 @@ class EstimationError(ControllerError):
     or a non-positive noise level.  A failed moving-horizon solve is not an
     error: it is reported in the estimate's status (EKF fallback).
     """
-
-
-__all__ += ["AdvisorError"]
 
 
 class AdvisorError(ControllerError):
@@ -48,9 +48,6 @@ class AdvisorError(ControllerError):
     failed or infeasible *solve* is not an error: the advisor falls back and
     says so in the recommendation.
     """
-
-
-__all__ += ["ForecastError"]
 
 
 class ForecastError(ControllerError):
