@@ -1,26 +1,34 @@
-"""Model simulation speed: our numba integrator vs scipy solve_ivp vs casadi cvodes.
+"""Model simulation speed at matched accuracy: our numba integrator vs solve_ivp and cvodes.
 
 Each reference plant is simulated open loop with the inputs and disturbances
 of its recorded truth run (held per minute).  Every integrator solves the
 *same* equations -- ``f`` of the composed plant, traced once from its Python
-source: our fixed-step integrator through
-:func:`plant_models.core.simulate.simulate` (steelworks: RK4 at 5 s;
-chemical: L-stable SDIRK2 at 20 s, the settings of the demo histories),
-scipy's ``solve_ivp`` on the generated numba ``f`` (RK45 for the steelworks,
-BDF with the exact generated Jacobian for the stiff chemical plant), and
-casadi's ``cvodes`` (BDF, its own exact Jacobian) on the casadi ``f``.  Both
-of the latter restart at every input step (exact zero-order hold, as ours).
+source: our fixed-step integrator (:func:`plant_models.core.simulate.simulate`;
+the product's method and step are those of the demo histories: steelworks RK4
+at 5 s, chemical L-stable SDIRK2 at 20 s), scipy's ``solve_ivp`` on the
+generated numba ``f`` (RK45 for the steelworks, BDF with the exact generated
+Jacobian for the chemical plant), and casadi's ``cvodes`` on the casadi ``f``
+(BDF, and Adams for the non-stiff steelworks).  All restart at every input
+step (exact zero-order hold, as ours; cvodes through one call per interval).
 
-Same accuracy: the final-state error against a tight reference (our method at
-a 40x shorter step) is printed for every integrator; solve_ivp's and cvodes'
-tolerances are tightened in half-decades until their error is no larger than
-ours.  Printed: wall-time medians of ``--repeats`` runs and the ratios
-(targets: >= 100x solve_ivp, >= 10x cvodes).  solve_ivp pays Python overhead
-per step and restart, so it runs ``--ivp-days`` (3 by default) and its
-ratio is taken against our time over the same span (printed as such).  Then
-the batched throughput of ``--scenarios`` (256) scenarios of ``--batch-days``
-each on 2 threads, and with ``--compile`` the compile time of each plant in
-a first (cold cache) and a second process.
+Work-precision: our method runs at several step sizes, solve_ivp and cvodes
+at tolerances from 1e-3 down by decades (until their error is below half of
+ours at the product step, they fail, or a run exceeds ``--max-run-s``).
+Error: the largest deviation from a tight reference over every state and
+every minute of the run, as a fraction of the state's span (its declared
+envelope ``high - low``: the span that sensor noise of 0.1-0.2 % refers to).
+The reference is RK4 at a 40x (steelworks) or 40x (chemical, its stability
+limit being ~6 s) shorter step than the product's; its own error is bounded by
+its distance to RK4 at twice its step (printed: 15/16 of that distance for
+order 4).  A ratio at matched accuracy interpolates the other method's
+wall time at our error log-log between its two bracketing (Pareto-optimal)
+points; outside their range it is not extrapolated, and it says so.  Wall
+times are medians of ``--repeats`` runs (``--ref-repeats`` for the slow
+solve_ivp and cvodes runs).  solve_ivp pays Python overhead per step and per
+restart, so it runs ``--ivp-days`` (3 by default) against our curve over the
+same span.  Then the batched throughput of ``--scenarios`` (256) scenarios of
+``--batch-days`` each on 2 threads, and with ``--compile`` the compile time
+of each plant in a first (cold cache) and a second process.
 
 Run: ``python benchmarks/bench_models.py [--days 30] [--repeats 3] [--compile]``.
 """
@@ -29,6 +37,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import itertools
 import math
 import os
 import statistics
@@ -43,19 +53,6 @@ from typing import Any
 import numpy as np
 
 _DAY_S = 86_400.0
-#: Reference step divisor: our method with 40x more sub-steps (RK4 error
-#: 40^4 = 2.6e6 times, SDIRK2 error 1600 times below ours).
-_REF_FACTOR = 40
-
-
-def _median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
-    times = []
-    result = None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 # ---------------------------------------------------------------- cases
@@ -138,22 +135,36 @@ def _head(case: dict[str, Any], days: float) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- integrators
 
+#: Our step sizes per plant (the product's is the case's own). [s]
+STEPS_S: dict[str, tuple[float, ...]] = {
+    "steelworks": (2.5, 5.0, 7.5, 10.0, 12.0, 15.0, 20.0, 30.0),
+    "chemical": (2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 60.0),
+}
+#: Our RK4 on the chemical plant, shown beside its product method (information only).
+EXTRA_RK4_STEPS_S: dict[str, tuple[float, ...]] = {"chemical": (2.5, 5.0, 6.0)}
+#: Reference step: RK4 at 1/40 of the product step; for the chemical plant,
+#: whose fastest eigenvalue (~0.45 1/s) bounds RK4 to ~6 s, 1/40 of 20 s.  [s]
+REF_STEP_S: dict[str, float] = {"steelworks": 0.125, "chemical": 0.5}
 
-def run_numba(case: dict[str, Any], factor: int = 1) -> np.ndarray:
-    """Our integrator with ``factor`` times the case's sub-steps; returns the final state."""
+
+def _timed(fn: Callable[[], Any], repeats: int, first: tuple[float, Any] | None = None) -> Any:
+    """Median wall time of ``repeats`` calls (``first``: an already timed call) and a result."""
+    times = [] if first is None else [first[0]]
+    result = None if first is None else first[1]
+    while len(times) < repeats:
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def run_ours(case: dict[str, Any], step_s: float, options: dict[str, Any]) -> np.ndarray:
+    """Our integrator at ``step_s`` (a divisor of the interval); states at the grid."""
     from plant_models.core.simulate import simulate
 
-    res = simulate(
-        case["model"],
-        case["x0"],
-        case["u"],
-        case["d"],
-        case["p"],
-        case["dt"],
-        substeps=case["substeps"] * factor,
-        **case["options"],
-    )
-    return res.states[-1]
+    substeps = round(case["dt"] / step_s)
+    args = (case["model"], case["x0"], case["u"], case["d"], case["p"], case["dt"])
+    return simulate(*args, substeps=substeps, **options).states
 
 
 def run_solve_ivp(case: dict[str, Any], rtol: float) -> np.ndarray:
@@ -165,8 +176,9 @@ def run_solve_ivp(case: dict[str, Any], rtol: float) -> np.ndarray:
     kernels = compile_model(case["model"])
     f, jac = kernels.f, kernels.jac
     u, d, p, dt = case["u"], case["d"], case["p"], case["dt"]
-    x = np.array(case["x0"], dtype=np.float64)
-    atol = rtol * np.maximum(np.abs(x), 1.0)
+    xs = np.empty((u.shape[0] + 1, case["x0"].size))
+    xs[0] = case["x0"]
+    atol = rtol * case["span"]
     stiff = case["ivp_method"] != "RK45"
     for k in range(u.shape[0]):
         uk, dk = u[k], d[k]
@@ -176,125 +188,201 @@ def run_solve_ivp(case: dict[str, Any], rtol: float) -> np.ndarray:
         sol = solve_ivp(
             lambda t, z, uk=uk, dk=dk: f(z, uk, dk, p),
             (0.0, dt),
-            x,
+            xs[k],
             method=case["ivp_method"],
             **options,
         )
         if not sol.success:
             raise RuntimeError(sol.message)
-        x = sol.y[:, -1]
-    return x
+        xs[k + 1] = sol.y[:, -1]
+    return xs
 
 
-def run_cvodes(case: dict[str, Any], rtol: float) -> np.ndarray:
-    """casadi cvodes on the casadi f, inputs piecewise constant on the grid."""
+def run_cvodes(case: dict[str, Any], rtol: float, lmm: str = "bdf") -> np.ndarray:
+    """casadi cvodes on the casadi f, restarted at every input step (one call per interval)."""
     import casadi
 
     from plant_models.core.equations import to_casadi
 
     model = case["model"]
-    f = to_casadi(model).f
-    n = case["u"].shape[0]
     nx, nu, nd = model.sizes["x"], model.sizes["u"], model.sizes["d"]
     x = casadi.SX.sym("x", nx)
-    w = casadi.SX.sym("w", nu + nd)
-    p = casadi.SX.sym("p", model.sizes["p"])
-    ode = f(x, w[:nu], w[nu:], p)
-    grid = np.arange(1, n + 1) * case["dt"]
+    w = casadi.SX.sym("w", nu + nd + model.sizes["p"])
+    ode = to_casadi(model).f(x, w[:nu], w[nu : nu + nd], w[nu + nd :])
     # One scalar abstol (cvodes takes no vector): rtol * 1e3 leaves the large
     # states (volumes, pressures, powers) under rtol and the flows under atol.
-    # (Scaling the states to order one instead makes cvodes fail its error
-    # test at the holder limits of the steelworks.)
-    integ = casadi.integrator(
-        "F",
-        "cvodes",
-        {"x": x, "u": w, "p": p, "ode": ode},
-        0.0,
-        grid,
-        {"reltol": rtol, "abstol": rtol * 1e3, "max_num_steps": 100000},
-    )
-    out = integ(x0=case["x0"], u=np.vstack([case["u"].T, case["d"].T]), p=case["p"])
-    return np.asarray(out["xf"])[:, -1]
+    # Not casadi's output grid with piecewise-constant "u": on the steelworks
+    # it was 20-100x less accurate than a restart per interval, and no faster.
+    options: dict[str, Any] = {"reltol": rtol, "abstol": rtol * 1e3, "max_num_steps": 100000}
+    options["linear_multistep_method"] = lmm
+    if lmm == "adams":  # non-stiff: functional iteration, no Jacobian
+        options["nonlinear_solver_iteration"] = "functional"
+    integ = casadi.integrator("F", "cvodes", {"x": x, "p": w, "ode": ode}, 0.0, case["dt"], options)
+    step = integ.factory("step", ["x0", "p"], ["xf"])  # positional call, no dict per interval
+    inputs = np.hstack([case["u"], case["d"], np.tile(case["p"], (case["u"].shape[0], 1))])
+    xs = np.empty((inputs.shape[0] + 1, nx))
+    xs[0] = case["x0"]
+    for k in range(inputs.shape[0]):
+        xs[k + 1] = np.asarray(step(xs[k], inputs[k])).ravel()
+    return xs
 
 
-def _error(x: np.ndarray, reference: np.ndarray, scale: np.ndarray) -> float:
-    return float(np.max(np.abs(x - reference) / scale))
+def _error(xs: np.ndarray, reference: np.ndarray, span: np.ndarray) -> tuple[float, int]:
+    """Largest deviation over grid and states as a fraction of span, and its state."""
+    per_state = np.max(np.abs(xs - reference), axis=0) / span
+    worst = int(np.argmax(per_state))
+    return float(per_state[worst]), worst
 
 
-def _matched(
-    label: str,
-    runner: Callable[[dict[str, Any], float], np.ndarray],
-    case: dict[str, Any],
-    reference: np.ndarray,
-    target: float,
-    repeats: int,
-) -> tuple[float, float, float] | None:
-    """Tighten ``runner``'s rtol in half-decades until its error <= target; time it there."""
-    scale = np.maximum(np.abs(case["x0"]), 1.0)
-    rtol = 1e-3
-    best: tuple[float, float, float] | None = None  # most accurate run that succeeded
-    while True:
+def _span(case: dict[str, Any]) -> np.ndarray:
+    low, high = case["model"].bounds("x")
+    span = high - low
+    return np.where(np.isfinite(span) & (span > 0.0), span, np.maximum(np.abs(case["x0"]), 1.0))
+
+
+def _reference(name: str, case: dict[str, Any]) -> tuple[np.ndarray, float]:
+    """RK4 at the reference step, and its error bound: 15/16 of its distance to RK4 at 2x."""
+    ref = run_ours(case, REF_STEP_S[name], {"method": "rk4"})
+    coarse = run_ours(case, 2.0 * REF_STEP_S[name], {"method": "rk4"})
+    return ref, _error(coarse, ref, case["span"])[0] / 15.0
+
+
+def our_curve(
+    case: dict[str, Any], method: str, steps_s: tuple[float, ...], ref: np.ndarray, repeats: int
+) -> list[tuple[float, float, float]]:
+    """Print and return our (step, error, time) points; unstable steps are reported and skipped."""
+    from plant_models.core.errors import SimulationError
+
+    names = [v.name for v in case["model"].variables("x")]
+    options = {**case["options"], "method": method}
+    if method == "rk4":
+        options = {"method": "rk4"}
+    points = []
+    for step in steps_s:
+        if abs(case["dt"] / step - round(case["dt"] / step)) > 1e-9:
+            continue
         try:
-            t_o, x_o = _median_time(lambda r=rtol: runner(case, r), 1)
-            err = _error(x_o, reference, scale)
+            first = _timed(lambda s=step: run_ours(case, s, options), 1)
+        except SimulationError as exc:
+            print(f"    ours {method:<7} step {step:5g} s   fails: {str(exc)[-60:]}")
+            continue
+        t, xs = _timed(lambda s=step: run_ours(case, s, options), repeats, first)
+        err, worst = _error(xs, ref, case["span"])
+        mark = "  <- product" if round(case["dt"] / step) == case["substeps"] else ""
+        if method != case["options"].get("method"):
+            mark = "  (information)"
+        print(
+            f"    ours {method:<7} step {step:5g} s   error {err:8.1e} ({names[worst]})   "
+            f"{t:8.3f} s  {t / case['days'] * 1e3:7.2f} ms/day{mark}"
+        )
+        points.append((step, err, t))
+    return points
+
+
+def other_curve(
+    label: str,
+    runner: Callable[[float], np.ndarray],
+    case: dict[str, Any],
+    ref: np.ndarray,
+    target: float,
+    args: argparse.Namespace,
+) -> list[tuple[float, float, float]]:
+    """Print and return (rtol, error, time) of ``runner`` from rtol 1e-3 down by decades.
+
+    Stops once the error is below ``target``, at a failure, below rtol 1e-11
+    or after a run longer than ``args.max_run_s``.
+    """
+    names = [v.name for v in case["model"].variables("x")]
+    points = []
+    for e in range(3, 12):
+        rtol = 10.0**-e
+        try:
+            first = _timed(lambda r=rtol: runner(r), 1)
         except RuntimeError as exc:  # cvodes may fail its error test at a kink
-            print(f"  {label} failed at rtol {rtol:.1e}: {str(exc)[-60:]}")
-            err = math.inf
-        if err <= target:
+            print(f"    {label:<14} rtol {rtol:7.0e}   fails: {str(exc)[-70:]}")
             break
-        if math.isfinite(err) and (best is None or err < best[2]):
-            best = (t_o, rtol, err)
-        if rtol < 1e-11:
-            if best is not None:
-                print(f"  {label} never reached our accuracy: its most accurate run follows")
-            return best
-        rtol /= math.sqrt(10.0)
-    if repeats > 1:
-        t_o, _ = _median_time(lambda: runner(case, rtol), repeats)
-    return t_o, rtol, err
+        repeats = args.ref_repeats if first[0] <= args.max_run_s / 4 else 1
+        t, xs = _timed(lambda r=rtol: runner(r), repeats, first)
+        err, worst = _error(xs, ref, case["span"])
+        print(f"    {label:<14} rtol {rtol:7.0e}   error {err:8.1e} ({names[worst]})   {t:8.3f} s")
+        points.append((rtol, err, t))
+        if err <= target or first[0] > args.max_run_s:
+            break
+    return points
 
 
-# ---------------------------------------------------------------- benchmark
+def time_at(points: list[tuple[float, float, float]], err: float) -> float | None:
+    """Time of the Pareto front of (knob, error, time) at ``err``, log-log; None outside it."""
+    front: list[tuple[float, float]] = []
+    for _, e, t in sorted(points, key=lambda q: q[1]):
+        if not front or t < front[-1][1]:  # drop points slower than a more accurate one
+            front.append((e, t))
+    for (e0, t0), (e1, t1) in itertools.pairwise(front):
+        if e0 <= err <= e1:
+            w = math.log(err / e0) / math.log(e1 / e0)
+            return math.exp(math.log(t0) + w * math.log(t1 / t0))
+    if front and err == front[0][0]:
+        return front[0][1]
+    return None
+
+
+def print_ratios(
+    label: str, ours: list[tuple[float, float, float]], other: list[tuple[float, float, float]],
+    case: dict[str, Any], target: float,
+) -> None:  # fmt: skip
+    """Print ``label``'s interpolated time over ours at each of our errors."""
+    errors = [e for _, e, _ in other]
+    for step, err, t in ours:
+        product = round(case["dt"] / step) == case["substeps"]
+        head = f"    {label:<14} vs ours at {step:4g} s (error {err:.1e}):"
+        t_o = time_at(other, err)
+        if t_o is not None:
+            ratio = f"ratio {t_o / t:7.1f}x"
+        elif errors and err < min(errors):
+            i = int(np.argmin(errors))
+            ratio = (
+                f"out of range: it never reached this error (its best {errors[i]:.1e} "
+                f"took {other[i][2] / t:.1f}x our time)"
+            )
+        else:
+            ratio = "out of range: less accurate than its loosest run"
+        tail = f"  <- product (target >= {target:g}x)" if product else ""
+        print(f"{head} {ratio}{tail}")
 
 
 def bench_plant(name: str, case: dict[str, Any], args: argparse.Namespace) -> None:
-    """Time one plant with every integrator and print the figures."""
-    scale = np.maximum(np.abs(case["x0"]), 1.0)
-    method = case["options"].get("method", "auto")
-    step = case["dt"] / case["substeps"]
-    reference = run_numba(case, _REF_FACTOR)
-    run_numba(case)  # compile (or load from the cache)
-    t_nb, x_nb = _median_time(lambda: run_numba(case), args.repeats)
-    err_nb = _error(x_nb, reference, scale)
-    n = case["u"].shape[0]
-    print(f"{name}: {n * case['dt'] / _DAY_S:g} days, {n} intervals, nx = {case['x0'].size}")
-    print(
-        f"  numba {method} at {step:g} s        {t_nb:9.3f} s   error {err_nb:.1e}   "
-        f"({t_nb / (n * case['dt'] / _DAY_S) * 1e3:.2f} ms per simulated day)"
-    )
-    # cvodes over the whole span.
-    matched = _matched("casadi cvodes", run_cvodes, case, reference, err_nb, args.repeats)
-    if matched is not None:
-        t_o, rtol, err = matched
+    """Work-precision curves of one plant with every integrator; print them and the ratios."""
+    method = case["options"].get("method", "rk4")
+    spans = [(case, "cvodes"), (_head(case, args.ivp_days), "solve_ivp")]
+    for part, others in spans:
+        part["span"] = _span(part)
+        part["days"] = part["u"].shape[0] * case["dt"] / _DAY_S
+        run_ours(part, case["dt"] / case["substeps"], case["options"])  # compile or load
+        ref, ref_err = _reference(name, part)
         print(
-            f"  casadi cvodes (BDF)         {t_o:9.3f} s   error {err:.1e}   rtol {rtol:.1e}   "
-            f"ratio {t_o / t_nb:7.1f}x  (target >= 10x)"
+            f"{name} over {part['days']:g} d ({part['u'].shape[0]} intervals, nx = "
+            f"{case['x0'].size}) for {others}: reference RK4 at {REF_STEP_S[name]:g} s, "
+            f"its error <= {ref_err:.1e} of span"
         )
-    # solve_ivp over the first --ivp-days, against our time over the same span.
-    short = _head(case, args.ivp_days)
-    days_short = short["u"].shape[0] * case["dt"] / _DAY_S
-    ref_short = run_numba(short, _REF_FACTOR)
-    t_nb_s, x_nb_s = _median_time(lambda: run_numba(short), args.repeats)
-    err_nb_s = _error(x_nb_s, ref_short, scale)
-    label = f"solve_ivp {case['ivp_method']}"
-    matched = _matched(label, run_solve_ivp, short, ref_short, err_nb_s, args.repeats)
-    if matched is not None:
-        t_o, rtol, err = matched
-        print(
-            f"  {label:<14} {days_short:g} d      {t_o:9.3f} s   error {err:.1e}   "
-            f"rtol {rtol:.1e}   vs numba {t_nb_s:.4f} s (error {err_nb_s:.1e}) "
-            f"over {days_short:g} d: ratio {t_o / t_nb_s:7.1f}x  (target >= 100x)"
-        )
+        ours = our_curve(part, method, STEPS_S[name], ref, args.repeats)
+        if name in EXTRA_RK4_STEPS_S:
+            our_curve(part, "rk4", EXTRA_RK4_STEPS_S[name], ref, args.repeats)
+        product = [e for s, e, _ in ours if round(case["dt"] / s) == case["substeps"]]
+        target_err = 0.5 * (product[0] if product else min(e for _, e, _ in ours))
+        curves = []
+        if others == "cvodes":
+            lmms = ("bdf", "adams") if case["ivp_method"] == "RK45" else ("bdf",)
+            for lmm in lmms:
+                label = f"cvodes {lmm}"
+                run = functools.partial(run_cvodes, part, lmm=lmm)
+                curves.append((label, other_curve(label, run, part, ref, target_err, args), 10))
+        else:
+            label = f"solve_ivp {case['ivp_method']}"
+            run = functools.partial(run_solve_ivp, part)
+            curves.append((label, other_curve(label, run, part, ref, target_err, args), 100))
+        print("  ratios at matched accuracy (its interpolated time at our error / our time):")
+        for label, points, target in curves:
+            print_ratios(label, ours, points, case, target)
     bench_batch(case, args)
 
 
@@ -322,7 +410,7 @@ def bench_batch(case: dict[str, Any], args: argparse.Namespace) -> None:
         )
 
     run_b()
-    t_b, _ = _median_time(run_b, args.repeats)
+    t_b, _ = _timed(run_b, args.repeats)
     import numba
 
     print(
@@ -407,6 +495,8 @@ def main() -> None:
     parser.add_argument("--ivp-days", type=float, default=3.0)
     parser.add_argument("--batch-days", type=float, default=1.0)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--ref-repeats", type=int, default=3, help="repeats of solve_ivp/cvodes")
+    parser.add_argument("--max-run-s", type=float, default=120.0, help="no tighter rtol after")
     parser.add_argument("--scenarios", type=int, default=256)
     parser.add_argument("--plants", default=",".join(PLANTS))
     parser.add_argument("--compile", action="store_true", help="also time compilation")
