@@ -13,9 +13,10 @@ each interval (zero-order hold).  Methods:
 ``"auto"``
     ``"sdirk2"`` if the model is declared stiff, else ``"rk4"``.
 
-Implicit steps use Newton's method with the exact Jacobian ``df/dx``
-(generated from the casadi graph), evaluated and factorised once per step
-(modified Newton).
+Implicit steps use modified Newton iterations with the exact Jacobian
+``df/dx`` (generated from the casadi graph); its LU factorisation is reused
+across steps and refreshed only when the iteration converges slowly, and the
+iteration stops when its own error estimate is within the tolerance.
 
 Every model is compiled by :func:`plant_models.core.codegen.compile_model`:
 straight-line kernels generated from its casadi graph, with the integrators,
