@@ -10,9 +10,11 @@ from __future__ import annotations
 __all__ = [
     "AdvisorError",
     "ControllerError",
+    "EconomicMPCError",
     "EstimationError",
     "ForecastError",
     "ModeError",
+    "NmpcError",
 ]
 
 
@@ -56,4 +58,23 @@ class ForecastError(ControllerError):
     For example too little history to fill the time-of-day profile, phases
     outside ``[0, 86400)`` s, arrays of the wrong length, missing future
     exogenous inputs, or NaN recent history when the fallback is disabled.
+    """
+
+
+class NmpcError(ControllerError):
+    """The process NMPC is misconfigured or asked with inputs of the wrong shape.
+
+    For example an unknown MV/CV/disturbance name, a non-positive weight,
+    scale or interval, a band with ``low > high``, or a horizon below 1.
+    A failed or infeasible *solve* is not an error: it is reported in the
+    :class:`~controllers.advisor.contract.ControlSolution` status.
+    """
+
+
+class EconomicMPCError(ControllerError):
+    """The economic MPC is misconfigured or given unusable input.
+
+    For example an unknown variable name, a limit with ``low > high``, or a
+    forecast of the wrong shape.  A failed or infeasible *solve* is not an
+    error: it is reported in the solution's status.
     """

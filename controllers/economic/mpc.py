@@ -1,0 +1,583 @@
+"""Rolling-horizon economic MPC for a composed plant, on casadi and ipopt.
+
+The NLP is built once: multiple shooting over ``N`` intervals, each
+``x_{k+1} = F(x_k, u_k, d_k, p)`` with ``F`` the plant's casadi ``f``
+integrated by RK4 over the interval with the inputs held
+(:mod:`controllers.economic.discretise`).  Initial state, previous MVs, the
+non-MV inputs, the disturbances, the electricity price and the plant
+parameters are NLP parameters, so each step only re-solves it, warm-started
+from the shifted previous solution.
+
+Objective per interval (trapezoid over its two ends)::
+
+    dt * (price_k * P_purchased + sum_j c_j * v_j)      energy, fuel, flare, CO2
+    + sum_b w1_b * (s_lo + s_hi) + w2_b * (s_lo^2 + s_hi^2)   normal bands
+    + sum_i m_i * ((u_k - u_{k-1}) / span_i)^2               move suppression
+
+Hard limits on outputs/states, MV limits and rate limits are constraints.
+Decision variables are scaled by the plant's envelopes and the MV spans.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+import casadi as ca
+import numpy as np
+import numpy.typing as npt
+
+from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
+from controllers.economic.discretise import interval_function, stable_substeps
+from controllers.economic.horizon import ForecastSource, HorizonInputs
+from controllers.economic.results import _STATUS, PlanEvaluation, active_constraints, project_plan
+from controllers.economic.settings import EconomicMPCSettings
+from controllers.errors import EconomicMPCError
+from plant_models.core.equations import EquationModel, to_casadi
+
+__all__ = ["EconomicMPC", "PlanEvaluation"]
+
+
+class EconomicMPC:
+    """Economic MPC (see the module docstring); implements the advisor's ``Controller``.
+
+    Parameters
+    ----------
+    model : EquationModel
+        The composed plant model.
+    parameters : array_like
+        Plant parameter vector ``p`` (nominal or calibrated). [SI]
+    settings : EconomicMPCSettings
+        MVs, costs, bands, limits, horizon and interval.
+    forecast : callable or None
+        ``forecast(time_s) -> HorizonInputs`` used by :meth:`solve`; a
+        :class:`~controllers.economic.horizon.RecordedHorizon` of the true
+        disturbances gives the perfect-foresight controller.
+    reference : tuple of array_like or None
+        ``(x, u, d)`` at which the RK4 sub-steps are chosen when
+        ``settings.substeps`` is ``None`` (default: envelope midpoints).
+
+    Raises
+    ------
+    EconomicMPCError
+        For an unknown variable name or a parameter vector of the wrong length.
+    """
+
+    def __init__(
+        self,
+        model: EquationModel,
+        parameters: npt.ArrayLike,
+        settings: EconomicMPCSettings,
+        *,
+        forecast: ForecastSource | None = None,
+        reference: tuple[npt.ArrayLike, npt.ArrayLike, npt.ArrayLike] | None = None,
+    ) -> None:
+        self.model = model
+        self.settings = settings
+        self.forecast = forecast
+        n = model.sizes
+        self._n = n
+        self._p = np.asarray(parameters, dtype=float)
+        if self._p.shape != (n["p"],):
+            raise EconomicMPCError(f"parameters must have shape ({n['p']},), got {self._p.shape}")
+        s = settings
+        u_names = [v.name for v in model.inputs]
+        self._mv_index = []
+        for mv in s.mvs:
+            if mv.name not in u_names:
+                raise EconomicMPCError(f"MV {mv.name!r} is not an input of plant {model.name}")
+            self._mv_index.append(u_names.index(mv.name))
+        self._mv_low = np.array([mv.low for mv in s.mvs])
+        self._mv_high = np.array([mv.high for mv in s.mvs])
+        self._mv_rate = np.array([mv.rate for mv in s.mvs])
+        self._mv_span = np.maximum(self._mv_high - self._mv_low, 1e-9)
+        cv_default = [b.variable for b in s.soft_bands] + [h.variable for h in s.hard_limits]
+        self.cv_names = tuple(s.cv_names) if s.cv_names else tuple(dict.fromkeys(cv_default))
+        names = list(
+            dict.fromkeys(
+                ([s.electricity_variable] if s.electricity_variable else [])
+                + [c.variable for c in s.cost_terms]
+                + [b.variable for b in s.soft_bands]
+                + [h.variable for h in s.hard_limits]
+                + list(s.balances)
+                + list(self.cv_names)
+            )
+        )
+        self._vnames = names
+        self._vscale = np.array([self._scale_of(name) for name in names])
+        cm = to_casadi(model)
+        if s.substeps is None:
+            x_ref, u_ref, d_ref = (
+                [np.asarray(a, float) for a in reference]
+                if reference is not None
+                else [self._midpoint(k) for k in ("x", "u", "d")]
+            )
+            self.substeps = stable_substeps(cm, s.interval_s, x_ref, u_ref, d_ref, self._p)
+        else:
+            self.substeps = s.substeps
+        self._F = interval_function(cm, s.interval_s, self.substeps)
+        self._sel = self._selector(cm)
+        self._build()
+        self._last_z: np.ndarray | None = None
+
+    # ------------------------------------------------------------ structure
+
+    def _midpoint(self, kind: str) -> np.ndarray:
+        low, high = self.model.bounds(kind)
+        mid = 0.5 * (low + high)
+        return np.where(np.isfinite(mid), mid, 0.0)
+
+    def _scale_of(self, name: str) -> float:
+        for kind in ("y", "x"):
+            for v in self.model.variables(kind):
+                if v.name == name:
+                    big = max(abs(v.low), abs(v.high))
+                    return big if math.isfinite(big) and big > 0.0 else 1.0
+        raise EconomicMPCError(f"plant {self.model.name} has no output or state {name!r}")
+
+    def _selector(self, cm: Any) -> ca.Function:
+        sizes = self._n
+        x, u, d, p = (ca.SX.sym(k, sizes[k]) for k in ("x", "u", "d", "p"))
+        y = cm.g(x, u, d, p)
+        y_names = [v.name for v in self.model.outputs]
+        x_names = [v.name for v in self.model.states]
+        parts = [
+            y[y_names.index(nm)] if nm in y_names else x[x_names.index(nm)] for nm in self._vnames
+        ]
+        out = ca.vertcat(*parts) if parts else ca.SX(0, 1)
+        return ca.Function("selected", [x, u, d, p], [out], ["x", "u", "d", "p"], ["v"])
+
+    def _vi(self, name: str) -> int:
+        return self._vnames.index(name)
+
+    def _build(self) -> None:
+        s = self.settings
+        N, n = s.horizon, self._n
+        n_mv, n_b = len(s.mvs), len(s.soft_bands)
+        x_low, x_high = self.model.bounds("x")
+        big = np.maximum(np.abs(x_low), np.abs(x_high))
+        self._xscale = np.where(np.isfinite(big) & (big > 0.0), big, 1.0)
+        U_s = ca.MX.sym("U", n_mv, N)
+        X_s = ca.MX.sym("X", n["x"], N)
+        S_lo = ca.MX.sym("S_lo", n_b, N)
+        S_hi = ca.MX.sym("S_hi", n_b, N)
+        x0, mv_prev, u_base = (
+            ca.MX.sym("x0", n["x"]),
+            ca.MX.sym("mv_prev", n_mv),
+            ca.MX.sym("u_base", n["u"]),
+        )
+        D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
+        self._nz = (n_mv + n["x"] + 2 * n_b) * N
+        U = ca.diag(ca.DM(self._mv_span)) @ U_s + ca.repmat(ca.DM(self._mv_low), 1, N)
+        X = ca.diag(ca.DM(self._xscale)) @ X_s
+        z = ca.vertcat(ca.vec(U_s), ca.vec(X_s), ca.vec(S_lo), ca.vec(S_hi))
+        P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
+        obj, g_dyn, V_end, moves = self._expressions(
+            U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
+        )
+        self._lbg_parts: list[np.ndarray] = []
+        self._ubg_parts: list[np.ndarray] = []
+        g_parts: list[Any] = []
+        g_parts.append(ca.vec(g_dyn))
+        self._lbg_parts.append(np.zeros(n["x"] * N))
+        self._ubg_parts.append(np.zeros(n["x"] * N))
+        g_parts.append(ca.vec(moves / ca.repmat(ca.DM(self._mv_span), 1, N)))
+        self._rate_slot = len(self._lbg_parts)
+        self._lbg_parts.append(np.zeros(n_mv * N))
+        self._ubg_parts.append(np.zeros(n_mv * N))
+        for j, b in enumerate(s.soft_bands):
+            i, sc = self._vi(b.variable), self._vscale[self._vi(b.variable)]
+            g_parts.append(ca.vec((V_end[i, :] + S_lo[j, :] * sc) / sc))
+            self._lbg_parts.append(np.full(N, b.low / sc))
+            self._ubg_parts.append(np.full(N, math.inf))
+            g_parts.append(ca.vec((V_end[i, :] - S_hi[j, :] * sc) / sc))
+            self._lbg_parts.append(np.full(N, -math.inf))
+            self._ubg_parts.append(np.full(N, b.high / sc))
+        for h in s.hard_limits:
+            i, sc = self._vi(h.variable), self._vscale[self._vi(h.variable)]
+            g_parts.append(ca.vec(V_end[i, :] / sc))
+            self._lbg_parts.append(np.full(N, h.low / sc))
+            self._ubg_parts.append(np.full(N, h.high / sc))
+        for name in s.balances:
+            i, sc = self._vi(name), self._vscale[self._vi(name)]
+            g_parts.append(ca.vec(V_end[i, :] / sc))
+            self._lbg_parts.append(np.zeros(N))
+            self._ubg_parts.append(np.zeros(N))
+        nlp = {"x": z, "p": P, "f": obj, "g": ca.vertcat(*g_parts)}
+        opts: dict[str, Any] = {
+            "error_on_fail": False,
+            "print_time": False,
+            "ipopt": {
+                "print_level": 0,
+                "sb": "yes",
+                "max_iter": s.max_iter,
+                "max_wall_time": s.max_wall_time_s,
+                "tol": s.tolerance,
+                "mu_strategy": "adaptive",
+            },
+        }
+        self._solver = ca.nlpsol("economic_mpc", "ipopt", nlp, opts)
+        # Plan evaluation (hold trajectory, reported objective) from the same expressions.
+        self._evaluate_fn = ca.Function(
+            "evaluate", [U_s, X_s, S_lo, S_hi, P], [obj, self._cost_expr, ca.vertcat(X), V_end]
+        )
+        self._rollout = self._F.mapaccum("rollout", N)
+
+    def _expressions(self, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p):
+        s = self.settings
+        N, n = s.horizon, self._n
+        E = np.zeros((n["u"], len(s.mvs)))
+        for j, i in enumerate(self._mv_index):
+            E[i, j] = 1.0
+        keep = np.diag(1.0 - E.sum(axis=1))
+        U_full = ca.repmat(ca.DM(keep) @ u_base, 1, N) + ca.DM(E) @ U
+        X_prev = ca.horzcat(x0, X[:, : N - 1])
+        F_map = self._F.map(N)
+        sel_map = self._sel.map(N)
+        P_rep = ca.repmat(p, 1, N)
+        g_dyn = (F_map(X_prev, U_full, D, P_rep) - X) / ca.repmat(ca.DM(self._xscale), 1, N)
+        V_start = sel_map(X_prev, U_full, D, P_rep)
+        V_end = sel_map(X, U_full, D, P_rep)
+        V_mid = 0.5 * (V_start + V_end)
+        dt = s.interval_s
+        cost: Any = 0
+        if s.electricity_variable:
+            cost += dt * ca.dot(price, V_mid[self._vi(s.electricity_variable), :])
+        for c in s.cost_terms:
+            cost += dt * c.price * ca.sum2(V_mid[self._vi(c.variable), :])
+        self._cost_expr = cost
+        obj = cost
+        for j, b in enumerate(s.soft_bands):
+            obj += b.weight_linear * ca.sum2(S_lo[j, :] + S_hi[j, :])
+            obj += b.weight_quadratic * ca.sumsqr(ca.horzcat(S_lo[j, :], S_hi[j, :]))
+        moves = ca.horzcat(U[:, 0] - mv_prev, ca.diff(U, 1, 1))
+        for i, mv in enumerate(s.mvs):
+            if mv.move_weight > 0.0:
+                obj += mv.move_weight * ca.sumsqr(moves[i, :] / self._mv_span[i])
+        return obj, g_dyn, V_end, moves
+
+    # ------------------------------------------------------------ public API
+
+    @property
+    def mv_names(self) -> tuple[str, ...]:
+        """Names of the manipulated variables, in plan column order."""
+        return tuple(mv.name for mv in self.settings.mvs)
+
+    def _check_inputs(
+        self, x0: npt.ArrayLike, mv_prev: npt.ArrayLike, horizon: HorizonInputs
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        N, n = self.settings.horizon, self._n
+        x = np.asarray(x0, dtype=float)
+        mv = np.asarray(mv_prev, dtype=float)
+        d = np.asarray(horizon.d, dtype=float)
+        price = np.asarray(horizon.price_per_j, dtype=float)
+        u_base = np.zeros(n["u"]) if horizon.u_base is None else np.asarray(horizon.u_base, float)
+        for label, arr, shape in (
+            ("x0", x, (n["x"],)),
+            ("mv_prev", mv, (len(self.settings.mvs),)),
+            ("d", d, (N, n["d"])),
+            ("price_per_j", price, (N,)),
+            ("u_base", u_base, (n["u"],)),
+        ):
+            if arr.shape != shape:
+                raise EconomicMPCError(f"{label} must have shape {shape}, got {arr.shape}")
+            if not np.isfinite(arr).all():
+                raise EconomicMPCError(f"{label} must be finite")
+        return x, mv, d, price, u_base
+
+    def _pvec(self, x, mv, d, price, u_base) -> np.ndarray:  # type: ignore[no-untyped-def]
+        return np.concatenate([x, mv, u_base, d.T.ravel(order="F"), price, self._p])
+
+    def evaluate(
+        self,
+        x0: npt.ArrayLike,
+        mv_plan: npt.ArrayLike,
+        mv_prev: npt.ArrayLike,
+        horizon: HorizonInputs,
+    ) -> PlanEvaluation:
+        """Simulate an MV plan and evaluate the MPC's objective on it.
+
+        Band slacks are the excursions of the simulated trajectory; hard
+        limits and balances are checked, not enforced.
+
+        Parameters
+        ----------
+        x0 : array_like
+            Initial state, shape ``(n_x,)``. [SI]
+        mv_plan : array_like
+            MVs per interval, shape ``(N, n_mv)``. [SI]
+        mv_prev : array_like
+            MVs in force before the horizon, shape ``(n_mv,)``. [SI]
+        horizon : HorizonInputs
+            Disturbances, price and non-MV inputs.
+
+        Returns
+        -------
+        PlanEvaluation
+        """
+        x, mv, d, price, u_base = self._check_inputs(x0, mv_prev, horizon)
+        s, N = self.settings, self.settings.horizon
+        plan = np.asarray(mv_plan, dtype=float).reshape(N, len(s.mvs))
+        u_full = np.tile(u_base, (N, 1))
+        u_full[:, self._mv_index] = plan
+        X = np.asarray(self._rollout(x, u_full.T, d.T, np.tile(self._p, (N, 1)).T), dtype=float)
+        X_prev = np.hstack([x[:, None], X[:, :-1]])
+        V_end = np.asarray(self._sel.map(N)(X, u_full.T, d.T, np.tile(self._p, (N, 1)).T), float)
+        V_end = V_end.reshape(len(self._vnames), N)
+        s_lo = np.zeros((len(s.soft_bands), N))
+        s_hi = np.zeros_like(s_lo)
+        for j, b in enumerate(s.soft_bands):
+            v = V_end[self._vi(b.variable)]
+            s_lo[j] = np.maximum(b.low - v, 0.0) / self._vscale[self._vi(b.variable)]
+            s_hi[j] = np.maximum(v - b.high, 0.0) / self._vscale[self._vi(b.variable)]
+        U_s = ((plan - self._mv_low) / self._mv_span).T
+        X_s = X / self._xscale[:, None]
+        obj, cost, _, _ = self._evaluate_fn(
+            U_s, X_s, s_lo, s_hi, self._pvec(x, mv, d, price, u_base)
+        )
+        violation = 0.0
+        for h in s.hard_limits:
+            i = self._vi(h.variable)
+            excess = np.maximum(np.maximum(h.low - V_end[i], V_end[i] - h.high), 0.0)
+            violation = max(violation, float(np.max(excess)) / self._vscale[i])
+        for name in s.balances:
+            i = self._vi(name)
+            violation = max(violation, float(np.max(np.abs(V_end[i]))) / self._vscale[i])
+        del X_prev
+        states = np.vstack([x, X.T])
+        return PlanEvaluation(float(obj), float(cost), violation, states, V_end.T)
+
+    def plan(
+        self,
+        x0: npt.ArrayLike,
+        mv_prev: npt.ArrayLike,
+        horizon: HorizonInputs,
+        *,
+        mv_lower: npt.ArrayLike | None = None,
+        mv_upper: npt.ArrayLike | None = None,
+        mv_rate: npt.ArrayLike | None = None,
+        mv_guess: npt.ArrayLike | None = None,
+    ) -> ControlSolution:
+        """Solve the economic NLP from state ``x0``; never raises for a failed solve.
+
+        Parameters
+        ----------
+        x0 : array_like
+            Current plant state, shape ``(n_x,)``. [SI]
+        mv_prev : array_like
+            MVs in force now (the rate limit applies to the first move),
+            shape ``(n_mv,)``. [SI]
+        horizon : HorizonInputs
+            Disturbance forecast (or the true ones: perfect foresight),
+            electricity price, non-MV inputs.
+        mv_lower, mv_upper, mv_rate : array_like or None
+            Per-solve MV limits and rate limits, intersected with the
+            settings'. [SI]
+        mv_guess : array_like or None
+            Initial guess of the plan, shape ``(k, n_mv)`` (padded with its
+            last row); default the shifted previous solution, else holding.
+
+        Returns
+        -------
+        ControlSolution
+            Plan, predicted CVs, plan and hold objectives, active constraints,
+            status mapped from ipopt's return status; ``message`` holds the
+            return status and the iteration count.
+
+        Raises
+        ------
+        EconomicMPCError
+            For arrays of the wrong shape or non-finite inputs.
+        """
+        start = time.perf_counter()
+        x, mv, d, price, u_base = self._check_inputs(x0, mv_prev, horizon)
+        s, N, n = self.settings, self.settings.horizon, self._n
+        n_mv, n_b = len(s.mvs), len(s.soft_bands)
+        low = (
+            self._mv_low
+            if mv_lower is None
+            else np.maximum(self._mv_low, np.asarray(mv_lower, float))
+        )
+        high = (
+            self._mv_high
+            if mv_upper is None
+            else np.minimum(self._mv_high, np.asarray(mv_upper, float))
+        )
+        rate = (
+            self._mv_rate
+            if mv_rate is None
+            else np.minimum(self._mv_rate, np.asarray(mv_rate, float))
+        )
+        if np.any(low > high):
+            return ControlSolution(
+                SolveStatus.INFEASIBLE,
+                np.zeros((0, n_mv)),
+                message="MV lower limit above upper limit",
+            )
+        p_val = self._pvec(x, mv, d, price, u_base)
+        lbz = np.concatenate(
+            [
+                np.tile((low - self._mv_low) / self._mv_span, N),
+                np.full(n["x"] * N, -math.inf),
+                np.zeros(2 * n_b * N),
+            ]
+        )
+        ubz = np.concatenate(
+            [
+                np.tile((high - self._mv_low) / self._mv_span, N),
+                np.full(n["x"] * N, math.inf),
+                np.full(2 * n_b * N, math.inf),
+            ]
+        )
+        lbg_parts = list(self._lbg_parts)
+        ubg_parts = list(self._ubg_parts)
+        rate_s = np.tile(rate / self._mv_span, N)
+        lbg_parts[self._rate_slot], ubg_parts[self._rate_slot] = -rate_s, rate_s
+        z0 = self._initial_guess(x, mv, d, u_base, low, high, mv_guess)
+        try:
+            result = self._solver(
+                x0=z0,
+                p=p_val,
+                lbx=lbz,
+                ubx=ubz,
+                lbg=np.concatenate(lbg_parts),
+                ubg=np.concatenate(ubg_parts),
+            )
+            stats = self._solver.stats()
+        except RuntimeError as exc:  # a NaN/inf evaluation inside casadi
+            return ControlSolution(
+                SolveStatus.FAILED,
+                np.zeros((0, n_mv)),
+                solve_time_s=time.perf_counter() - start,
+                message=f"solver error: {exc}",
+            )
+        return_status = str(stats.get("return_status", "unknown"))
+        status = _STATUS.get(return_status, SolveStatus.FAILED)
+        if return_status == "Maximum_Iterations_Exceeded":
+            status = SolveStatus.FAILED
+        iters = int(stats.get("iter_count", -1))
+        wall = float(stats.get("t_wall_total", stats.get("t_wall_solver", float("nan"))))
+        message = f"{return_status} ({iters} iterations, ipopt {wall:.3f} s)"
+        self.last_stats = {
+            "return_status": return_status,
+            "iterations": iters,
+            "ipopt_wall_s": wall,
+        }
+        z = np.asarray(result["x"], dtype=float).ravel()
+        if not status.usable or not np.isfinite(z).all():
+            self._last_z = None
+            return ControlSolution(
+                status if status.usable is False else SolveStatus.FAILED,
+                np.zeros((0, n_mv)),
+                solve_time_s=time.perf_counter() - start,
+                message=message,
+            )
+        self._last_z = z
+        plan = z[: n_mv * N].reshape(N, n_mv) * self._mv_span + self._mv_low
+        plan = project_plan(plan, mv, low, high, rate)
+        plan_eval = self.evaluate(x, plan, mv, horizon)
+        hold = self.evaluate(x, np.tile(mv, (N, 1)), mv, horizon)
+        hold_feasible = hold.hard_violation <= 1e-6 and np.all(mv >= low) and np.all(mv <= high)
+        cv_idx = [self._vi(c) for c in self.cv_names]
+        v0 = np.asarray(self._sel(x, self._u_full(u_base, mv), d[0], self._p), float).ravel()
+        cv_pred = np.vstack([v0[cv_idx], plan_eval.values[:, cv_idx]])
+        return ControlSolution(
+            status=status,
+            mv_plan=plan,
+            cv_names=self.cv_names,
+            cv_predicted=cv_pred,
+            objective=float(result["f"]),
+            objective_hold=hold.objective if hold_feasible else math.inf,
+            active_constraints=active_constraints(
+                self.settings,
+                self._vnames,
+                self._vscale,
+                self._mv_span,
+                plan,
+                mv,
+                low,
+                high,
+                rate,
+                plan_eval.values,
+                z,
+                self._n["x"],
+            ),
+            solve_time_s=time.perf_counter() - start,
+            message=message,
+        )
+
+    def solve(self, request: ControlRequest) -> ControlSolution:
+        """Solve for an advisor request: ``measurements`` is the plant state.
+
+        The horizon inputs come from the ``forecast`` given at construction,
+        asked at ``request.time_s``.
+
+        Parameters
+        ----------
+        request : ControlRequest
+            State in ``measurements``, MVs in force, per-request MV limits.
+
+        Returns
+        -------
+        ControlSolution
+            ``FAILED`` without solving if the state is invalid or no forecast
+            source was given.
+        """
+        n_mv = len(self.settings.mvs)
+        x0 = np.asarray(request.measurements, dtype=float)
+        if self.forecast is None:
+            return ControlSolution(
+                SolveStatus.FAILED, np.zeros((0, n_mv)), message="no forecast source"
+            )
+        if x0.shape != (self._n["x"],) or not (
+            np.isfinite(x0).all() and np.all(request.measurement_valid)
+        ):
+            return ControlSolution(
+                SolveStatus.FAILED, np.zeros((0, n_mv)), message="state measurement invalid"
+            )
+        try:
+            horizon = self.forecast(request.time_s)
+            return self.plan(
+                x0,
+                request.mv_current,
+                horizon,
+                mv_lower=request.mv_lower,
+                mv_upper=request.mv_upper,
+                mv_rate=request.mv_rate,
+                mv_guess=request.previous_plan,
+            )
+        except EconomicMPCError as exc:
+            return ControlSolution(SolveStatus.FAILED, np.zeros((0, n_mv)), message=str(exc))
+
+    # ------------------------------------------------------------ helpers
+
+    def _u_full(self, u_base: np.ndarray, mv: np.ndarray) -> np.ndarray:
+        u = u_base.copy()
+        u[self._mv_index] = mv
+        return u
+
+    def _initial_guess(self, x, mv, d, u_base, low, high, mv_guess) -> np.ndarray:  # type: ignore[no-untyped-def]
+        s, N = self.settings, self.settings.horizon
+        n_mv, n_b = len(s.mvs), len(s.soft_bands)
+        if mv_guess is not None and np.asarray(mv_guess).size:
+            g = np.atleast_2d(np.asarray(mv_guess, dtype=float))
+            plan = np.vstack([g, np.repeat(g[-1:], max(N - g.shape[0], 0), axis=0)])[:N]
+        elif self._last_z is not None:
+            prev = self._last_z[: n_mv * N].reshape(N, n_mv) * self._mv_span + self._mv_low
+            plan = np.vstack([prev[1:], prev[-1:]])  # the shifted previous solution
+        else:
+            plan = np.tile(mv, (N, 1))
+        plan = np.clip(np.where(np.isfinite(plan), plan, mv), low, high)
+        u_full = np.tile(u_base, (N, 1))
+        u_full[:, self._mv_index] = plan
+        X = np.asarray(self._rollout(x, u_full.T, d.T, np.tile(self._p, (N, 1)).T), float)
+        if not np.isfinite(X).all():
+            X = np.tile(x[:, None], (1, N))
+        return np.concatenate(
+            [
+                ((plan - self._mv_low) / self._mv_span).ravel(),
+                (X.T / self._xscale).ravel(),
+                np.zeros(2 * n_b * N),
+            ]
+        )

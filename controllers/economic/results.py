@@ -1,0 +1,112 @@
+"""Result helpers of the economic MPC: status map, plan evaluation, active constraints."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from controllers.advisor.contract import SolveStatus
+from controllers.economic.settings import EconomicMPCSettings
+
+__all__ = ["PlanEvaluation", "active_constraints", "project_plan"]
+
+#: Relative distance (of the MV span or variable scale) within which a limit counts as active.
+_ACTIVE_REL = 1e-5
+
+_STATUS = {
+    "Solve_Succeeded": SolveStatus.OPTIMAL,
+    "Solved_To_Acceptable_Level": SolveStatus.SUBOPTIMAL,
+    "Feasible_Point_Found": SolveStatus.SUBOPTIMAL,
+    "Infeasible_Problem_Detected": SolveStatus.INFEASIBLE,
+    "Maximum_CpuTime_Exceeded": SolveStatus.TIMEOUT,
+    "Maximum_WallTime_Exceeded": SolveStatus.TIMEOUT,
+}
+
+
+class PlanEvaluation:
+    """Objective and limit check of a given MV plan (see :meth:`EconomicMPC.evaluate`).
+
+    Attributes
+    ----------
+    objective : float
+        Full objective (costs, band penalties, move suppression). [currency]
+    cost : float
+        Energy, fuel and penalty purchases only. [currency]
+    hard_violation : float
+        Largest excursion beyond a hard limit or balance, scaled. [1]
+    states : numpy.ndarray
+        Predicted states, shape ``(N + 1, n_x)``. [SI]
+    values : numpy.ndarray
+        Referenced variables at each interval end, shape ``(N, n_v)``. [SI]
+    """
+
+    def __init__(
+        self,
+        objective: float,
+        cost: float,
+        hard_violation: float,
+        states: np.ndarray,
+        values: np.ndarray,
+    ) -> None:
+        self.objective = objective
+        self.cost = cost
+        self.hard_violation = hard_violation
+        self.states = states
+        self.values = values
+
+
+def project_plan(
+    plan: np.ndarray, mv: np.ndarray, low: np.ndarray, high: np.ndarray, rate: np.ndarray
+) -> np.ndarray:
+    """Remove ipopt's round-off beyond MV and rate limits (it meets them to ~1e-8 only)."""
+    out = plan.copy()
+    prev = mv
+    rate = rate * (1.0 - 1e-12)  # so that the move recomputed in floating point stays inside
+    for k in range(out.shape[0]):
+        out[k] = np.clip(np.clip(out[k], prev - rate, prev + rate), low, high)
+        prev = out[k]
+    return out
+
+
+def active_constraints(
+    settings: EconomicMPCSettings,
+    vnames: list[str],
+    vscale: np.ndarray,
+    mv_span: np.ndarray,
+    plan: np.ndarray,
+    mv: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    rate: np.ndarray,
+    values: np.ndarray,
+    z: np.ndarray,
+    n_x: int,
+) -> tuple[str, ...]:
+    """Names of the MV limits, rate limits, bands (slack > 0) and hard limits active in a plan."""
+    s, N = settings, settings.horizon
+    names: list[str] = []
+    moves = np.diff(np.vstack([mv, plan]), axis=0)
+    for i, m in enumerate(s.mvs):
+        tol = _ACTIVE_REL * mv_span[i]
+        if np.any(plan[:, i] <= low[i] + tol):
+            names.append(f"{m.name}.lower")
+        if np.any(plan[:, i] >= high[i] - tol):
+            names.append(f"{m.name}.upper")
+        if math.isfinite(rate[i]) and np.any(np.abs(moves[:, i]) >= rate[i] - tol):
+            names.append(f"{m.name}.rate")
+    n_mv, n_b = len(s.mvs), len(s.soft_bands)
+    slack = z[(n_mv + n_x) * N :].reshape(2, n_b, N) if n_b else np.zeros((2, 0, N))
+    for j, b in enumerate(s.soft_bands):
+        if np.any(slack[0, j] > _ACTIVE_REL):
+            names.append(f"{b.variable}.band_low")
+        if np.any(slack[1, j] > _ACTIVE_REL):
+            names.append(f"{b.variable}.band_high")
+    for h in s.hard_limits:
+        i = vnames.index(h.variable)
+        tol = _ACTIVE_REL * vscale[i]
+        if np.any(values[:, i] <= h.low + tol):
+            names.append(f"{h.variable}.low")
+        if np.any(values[:, i] >= h.high - tol):
+            names.append(f"{h.variable}.high")
+    return tuple(names)

@@ -1,0 +1,200 @@
+"""Settings of the economic MPC: frozen dataclasses naming plant variables.
+
+Every name is a plant variable: an MV is an input (``u``) name, a cost term,
+band, limit or balance refers to an output (``y``) name or, failing that, a
+state (``x``) name of the composed plant model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from controllers.errors import EconomicMPCError
+
+__all__ = ["CostTerm", "EconomicMPCSettings", "HardLimit", "ManipulatedVariable", "SoftBand"]
+
+
+@dataclass(frozen=True)
+class ManipulatedVariable:
+    """One manipulated plant input with its limits.
+
+    Parameters
+    ----------
+    name : str
+        Plant input name (``boiler_1.fuel_0_m3_s``).
+    low, high : float
+        Limits. [SI]
+    rate : float
+        Largest move per control interval, ``inf`` for none. [SI per interval]
+    move_weight : float
+        Quadratic move suppression on the move scaled by ``high - low``
+        (regularisation that makes the plan unique where the economics are
+        flat). [currency]
+    """
+
+    name: str
+    low: float
+    high: float
+    rate: float = math.inf
+    move_weight: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (self.low <= self.high) or not (
+            math.isfinite(self.low) and math.isfinite(self.high)
+        ):
+            raise EconomicMPCError(
+                f"MV {self.name}: need finite low <= high, got {self.low}, {self.high}"
+            )
+        if not self.rate > 0.0:
+            raise EconomicMPCError(f"MV {self.name}: rate limit must be positive, got {self.rate}")
+        if not self.move_weight >= 0.0:
+            raise EconomicMPCError(f"MV {self.name}: move_weight must be >= 0")
+
+
+@dataclass(frozen=True)
+class CostTerm:
+    """A purchase or penalty priced per unit of a plant variable.
+
+    The cost over an interval is ``price * mean(variable) * interval``, the
+    mean taken over the interval's two ends (trapezoid rule).
+
+    Parameters
+    ----------
+    variable : str
+        Plant output or state (``ng.demand``, ``bfg_flare.flow_m3_s``).
+    price : float
+        Price per unit of the variable and second (for a flow in m3/s:
+        currency per m3). [currency / (SI unit s)]
+    label : str
+        Name of the term in reports (``"natural gas"``, ``"flare"``).
+    """
+
+    variable: str
+    price: float
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.price):
+            raise EconomicMPCError(f"cost term {self.variable}: price must be finite")
+
+
+@dataclass(frozen=True)
+class SoftBand:
+    """A normal band kept with slack variables (soft constraint).
+
+    Parameters
+    ----------
+    variable : str
+        Plant output or state (``bfg_holder.level_fraction``).
+    low, high : float
+        The band. [SI]
+    weight_linear : float
+        L1 penalty per unit of excursion and interval; encodes the priority
+        (a higher priority gets a larger weight). [currency / SI unit]
+    weight_quadratic : float
+        Quadratic penalty per squared unit and interval. [currency / SI unit^2]
+    """
+
+    variable: str
+    low: float
+    high: float
+    weight_linear: float = 1.0e4
+    weight_quadratic: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.high:
+            raise EconomicMPCError(f"band {self.variable}: low {self.low} above high {self.high}")
+        if not (self.weight_linear >= 0.0 and self.weight_quadratic >= 0.0):
+            raise EconomicMPCError(f"band {self.variable}: weights must be >= 0")
+        if self.weight_linear == 0.0 and self.weight_quadratic == 0.0:
+            raise EconomicMPCError(f"band {self.variable}: at least one weight must be positive")
+
+
+@dataclass(frozen=True)
+class HardLimit:
+    """A hard limit on a plant output or state at every interval end.
+
+    Parameters
+    ----------
+    variable : str
+        Plant output or state (``bfg_holder.level_fraction``).
+    low, high : float
+        The limits (``-inf``/``inf`` for none). [SI]
+    """
+
+    variable: str
+    low: float = -math.inf
+    high: float = math.inf
+
+    def __post_init__(self) -> None:
+        if not self.low <= self.high:
+            raise EconomicMPCError(f"limit {self.variable}: low {self.low} above high {self.high}")
+
+
+@dataclass(frozen=True)
+class EconomicMPCSettings:
+    """Configuration of an :class:`~controllers.economic.mpc.EconomicMPC`.
+
+    Parameters
+    ----------
+    mvs : tuple of ManipulatedVariable
+        Manipulated inputs; every other plant input is held at the value
+        given with each solve.
+    interval_s : float
+        Control interval. [s]
+    horizon : int
+        Number of intervals (24 h at 15 min: 96).
+    electricity_variable : str or None
+        Plant variable of the purchased electric power, priced at the
+        time-of-use price given with each solve. [W]
+    cost_terms : tuple of CostTerm
+        Fuel purchase, flare penalty, CO2 price (constant prices).
+    soft_bands : tuple of SoftBand
+        Normal bands (slack-relaxed).
+    hard_limits : tuple of HardLimit
+        Hard limits on outputs/states.
+    balances : tuple of str
+        Outputs held at zero over the horizon (balances of nodes without a
+        slack, such as a mixed-gas network).
+    cv_names : tuple of str
+        Variables reported as predicted CVs (default: the bands' and limits').
+    substeps : int or None
+        RK4 sub-steps per interval; ``None`` picks enough for stability at
+        the reference point (``interval * max|eig(df/dx)| / 2.5``).
+    max_iter : int
+        Ipopt iteration limit.
+    max_wall_time_s : float
+        Ipopt wall-clock limit per solve. [s]
+    tolerance : float
+        Ipopt ``tol``.
+    """
+
+    mvs: tuple[ManipulatedVariable, ...]
+    interval_s: float
+    horizon: int
+    electricity_variable: str | None = None
+    cost_terms: tuple[CostTerm, ...] = ()
+    soft_bands: tuple[SoftBand, ...] = ()
+    hard_limits: tuple[HardLimit, ...] = ()
+    balances: tuple[str, ...] = ()
+    cv_names: tuple[str, ...] = ()
+    substeps: int | None = None
+    max_iter: int = 300
+    max_wall_time_s: float = 60.0
+    tolerance: float = 1e-8
+
+    def __post_init__(self) -> None:
+        if not self.mvs:
+            raise EconomicMPCError("at least one manipulated variable is needed")
+        names = [mv.name for mv in self.mvs]
+        if len(set(names)) != len(names):
+            raise EconomicMPCError(f"duplicate MV names in {names}")
+        if not (math.isfinite(self.interval_s) and self.interval_s > 0.0):
+            raise EconomicMPCError(f"interval_s must be positive, got {self.interval_s}")
+        if self.horizon < 1:
+            raise EconomicMPCError(f"horizon must be >= 1, got {self.horizon}")
+        if self.substeps is not None and self.substeps < 1:
+            raise EconomicMPCError(f"substeps must be >= 1, got {self.substeps}")
+        if not (self.max_wall_time_s > 0.0 and self.max_iter >= 1 and self.tolerance > 0.0):
+            raise EconomicMPCError("max_iter, max_wall_time_s and tolerance must be positive")
