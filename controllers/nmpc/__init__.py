@@ -1,0 +1,15 @@
+"""Full-process nonlinear MPC on the plant model's casadi equations.
+
+:class:`NonlinearMPC` tracks setpoints and keeps CVs in soft bands with
+ranked priorities by moving MVs (the PID loops' setpoints) under hard limits,
+rate limits and move suppression, with offset-free prediction from the
+estimator's disturbance states.  The NLP (multiple shooting, RK4) is built
+once and re-solved with new parameters each step, warm-started.
+"""
+
+from __future__ import annotations
+
+from controllers.nmpc.controller import NonlinearMPC, classify_status
+from controllers.nmpc.settings import SOLVERS, CvSpec, MvSpec, NmpcSettings
+
+__all__ = ["SOLVERS", "CvSpec", "MvSpec", "NmpcSettings", "NonlinearMPC", "classify_status"]

@@ -1,0 +1,409 @@
+"""The process NMPC: tracking and zone control of CVs by moving PID setpoints (MVs).
+
+:class:`NonlinearMPC` implements the advisor's
+:class:`~controllers.advisor.contract.Controller` protocol.  The NLP
+(:mod:`controllers.nmpc.formulation`) is generated once; each
+:meth:`NonlinearMPC.solve` sets its parameters from the request, warm-starts
+from the previous solution shifted by one interval, checks the solver's
+return status itself and reports failure in the solution's status instead
+of raising.
+
+Measurement layout of a request: ``request.measurements`` is the state
+estimate of the application layer's estimator followed by the measured
+disturbances, ``(x_hat, w_hat, d)`` (:meth:`NonlinearMPC.pack_measurements`):
+``x_hat`` the model states, ``w_hat`` the disturbance states in the order
+given to the controller (offset-free prediction), ``d`` the model's
+disturbance inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
+from controllers.errors import NmpcError
+from controllers.estimation.specs import DisturbanceState
+from controllers.nmpc.formulation import OcpProblem, build_problem
+from controllers.nmpc.settings import NmpcSettings
+from plant_models.core.equations import EquationModel
+
+__all__ = ["NonlinearMPC", "classify_status"]
+
+#: Solver return statuses (ipopt, fatrop) that mean an infeasible problem.
+_INFEASIBLE = ("infeasible", "restoration_failed", "local_infeasibility")
+_TIMEOUT = ("maximum_wallTime_exceeded", "maximum_cputime_exceeded")
+_SUBOPTIMAL = ("maximum_iterations_exceeded", "solved_to_acceptable_level")
+#: Holding the current MVs wins when its objective is within this relative
+#: margin of the plan's (the solver's optimality tolerance): no needless moves.
+_HOLD_TOL = 1e-7
+
+
+def classify_status(success: bool, message: str, feasible: bool) -> SolveStatus:
+    """Map a solver's return status to a :class:`SolveStatus`.
+
+    Parameters
+    ----------
+    success : bool
+        The solver's own ``success`` flag.
+    message : str
+        Its ``return_status``.
+    feasible : bool
+        Whether the returned point meets the constraints (checked by the caller).
+
+    Returns
+    -------
+    SolveStatus
+        ``OPTIMAL`` on success; ``INFEASIBLE`` for an infeasibility status;
+        ``TIMEOUT`` for a time limit without a feasible point; ``SUBOPTIMAL``
+        for an iteration/time limit or acceptable level with a feasible
+        point; ``FAILED`` otherwise.
+    """
+    lowered = message.lower()
+    if success and feasible:
+        return SolveStatus.OPTIMAL
+    if any(key in lowered for key in _INFEASIBLE):
+        return SolveStatus.INFEASIBLE
+    if feasible and any(key.lower() in lowered for key in _SUBOPTIMAL + _TIMEOUT):
+        return SolveStatus.SUBOPTIMAL
+    if any(key.lower() in lowered for key in _TIMEOUT):
+        return SolveStatus.TIMEOUT
+    return SolveStatus.FAILED
+
+
+def _project_plan(
+    plan: np.ndarray, u_prev: np.ndarray, low: np.ndarray, high: np.ndarray, rate: np.ndarray
+) -> np.ndarray:
+    """Clip a plan sample by sample onto the limits and rate limits.
+
+    Removes the solver's constraint tolerance (ipopt meets bounds and rates
+    to about 1e-8), so that the plan honours them exactly.  Only called on a
+    feasible plan, where ``[max(low, u - rate), min(high, u + rate)]`` is
+    never empty beyond rounding.
+    """
+    out = plan.copy()
+    before = u_prev
+    for k in range(out.shape[0]):
+        lo = np.maximum(low, before - rate)
+        hi = np.minimum(high, before + rate)
+        row = np.minimum(np.maximum(out[k], lo), np.maximum(hi, lo))
+        # ``before + rate`` rounds: step inwards by ulps until the computed
+        # move ``row - before`` is within the rate as a caller computes it.
+        for _ in range(4):
+            over = np.abs(row - before) > rate
+            if not over.any():
+                break
+            row = np.where(over, np.nextafter(row, before), row)
+        out[k] = row
+        before = row
+    return out
+
+
+class NonlinearMPC:
+    """Nonlinear MPC on the plant model's casadi equations (see the module docstring).
+
+    Parameters
+    ----------
+    model : EquationModel
+        The plant model (for a flowsheet, its composed model; the MVs are
+        its PID loops' ``<loop>.setpoint`` inputs).
+    parameters : array_like, shape (np,)
+        Model parameter vector. [SI]
+    settings : NmpcSettings
+        MVs, CVs, horizon, weights and solver.
+    disturbance_states : sequence of DisturbanceState
+        The estimator's disturbance states, in the order of ``w_hat``: each is
+        held constant over the horizon and added to its input, measured
+        disturbance or CV (``kind="output"``, target a CV name).
+
+    Raises
+    ------
+    NmpcError
+        For unknown names, a wrong parameter length or an NLP that cannot be built.
+    """
+
+    def __init__(
+        self,
+        model: EquationModel,
+        parameters: npt.ArrayLike,
+        settings: NmpcSettings,
+        disturbance_states: Sequence[DisturbanceState] = (),
+    ) -> None:
+        p = np.asarray(parameters, dtype=np.float64).reshape(-1)
+        if p.shape != (model.sizes["p"],) or not np.all(np.isfinite(p)):
+            raise NmpcError(f"parameters must be a finite vector of length {model.sizes['p']}")
+        self.model = model
+        self.settings = settings
+        self.disturbance_states = tuple(disturbance_states)
+        self._problem: OcpProblem = build_problem(model, p, settings, self.disturbance_states)
+        lay = self._problem.layout
+        self._z_prev: np.ndarray | None = None
+        self._setpoint = np.array([0.0 if c.setpoint is None else c.setpoint for c in settings.cvs])
+        fixed = np.zeros(len(model.inputs))
+        for name, value in settings.fixed_inputs.items():
+            fixed[model.index("u", name)] = value
+        self._u_fixed = fixed[list(self._problem.fixed_index)]
+        self._targets = np.array([0.0 if m.target is None else m.target for m in settings.mvs])
+        self._lbz = np.full(lay.n_z, -math.inf)
+        self._ubz = np.full(lay.n_z, math.inf)
+        self._lbz[lay.s_index.ravel()] = 0.0
+        self._lbg = np.zeros(lay.n_g)
+        self._ubg = np.zeros(lay.n_g)
+        self._ubg[lay.band_index.ravel()] = math.inf
+
+    # ------------------------------------------------------------ protocol
+
+    @property
+    def mv_names(self) -> tuple[str, ...]:
+        """Names of the manipulated variables, in plan column order."""
+        return self.settings.mv_names
+
+    @property
+    def cv_names(self) -> tuple[str, ...]:
+        """Names of the controlled variables, in prediction column order."""
+        return self.settings.cv_names
+
+    @property
+    def n_measurements(self) -> int:
+        """Length of a request's measurement vector: ``nx + nw + nd``."""
+        return self._problem.nx + self._problem.nw + self._problem.nd
+
+    def pack_measurements(
+        self, x: npt.ArrayLike, w: npt.ArrayLike | None = None, d: npt.ArrayLike | None = None
+    ) -> np.ndarray:
+        """Return the request measurement vector ``(x_hat, w_hat, d)``.
+
+        Parameters
+        ----------
+        x : array_like, shape (nx,)
+            State estimate. [SI]
+        w : array_like, shape (nw,), optional
+            Disturbance-state estimate (zeros if omitted). [unit of each target]
+        d : array_like, shape (nd,), optional
+            Measured disturbances (zeros if omitted). [SI]
+
+        Raises
+        ------
+        NmpcError
+            If a part has the wrong length.
+        """
+        prob = self._problem
+        parts = []
+        for value, n, what in ((x, prob.nx, "x"), (w, prob.nw, "w"), (d, prob.nd, "d")):
+            arr = np.zeros(n) if value is None else np.asarray(value, dtype=np.float64).ravel()
+            if arr.shape != (n,):
+                raise NmpcError(f"{what} must have length {n}, got shape {arr.shape}")
+            parts.append(arr)
+        return np.concatenate(parts)
+
+    def set_setpoints(self, setpoints: Mapping[str, float]) -> None:
+        """Change the setpoints of tracked CVs (the NLP is not rebuilt).
+
+        Raises
+        ------
+        NmpcError
+            For a CV that is unknown or has no setpoint in the settings, or a
+            non-finite value.
+        """
+        for name, value in setpoints.items():
+            if name not in self.cv_names:
+                raise NmpcError(f"unknown CV {name!r}; known: {', '.join(self.cv_names)}")
+            j = self.cv_names.index(name)
+            if self.settings.cvs[j].setpoint is None:
+                raise NmpcError(f"CV {name} is zone-controlled: it has no setpoint to change")
+            if not math.isfinite(value):
+                raise NmpcError(f"setpoint of {name} must be finite, got {value}")
+            self._setpoint[j] = float(value)
+
+    def reset(self) -> None:
+        """Forget the previous solution (the next solve starts cold)."""
+        self._z_prev = None
+
+    # ------------------------------------------------------------ solve
+
+    def _parameters(self, request: ControlRequest) -> np.ndarray:
+        prob = self._problem
+        meas = np.asarray(request.measurements, dtype=np.float64)
+        nx, nw = prob.nx, prob.nw
+        low = np.array([c.low for c in self.settings.cvs])
+        high = np.array([c.high for c in self.settings.cvs])
+        return np.concatenate(
+            [
+                meas[:nx],
+                meas[nx : nx + nw],
+                meas[nx + nw :],
+                np.asarray(request.mv_current, dtype=np.float64),
+                self._u_fixed,
+                self._setpoint,
+                np.where(np.isfinite(low), low, 0.0),
+                np.where(np.isfinite(high), high, 0.0),
+                self._targets,
+            ]
+        )
+
+    def _mv_limits(self, request: ControlRequest) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        mvs = self.settings.mvs
+        low = np.maximum(np.asarray(request.mv_lower, float), [m.low for m in mvs])
+        high = np.minimum(np.asarray(request.mv_upper, float), [m.high for m in mvs])
+        rate = np.minimum(np.asarray(request.mv_rate, float), [m.rate for m in mvs])
+        return low, high, rate
+
+    def _initial_guess(self, p: np.ndarray, u_prev: np.ndarray) -> np.ndarray:
+        prob, lay = self._problem, self._problem.layout
+        if self._z_prev is not None:
+            # Shift the previous solution by one interval, repeating the last stage.
+            z = self._z_prev.copy()
+            for index in (lay.x_index, lay.u_index, lay.s_index):
+                if index.size:
+                    z[index[:-1].ravel()] = self._z_prev[index[1:].ravel()]
+            z[lay.x_index[0]] = (p[lay.param_slices["x0"]] - prob.x_offset) / prob.x_scale
+            return z
+        z = np.zeros(lay.n_z)
+        x0s = (p[lay.param_slices["x0"]] - prob.x_offset) / prob.x_scale
+        for k in range(lay.x_index.shape[0]):
+            z[lay.x_index[k]] = x0s
+        for k in range(lay.u_index.shape[0]):
+            z[lay.u_index[k]] = u_prev / prob.u_scale
+        return z
+
+    def _invalid(self, request: ControlRequest, message: str, start: float) -> ControlSolution:
+        return ControlSolution(
+            SolveStatus.FAILED,
+            np.zeros((0, len(self.mv_names))),
+            cv_names=self.cv_names,
+            solve_time_s=time.perf_counter() - start,
+            message=message,
+        )
+
+    def solve(self, request: ControlRequest) -> ControlSolution:
+        """Solve the NLP for the request (never raises for a failed solve).
+
+        Parameters
+        ----------
+        request : ControlRequest
+            ``measurements`` laid out as ``(x_hat, w_hat, d)``
+            (:meth:`pack_measurements`), all valid; ``mv_current`` the MVs
+            applied now (``u_{-1}``); MV limits and rate limits.
+
+        Returns
+        -------
+        ControlSolution
+            The plan (exactly inside the limits and rate limits), predicted
+            CVs, objective of the plan and of holding the current MVs, active
+            constraints by name, the solve time and the solver's status.
+        """
+        start = time.perf_counter()
+        n_mv = len(self.mv_names)
+        meas = np.asarray(request.measurements, dtype=np.float64).ravel()
+        if meas.shape != (self.n_measurements,):
+            return self._invalid(
+                request,
+                f"measurements must have length {self.n_measurements} (x_hat, w_hat, d), "
+                f"got {meas.shape[0]}",
+                start,
+            )
+        valid = np.asarray(request.measurement_valid, dtype=bool).ravel()
+        u_prev = np.asarray(request.mv_current, dtype=np.float64).ravel()
+        if not (np.all(np.isfinite(meas)) and valid.shape == meas.shape and valid.all()):
+            return self._invalid(request, "state estimate or disturbance invalid", start)
+        if u_prev.shape != (n_mv,) or not np.all(np.isfinite(u_prev)):
+            return self._invalid(request, f"mv_current must be {n_mv} finite values", start)
+        low, high, rate = self._mv_limits(request)
+        if low.shape != (n_mv,) or high.shape != (n_mv,) or rate.shape != (n_mv,):
+            return self._invalid(request, f"MV limits must have length {n_mv}", start)
+        prob, lay = self._problem, self._problem.layout
+        p = self._parameters(request)
+        lbz, ubz = self._lbz.copy(), self._ubz.copy()
+        for k in range(lay.u_index.shape[0]):
+            lbz[lay.u_index[k]] = low / prob.u_scale
+            ubz[lay.u_index[k]] = high / prob.u_scale
+        lbg, ubg = self._lbg.copy(), self._ubg.copy()
+        lbg[lay.move_index.ravel()] = np.tile(-rate / prob.u_scale, lay.move_index.shape[0])
+        ubg[lay.move_index.ravel()] = np.tile(rate / prob.u_scale, lay.move_index.shape[0])
+        z0 = np.clip(self._initial_guess(p, u_prev), lbz, ubz)
+        result = prob.solver(x0=z0, p=p, lbx=lbz, ubx=ubz, lbg=lbg, ubg=ubg)
+        stats = prob.solver.stats()
+        message = str(stats.get("return_status", ""))
+        z = np.asarray(result["x"], dtype=np.float64).ravel()
+        g = np.asarray(result["g"], dtype=np.float64).ravel()
+        tol = 1e-6
+        feasible = bool(
+            np.all(np.isfinite(z))
+            and np.all(g >= lbg - tol)
+            and np.all(g <= ubg + tol)
+            and np.all(z >= lbz - tol)
+            and np.all(z <= ubz + tol)
+        )
+        status = classify_status(bool(stats.get("success", False)), message, feasible)
+        if not status.usable:
+            self._z_prev = None
+            return ControlSolution(
+                status,
+                np.zeros((0, n_mv)),
+                cv_names=self.cv_names,
+                solve_time_s=time.perf_counter() - start,
+                message=message,
+            )
+        self._z_prev = z
+        plan = _project_plan(z[lay.u_index] * prob.u_scale, u_prev, low, high, rate)
+        cv_pred = np.asarray(prob.cv_of(z, p), dtype=np.float64).T
+        hold_cost, hold_cvs = prob.hold(p)
+        hold_value = float(hold_cost)
+        objective = float(result["f"])
+        slacks = z[lay.s_index] if lay.s_index.size else np.zeros((0, 0))
+        hold_ok = bool(np.all(u_prev >= low) and np.all(u_prev <= high))
+        if hold_ok and hold_value <= objective + _HOLD_TOL * (1.0 + abs(objective)):
+            # Holding the current MVs is as good as the plan (to the solver's
+            # tolerance, e.g. every CV inside its band): do not move at all.
+            plan = np.tile(u_prev, (lay.u_index.shape[0], 1))
+            cv_pred = np.asarray(hold_cvs, dtype=np.float64).T
+            objective = hold_value
+            slacks = np.zeros_like(slacks)
+        return ControlSolution(
+            status=status,
+            mv_plan=plan,
+            cv_names=self.cv_names,
+            cv_predicted=cv_pred,
+            objective=objective,
+            objective_hold=hold_value if math.isfinite(hold_value) else math.inf,
+            active_constraints=self._active(plan, u_prev, low, high, rate, cv_pred, slacks),
+            solve_time_s=time.perf_counter() - start,
+            message=message,
+        )
+
+    def _active(
+        self,
+        plan: np.ndarray,
+        u_prev: np.ndarray,
+        low: np.ndarray,
+        high: np.ndarray,
+        rate: np.ndarray,
+        cv_pred: np.ndarray,
+        slacks: np.ndarray,
+    ) -> tuple[str, ...]:
+        """Names of the MV limits, rate limits and CV bands active at the plan."""
+        tol = self.settings.active_tol
+        names: list[str] = []
+        moves = np.diff(np.vstack([u_prev, plan]), axis=0)
+        for i, m in enumerate(self.settings.mvs):
+            if np.any(plan[:, i] <= low[i] + tol * m.scale):
+                names.append(f"{m.name}.lower")
+            if np.any(plan[:, i] >= high[i] - tol * m.scale):
+                names.append(f"{m.name}.upper")
+            if math.isfinite(rate[i]) and np.any(np.abs(moves[:, i]) >= rate[i] - tol * m.scale):
+                names.append(f"{m.name}.rate")
+        lay = self._problem.layout
+        for col, name in enumerate(lay.slack_names):
+            j = lay.slack_cv[col]
+            cv = self.settings.cvs[j]
+            bound = cv.low if name.endswith(".lower") else cv.high
+            at_edge = np.abs(cv_pred[1:, j] - bound) <= tol * cv.scale
+            if np.any(slacks[:, col] > tol) or np.any(at_edge):
+                names.append(name)
+        _: Any = None
+        return tuple(names)
