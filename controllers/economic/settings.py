@@ -159,11 +159,22 @@ class EconomicMPCSettings:
         slack, such as a mixed-gas network).
     cv_names : tuple of str
         Variables reported as predicted CVs (default: the bands' and limits').
+    discretisation : {"radau", "rk4"}
+        ``"radau"`` (default): Radau IIA collocation, the stage states are
+        NLP variables; L-stable, so lags far faster than the interval need
+        no extra stages.  ``"rk4"``: multiple shooting with explicit RK4
+        sub-steps (the fastest lag sets their number).
+    collocation_degree : int
+        Radau stages per interval (order ``2 * degree - 1``).
     substeps : int or None
         RK4 sub-steps per interval; ``None`` picks enough for stability at
         the reference point (``interval * max|eig(df/dx)| / 2.5``).
     max_iter : int
         Ipopt iteration limit.
+    warm_start : bool
+        Start each solve after the first from the shifted previous primal
+        and dual solution with ipopt's ``warm_start_init_point`` and a small
+        ``mu_init`` (a second ipopt instance on the same NLP).
     max_wall_time_s : float
         Ipopt wall-clock limit per solve. [s]
     tolerance : float
@@ -179,7 +190,10 @@ class EconomicMPCSettings:
     hard_limits: tuple[HardLimit, ...] = ()
     balances: tuple[str, ...] = ()
     cv_names: tuple[str, ...] = ()
+    discretisation: str = "radau"
+    collocation_degree: int = 2
     substeps: int | None = None
+    warm_start: bool = True
     max_iter: int = 300
     max_wall_time_s: float = 60.0
     tolerance: float = 1e-8
@@ -194,6 +208,14 @@ class EconomicMPCSettings:
             raise EconomicMPCError(f"interval_s must be positive, got {self.interval_s}")
         if self.horizon < 1:
             raise EconomicMPCError(f"horizon must be >= 1, got {self.horizon}")
+        if self.discretisation not in ("radau", "rk4"):
+            raise EconomicMPCError(
+                f"discretisation must be 'radau' or 'rk4', got {self.discretisation!r}"
+            )
+        if not 1 <= self.collocation_degree <= 9:
+            raise EconomicMPCError(
+                f"collocation_degree must be in 1..9, got {self.collocation_degree}"
+            )
         if self.substeps is not None and self.substeps < 1:
             raise EconomicMPCError(f"substeps must be >= 1, got {self.substeps}")
         if not (self.max_wall_time_s > 0.0 and self.max_iter >= 1 and self.tolerance > 0.0):
