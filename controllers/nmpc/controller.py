@@ -143,6 +143,8 @@ class NonlinearMPC:
         self._problem: OcpProblem = build_problem(model, p, settings, self.disturbance_states)
         lay = self._problem.layout
         self._z_prev: np.ndarray | None = None
+        self._lam_x_prev: np.ndarray | None = None
+        self._lam_g_prev: np.ndarray | None = None
         self._setpoint = np.array([0.0 if c.setpoint is None else c.setpoint for c in settings.cvs])
         fixed = np.zeros(len(model.inputs))
         for name, value in settings.fixed_inputs.items():
@@ -222,7 +224,17 @@ class NonlinearMPC:
 
     def reset(self) -> None:
         """Forget the previous solution (the next solve starts cold)."""
+        self._forget()
+
+    def _forget(self) -> None:
         self._z_prev = None
+        self._lam_x_prev = None
+        self._lam_g_prev = None
+
+    @property
+    def discretisation(self) -> str:
+        """Discretisation in use: ``"rk4"``, ``"collocation"`` or ``"discrete"``."""
+        return self._problem.method
 
     # ------------------------------------------------------------ solve
 
@@ -258,7 +270,7 @@ class NonlinearMPC:
         if self._z_prev is not None:
             # Shift the previous solution by one interval, repeating the last stage.
             z = self._z_prev.copy()
-            for index in (lay.x_index, lay.u_index, lay.s_index):
+            for index in (lay.x_index, lay.u_index, lay.c_index, lay.s_index):
                 if index.size:
                     z[index[:-1].ravel()] = self._z_prev[index[1:].ravel()]
             z[lay.x_index[0]] = (p[lay.param_slices["x0"]] - prob.x_offset) / prob.x_scale
@@ -269,7 +281,23 @@ class NonlinearMPC:
             z[lay.x_index[k]] = x0s
         for k in range(lay.u_index.shape[0]):
             z[lay.u_index[k]] = u_prev / prob.u_scale
+            z[lay.c_index[k]] = np.tile(x0s, lay.c_index.shape[1] // prob.nx)
         return z
+
+    def _initial_duals(self) -> tuple[np.ndarray, np.ndarray]:
+        """Multipliers of the previous solution shifted by one interval (zeros cold)."""
+        lay = self._problem.layout
+        if self._lam_x_prev is None or self._lam_g_prev is None:
+            return np.zeros(lay.n_z), np.zeros(lay.n_g)
+        lam_x = self._lam_x_prev.copy()
+        for index in (lay.x_index, lay.u_index, lay.c_index, lay.s_index):
+            if index.size:
+                lam_x[index[:-1].ravel()] = self._lam_x_prev[index[1:].ravel()]
+        # The constraints are nx initial conditions then N equal blocks.
+        lam_g = self._lam_g_prev.copy()
+        head, block = self._problem.nx, lay.g_stage
+        lam_g[head : lay.n_g - block] = self._lam_g_prev[head + block :]
+        return lam_x, lam_g
 
     def _invalid(self, request: ControlRequest, message: str, start: float) -> ControlSolution:
         return ControlSolution(
@@ -326,8 +354,13 @@ class NonlinearMPC:
         lbg[lay.move_index.ravel()] = np.tile(-rate / prob.u_scale, lay.move_index.shape[0])
         ubg[lay.move_index.ravel()] = np.tile(rate / prob.u_scale, lay.move_index.shape[0])
         z0 = np.clip(self._initial_guess(p, u_prev), lbz, ubz)
-        result = prob.solver(x0=z0, p=p, lbx=lbz, ubx=ubz, lbg=lbg, ubg=ubg)
-        stats = prob.solver.stats()
+        solver = prob.solver
+        duals: dict[str, np.ndarray] = {}
+        if prob.warm_solver is not None and self._lam_g_prev is not None:
+            solver = prob.warm_solver
+            duals["lam_x0"], duals["lam_g0"] = self._initial_duals()
+        result = solver(x0=z0, p=p, lbx=lbz, ubx=ubz, lbg=lbg, ubg=ubg, **duals)
+        stats = solver.stats()
         message = str(stats.get("return_status", ""))
         z = np.asarray(result["x"], dtype=np.float64).ravel()
         g = np.asarray(result["g"], dtype=np.float64).ravel()
@@ -341,7 +374,7 @@ class NonlinearMPC:
         )
         status = classify_status(bool(stats.get("success", False)), message, feasible)
         if not status.usable:
-            self._z_prev = None
+            self._forget()
             return ControlSolution(
                 status,
                 np.zeros((0, n_mv)),
@@ -350,6 +383,9 @@ class NonlinearMPC:
                 message=message,
             )
         self._z_prev = z
+        if prob.warm_solver is not None:
+            self._lam_x_prev = np.asarray(result["lam_x"], dtype=np.float64).ravel()
+            self._lam_g_prev = np.asarray(result["lam_g"], dtype=np.float64).ravel()
         plan = _project_plan(z[lay.u_index] * prob.u_scale, u_prev, low, high, rate)
         cv_pred = np.asarray(prob.cv_of(z, p), dtype=np.float64).T
         hold_cost, hold_cvs = prob.hold(p)

@@ -1,13 +1,18 @@
 """The NMPC's optimal-control NLP, built once from the model's casadi ``f`` and ``g``.
 
 Multiple shooting over ``N`` control intervals: the decision vector is
-ordered stage by stage, ``(x_0, u_0, x_1, u_1, s_1, ..., x_N, s_N)``, with the
-states ``x_k`` and MVs ``u_k`` scaled (``x = offset + scale * x_scaled``) and
-``s_k`` the non-negative band slacks of sample ``k``.  The constraints are
+ordered stage by stage, ``(x_0, u_0, c_0, x_1, u_1, c_1, s_1, ..., x_N, s_N)``,
+with the states ``x_k`` and MVs ``u_k`` scaled (``x = offset + scale *
+x_scaled``), ``c_k`` the scaled Radau IIA stage states of interval ``k``
+(collocation only, empty otherwise) and ``s_k`` the non-negative band slacks
+of sample ``k``.  The constraints are
 
-- ``x_0 = x_hat`` (the estimate) and the shooting gaps
+- ``x_0 = x_hat`` (the estimate) and, per interval, either the shooting gap
   ``x_{k+1} = F(x_k, u_k)``, ``F`` classical RK4 sub-steps of the model's
-  ``f`` (a discrete-time model's ``f`` applied ``dt / model.dt_s`` times);
+  ``f`` (a discrete-time model's ``f`` applied ``dt / model.dt_s`` times), or
+  the collocation equations ``R(x_k, c_k, u_k) = 0`` followed by the gap
+  ``x_{k+1} = c_k[last]`` (the last Radau point is the interval end;
+  :mod:`controllers.nmpc.discretisation`);
 - the moves ``u_k - u_{k-1}`` (``u_{-1}`` the current MVs) inside the rate limits;
 - the soft bands ``(y_k - low) / scale + s_lo >= 0`` and
   ``(high - y_k) / scale + s_hi >= 0`` for ``k = 1..N``;
@@ -35,8 +40,9 @@ import numpy as np
 
 from controllers.errors import NmpcError
 from controllers.estimation.specs import DisturbanceState
+from controllers.nmpc.discretisation import interval_map, state_scaling
 from controllers.nmpc.settings import NmpcSettings
-from plant_models.core.equations import EquationModel, to_casadi
+from plant_models.core.equations import EquationModel
 
 __all__ = ["Layout", "OcpProblem", "build_problem"]
 
@@ -53,6 +59,9 @@ class Layout:
         Decision-vector positions of the scaled MVs.
     s_index : numpy.ndarray, shape (N, n_slack)
         Decision-vector positions of the slacks of samples ``1..N``.
+    c_index : numpy.ndarray, shape (N, nx * degree)
+        Decision-vector positions of the scaled collocation stage states of
+        each interval, stage by stage (zero columns without collocation).
     move_index : numpy.ndarray, shape (N, n_mv)
         Constraint-vector positions of the scaled moves.
     band_index : numpy.ndarray, shape (N, n_slack)
@@ -63,6 +72,9 @@ class Layout:
         The CV of each slack column.
     n_z, n_g : int
         Lengths of the decision and constraint vectors.
+    g_stage : int
+        Constraints per interval: the constraint vector is the ``nx`` initial
+        conditions followed by ``N`` blocks of this length.
     param_slices : dict of str to slice
         Parts of the parameter vector: ``x0, w, d, u_prev, u_fixed, setpoint,
         low, high, target``.
@@ -71,12 +83,14 @@ class Layout:
     x_index: np.ndarray
     u_index: np.ndarray
     s_index: np.ndarray
+    c_index: np.ndarray
     move_index: np.ndarray
     band_index: np.ndarray
     slack_names: tuple[str, ...]
     slack_cv: tuple[int, ...]
     n_z: int
     n_g: int
+    g_stage: int
     param_slices: dict[str, slice]
 
 
@@ -87,7 +101,11 @@ class OcpProblem:
     Attributes
     ----------
     solver : casadi.Function
-        The ``nlpsol`` instance.
+        The ``nlpsol`` instance for a cold start.
+    warm_solver : casadi.Function or None
+        The same NLP with ipopt started from a given primal-dual point
+        (``warm_start_init_point``), when :attr:`NmpcSettings.warm_start_dual`
+        is set and the solver is ipopt; ``None`` otherwise.
     layout : Layout
         Vector positions.
     x_offset, x_scale : numpy.ndarray, shape (nx,)
@@ -103,9 +121,12 @@ class OcpProblem:
         Sizes of the state, disturbance-state, disturbance and fixed-input vectors.
     fixed_index : tuple of int
         Model input positions of the fixed inputs.
+    method : {"rk4", "collocation", "discrete"}
+        Discretisation used.
     """
 
     solver: Any
+    warm_solver: Any
     layout: Layout
     x_offset: np.ndarray
     x_scale: np.ndarray
@@ -117,51 +138,7 @@ class OcpProblem:
     nd: int
     n_fixed: int
     fixed_index: tuple[int, ...]
-
-
-def _state_scaling(model: EquationModel) -> tuple[np.ndarray, np.ndarray]:
-    """Offset and scale of each state from its envelope (midpoint, half range)."""
-    low, high = model.bounds("x")
-    both = np.isfinite(low) & np.isfinite(high) & (high > low)
-    low_f = np.where(both, low, 0.0)
-    high_f = np.where(both, high, 0.0)
-    offset = np.where(both, 0.5 * (low_f + high_f), 0.0)
-    scale = np.where(both, 0.5 * (high_f - low_f), 1.0)
-    return offset, scale
-
-
-def _interval_map(model: EquationModel, p: np.ndarray, settings: NmpcSettings) -> tuple[Any, Any]:
-    """Return the one-interval map ``F(x, u, d) -> x_next`` and the output map ``G``."""
-    cas = to_casadi(model, "SX")
-    sizes = model.sizes
-    x = ca.SX.sym("x", sizes["x"])
-    u = ca.SX.sym("u", sizes["u"])
-    d = ca.SX.sym("d", sizes["d"])
-    p_dm = ca.DM(p)
-    if model.dt_s is not None:
-        repeats = round(settings.dt_s / model.dt_s)
-        if repeats < 1 or abs(repeats * model.dt_s - settings.dt_s) > 1e-9 * settings.dt_s:
-            raise NmpcError(
-                f"model {model.name} is discrete with sample time {model.dt_s} s: dt_s "
-                f"{settings.dt_s} s must be a whole multiple of it"
-            )
-        x_next = x
-        for _ in range(repeats):
-            x_next = cas.f(x_next, u, d, p_dm)
-    else:
-        # Classical RK4 written out (not casadi.integrator): one small graph,
-        # differentiated exactly and inlined in the NLP, as the estimators do.
-        h = settings.dt_s / settings.substeps
-        x_next = x
-        for _ in range(settings.substeps):
-            k1 = cas.f(x_next, u, d, p_dm)
-            k2 = cas.f(x_next + 0.5 * h * k1, u, d, p_dm)
-            k3 = cas.f(x_next + 0.5 * h * k2, u, d, p_dm)
-            k4 = cas.f(x_next + h * k3, u, d, p_dm)
-            x_next = x_next + h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4)
-    F = ca.Function("nmpc_F", [x, u, d], [x_next], ["x", "u", "d"], ["x_next"])
-    G = ca.Function("nmpc_G", [x, u, d], [cas.g(x, u, d, p_dm)], ["x", "u", "d"], ["y"])
-    return F, G
+    method: str
 
 
 def build_problem(
@@ -204,8 +181,10 @@ def build_problem(
     if len(set(names)) != len(names):
         raise NmpcError("duplicate disturbance-state names")
     nw = len(dstates)
-    F, G = _interval_map(model, np.asarray(p, dtype=np.float64), settings)
-    x_off, x_sc = _state_scaling(model)
+    imap = interval_map(model, np.asarray(p, dtype=np.float64), settings)
+    F, G = imap.step, imap.output
+    degree = imap.degree
+    x_off, x_sc = state_scaling(model)
     u_sc = np.array([m.scale for m in settings.mvs])
 
     # Parameters.
@@ -321,10 +300,12 @@ def build_problem(
     Xs = [sym.sym(f"x_{k}", nx) for k in range(N + 1)]
     Us = [sym.sym(f"u_{k}", n_mv) for k in range(N)]
     Ss = [sym.sym(f"s_{k}", n_s) for k in range(1, N + 1)]
+    Cs = [sym.sym(f"c_{k}", nx * degree) for k in range(N)]
     z_parts: list[Any] = []
     x_index = np.zeros((N + 1, nx), dtype=int)
     u_index = np.zeros((N, n_mv), dtype=int)
     s_index = np.zeros((N, n_s), dtype=int)
+    c_index = np.zeros((N, nx * degree), dtype=int)
     pos = 0
     for k in range(N + 1):
         x_index[k] = np.arange(pos, pos + nx)
@@ -334,6 +315,9 @@ def build_problem(
             u_index[k] = np.arange(pos, pos + n_mv)
             z_parts.append(Us[k])
             pos += n_mv
+            c_index[k] = np.arange(pos, pos + nx * degree)
+            z_parts.append(Cs[k])
+            pos += nx * degree
         if k >= 1:
             s_index[k - 1] = np.arange(pos, pos + n_s)
             z_parts.append(Ss[k - 1])
@@ -354,8 +338,18 @@ def build_problem(
     for k in range(N):
         u_k = u_of(k)
         u_before = par["u_prev"] if k == 0 else u_of(k - 1)
-        x_next = F(x_of(k), full_input(u_k), d_eff)
-        g_parts.append(Xs[k + 1] - (x_next - x_off) / x_sc)
+        if imap.collocation is not None:
+            stages = ca.reshape(Cs[k], nx, degree)
+            stages_si = ca.repmat(ca.DM(x_off), 1, degree) + ca.DM(x_sc) * stages
+            residual = imap.collocation.residual(
+                x_of(k), stages_si, full_input(u_k), d_eff, ca.DM(p)
+            )
+            g_parts.append(residual / ca.DM(np.tile(x_sc, degree)))
+            pos_g += nx * degree
+            g_parts.append(Xs[k + 1] - stages[:, degree - 1])
+        else:
+            x_next = F(x_of(k), full_input(u_k), d_eff)
+            g_parts.append(Xs[k + 1] - (x_next - x_off) / x_sc)
         pos_g += nx
         g_parts.append((u_k - u_before) / u_sc)
         move_index[k] = np.arange(pos_g, pos_g + n_mv)
@@ -367,26 +361,40 @@ def build_problem(
         cost += mv_cost(u_k, u_before) + stage_cost(y_next, Ss[k], k == N - 1)
     g = ca.vertcat(*g_parts)
 
-    solver = _make_solver(settings, z, P, cost, g)
+    solver = _make_solver(settings, z, P, cost, g, warm=False)
+    warm = settings.warm_start_dual and settings.solver == "ipopt"
+    warm_solver = _make_solver(settings, z, P, cost, g, warm=True) if warm else None
     Y = ca.horzcat(*[cvs(x_of(k), u_of(min(k, N - 1))) for k in range(N + 1)])
     cv_of = ca.Function("nmpc_cv_of", [z, P], [Y], ["z", "p"], ["Y"])
 
-    # Holding the current MVs: roll out, slacks at their smallest values.
-    x_h = par["x0"]
+    # Holding the current MVs: roll out, slacks at their smallest values.  The
+    # objective of a state trajectory is one function of P; the roll-out is
+    # inlined for RK4 and calls the collocation Newton solve (an MX function).
+    X_h = sym.sym("X_h", nx, N + 1)
     hold_cost: Any = 0.0
-    y_hold = [cvs(x_h, par["u_prev"])]
+    y_hold = [cvs(X_h[:, 0], par["u_prev"])]
     for k in range(N):
-        x_h = F(x_h, full_input(par["u_prev"]), d_eff)
-        y_h = cvs(x_h, par["u_prev"])
+        y_h = cvs(X_h[:, k + 1], par["u_prev"])
         y_hold.append(y_h)
         s_h = ca.fmax(0.0, -band_terms(y_h)) if n_s else sym(0, 1)
         hold_cost += mv_cost(par["u_prev"], par["u_prev"]) + stage_cost(y_h, s_h, k == N - 1)
-    hold = ca.Function("nmpc_hold", [P], [hold_cost, ca.horzcat(*y_hold)], ["p"], ["cost", "Y"])
+    hold_of = ca.Function("nmpc_hold_of", [P, X_h], [hold_cost, ca.horzcat(*y_hold)])
+    held = ca.Function("nmpc_held", [P], [full_input(par["u_prev"]), d_eff])
+    P_h = (ca.MX if imap.collocation is not None else sym).sym("P", P.numel())
+    u_h, d_h = held(P_h)
+    x_h = P_h[param_slices["x0"]]
+    rollout = [x_h]
+    for _ in range(N):
+        x_h = F(x_h, u_h, d_h)
+        rollout.append(x_h)
+    hold_outputs = hold_of(P_h, ca.horzcat(*rollout))
+    hold = ca.Function("nmpc_hold", [P_h], list(hold_outputs), ["p"], ["cost", "Y"])
 
     layout = Layout(
         x_index=x_index,
         u_index=u_index,
         s_index=s_index,
+        c_index=c_index,
         move_index=move_index,
         band_index=band_index,
         slack_names=tuple(
@@ -395,10 +403,12 @@ def build_problem(
         slack_cv=tuple(slack_cv),
         n_z=int(z.numel()),
         n_g=int(g.numel()),
+        g_stage=(int(g.numel()) - nx) // N,
         param_slices=param_slices,
     )
     return OcpProblem(
         solver=solver,
+        warm_solver=warm_solver,
         layout=layout,
         x_offset=x_off,
         x_scale=x_sc,
@@ -410,10 +420,11 @@ def build_problem(
         nd=nd,
         n_fixed=len(fixed_index),
         fixed_index=fixed_index,
+        method=imap.method,
     )
 
 
-def _make_solver(settings: NmpcSettings, z: Any, P: Any, cost: Any, g: Any) -> Any:
+def _make_solver(settings: NmpcSettings, z: Any, P: Any, cost: Any, g: Any, *, warm: bool) -> Any:
     """Create the casadi ``nlpsol`` for the NLP, quiet and without raising on failure."""
     nlp = {"x": z, "p": P, "f": cost, "g": g}
     options: dict[str, Any] = {"error_on_fail": False, "print_time": False}
@@ -429,6 +440,17 @@ def _make_solver(settings: NmpcSettings, z: Any, P: Any, cost: Any, g: Any) -> A
             # would let them go negative and the L1 price reward it.
             "bound_relax_factor": 0.0,
         }
+        if warm:
+            # Start from the shifted previous primal-dual point, pushed only
+            # slightly off its bounds (ipopt's defaults of 1e-3 would undo it).
+            options["ipopt"].update(
+                {
+                    "warm_start_init_point": "yes",
+                    "warm_start_bound_push": 1e-9,
+                    "warm_start_slack_bound_push": 1e-9,
+                    "warm_start_mult_bound_push": 1e-9,
+                }
+            )
     else:
         options["structure_detection"] = "auto"
         options["fatrop"] = {
@@ -436,4 +458,4 @@ def _make_solver(settings: NmpcSettings, z: Any, P: Any, cost: Any, g: Any) -> A
             "max_iter": settings.max_iter,
             "tol": settings.tolerance,
         }
-    return ca.nlpsol("nmpc", settings.solver, nlp, options)
+    return ca.nlpsol("nmpc_warm" if warm else "nmpc", settings.solver, nlp, options)

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 
 from controllers.errors import NmpcError
 
-__all__ = ["SOLVERS", "CvSpec", "MvSpec", "NmpcSettings"]
+__all__ = ["DISCRETISATIONS", "SOLVERS", "CvSpec", "MvSpec", "NmpcSettings"]
 
 #: NLP solvers the NMPC can use (both bundled in the casadi wheel).
 SOLVERS: tuple[str, ...] = ("ipopt", "fatrop")
+#: Discretisations of a continuous-time model (:mod:`controllers.nmpc.discretisation`).
+DISCRETISATIONS: tuple[str, ...] = ("auto", "rk4", "collocation")
 
 
 def _positive(value: float, what: str) -> float:
@@ -154,6 +156,18 @@ class NmpcSettings:
         Number of control intervals ``N`` (prediction and control horizon).
     substeps : int
         RK4 steps per interval of a continuous-time model (1 for a discrete one).
+    discretisation : {"auto", "rk4", "collocation"}
+        Prediction of a continuous-time model over an interval: explicit RK4
+        with ``substeps`` steps, Radau IIA collocation (L-stable, for stiff
+        models such as flowsheets with fast valve lags), or ``"auto"``:
+        collocation when RK4 with ``substeps`` steps would be unstable at a
+        reference point of the envelope
+        (:func:`controllers.nmpc.discretisation.reference_point`).
+    collocation_degree : int
+        Radau IIA stages per interval (1 is implicit Euler; order ``2s - 1``).
+    warm_start_dual : bool
+        Warm-start the solver's multipliers as well as the primal point from
+        the previous solution shifted by one interval (ipopt only).
     fixed_inputs : mapping of str to float
         Values of the model inputs that are not MVs (missing ones are 0). [SI]
     terminal_weight : tuple of tuple of float or None
@@ -183,6 +197,9 @@ class NmpcSettings:
     dt_s: float
     horizon: int
     substeps: int = 1
+    discretisation: str = "auto"
+    collocation_degree: int = 2
+    warm_start_dual: bool = True
     fixed_inputs: Mapping[str, float] = field(default_factory=dict)
     terminal_weight: tuple[tuple[float, ...], ...] | None = None
     priority_ratio: float = 100.0
@@ -207,7 +224,16 @@ class NmpcSettings:
                 dup = sorted({n for n in names if names.count(n) > 1})
                 raise NmpcError(f"duplicate {label} names: {', '.join(dup)}")
         _positive(self.dt_s, "dt_s")
-        for value, what in ((self.horizon, "horizon"), (self.substeps, "substeps")):
+        if self.discretisation not in DISCRETISATIONS:
+            raise NmpcError(
+                f"discretisation must be one of {', '.join(DISCRETISATIONS)}, "
+                f"got {self.discretisation!r}"
+            )
+        for value, what in (
+            (self.horizon, "horizon"),
+            (self.substeps, "substeps"),
+            (self.collocation_degree, "collocation_degree"),
+        ):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise NmpcError(f"{what} must be an integer >= 1, got {value!r}")
         if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, int):
