@@ -6,7 +6,12 @@ costs over a rolling horizon on the plant's own casadi equations; with a
 bound.
 """
 
-from controllers.economic.horizon import ForecastSource, HorizonInputs, RecordedHorizon
+from controllers.economic.horizon import (
+    ForecastSource,
+    HorizonInputs,
+    RecordedHorizon,
+    interval_means,
+)
 from controllers.economic.mpc import EconomicMPC, PlanEvaluation
 from controllers.economic.settings import (
     CostTerm,
@@ -27,4 +32,5 @@ __all__ = [
     "PlanEvaluation",
     "RecordedHorizon",
     "SoftBand",
+    "interval_means",
 ]

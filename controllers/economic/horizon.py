@@ -16,7 +16,72 @@ import numpy.typing as npt
 
 from controllers.errors import EconomicMPCError
 
-__all__ = ["ForecastSource", "HorizonInputs", "RecordedHorizon"]
+__all__ = ["ForecastSource", "HorizonInputs", "RecordedHorizon", "interval_means"]
+
+
+def interval_means(
+    time_s: npt.ArrayLike, values: npt.ArrayLike, interval_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Average a finely sampled record over consecutive control intervals.
+
+    The NLP holds each disturbance constant over an interval, so the value
+    that conserves mass and energy is the interval mean, not a point sample
+    (converter gas arrives in 30-40 min pulses: a sample every 15 min sees
+    either a full blow or none).  Each sample stands for the time up to the
+    next one (zero-order hold, as the truth simulator's inputs); samples are
+    weighted by that duration, the last one by the median spacing.  Only
+    complete intervals are returned.
+
+    Parameters
+    ----------
+    time_s : array_like
+        Sample times, strictly increasing, shape ``(n,)``. [s]
+    values : array_like
+        Samples, shape ``(n,)`` or ``(n, m)``. [SI]
+    interval_s : float
+        Control interval; a multiple of nothing in particular, but at least
+        the sample spacing. [s]
+
+    Returns
+    -------
+    starts : numpy.ndarray
+        Start of each interval, ``time_s[0] + k * interval_s``. [s]
+    means : numpy.ndarray
+        Time-weighted mean over each interval, shape ``(k, m)`` (or ``(k,)``). [SI]
+
+    Raises
+    ------
+    EconomicMPCError
+        For times that are not strictly increasing, shapes that disagree, a
+        non-positive interval, or a record shorter than one interval.
+    """
+    t = np.asarray(time_s, dtype=float)
+    v = np.asarray(values, dtype=float)
+    if t.ndim != 1 or t.size < 2 or v.shape[:1] != t.shape:
+        raise EconomicMPCError(
+            f"interval_means: need >= 2 samples and values of shape (n, ...), got time "
+            f"{t.shape} and values {v.shape}"
+        )
+    if not np.all(np.diff(t) > 0.0):
+        raise EconomicMPCError("interval_means: time_s must be strictly increasing")
+    if not (np.isfinite(interval_s) and interval_s > 0.0):
+        raise EconomicMPCError(f"interval_means: interval_s must be positive, got {interval_s}")
+    step = np.diff(t)
+    t_end = np.append(t[1:], t[-1] + np.median(step))
+    n_int = int(np.floor((t_end[-1] - t[0]) / interval_s * (1.0 + 1e-12)))
+    if n_int < 1:
+        raise EconomicMPCError(
+            f"interval_means: record of {t_end[-1] - t[0]} s is shorter than one interval"
+        )
+    edges = t[0] + interval_s * np.arange(n_int + 1)
+    # Integral of the zero-order-hold signal up to each edge, by its cumulative sum.
+    flat = v.reshape(t.size, -1)
+    cum = np.vstack([np.zeros((1, flat.shape[1])), np.cumsum(flat * (t_end - t)[:, None], axis=0)])
+    knots = np.append(t, t_end[-1])
+    k = np.clip(np.searchsorted(knots, edges, "right") - 1, 0, t.size - 1)
+    integral = cum[k] + flat[k] * (edges - knots[k])[:, None]
+    means = np.diff(integral, axis=0) / interval_s
+    return edges[:-1], means.reshape((n_int, *v.shape[1:]))
 
 
 @dataclass(frozen=True)
@@ -47,7 +112,9 @@ class RecordedHorizon:
     """Horizon inputs sliced from recorded (or true) series on a regular grid.
 
     Used with the true disturbances this is the perfect-foresight source.
-    Beyond the end of the record the last row is repeated.
+    Beyond the end of the record the last row is repeated.  The rows must be
+    interval *means* (the NLP holds them over each interval); build it from
+    a fine record with :meth:`from_fine_record`.
 
     Parameters
     ----------
@@ -91,6 +158,42 @@ class RecordedHorizon:
             raise EconomicMPCError("recorded horizon: horizon must be >= 1")
         self._horizon = horizon
         self._u_base = None if u_base is None else np.asarray(u_base, dtype=float)
+
+    @classmethod
+    def from_fine_record(
+        cls,
+        time_s: npt.ArrayLike,
+        d: npt.ArrayLike,
+        price_per_j: npt.ArrayLike,
+        interval_s: float,
+        horizon: int,
+        u_base: npt.ArrayLike | None = None,
+    ) -> RecordedHorizon:
+        """Build from a finely sampled record, averaged over each interval.
+
+        Parameters
+        ----------
+        time_s : array_like
+            Sample times, strictly increasing, shape ``(n,)``. [s]
+        d : array_like
+            Disturbances, shape ``(n, n_d)``. [SI]
+        price_per_j : array_like
+            Electricity price, shape ``(n,)``. [currency/J]
+        interval_s : float
+            Control interval. [s]
+        horizon : int
+            Intervals to return.
+        u_base : array_like or None
+            Plant inputs held at their values here (non-MV entries). [SI]
+
+        Returns
+        -------
+        RecordedHorizon
+            On the grid ``time_s[0] + k * interval_s`` with interval means.
+        """
+        starts, d_mean = interval_means(time_s, d, interval_s)
+        _, price_mean = interval_means(time_s, price_per_j, interval_s)
+        return cls(starts, d_mean, price_mean, horizon, u_base)
 
     def __call__(self, time_s: float) -> HorizonInputs:
         """Return the ``horizon`` rows starting at the interval that contains ``time_s``."""

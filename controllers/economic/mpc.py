@@ -20,7 +20,14 @@ over the two ends with RK4)::
     + sum_b w1_b * (s_lo + s_hi) + w2_b * (s_lo^2 + s_hi^2)   normal bands
     + sum_i m_i * ((u_k - u_{k-1}) / span_i)^2               move suppression
 
-Hard limits on outputs/states, MV limits and rate limits are constraints.
+    + W * sum_h (e_lo + e_hi)                                 hard-limit excursions
+
+MV limits and rate limits are constraints.  Hard limits on outputs/states are
+exact-penalty soft constraints (``W = settings.hard_limit_weight`` above every
+economic term): the NLP is always feasible, and a plan that cannot keep a
+limit comes back ``SUBOPTIMAL`` with ``<variable>.low_violated`` (or
+``.high_violated``) in its active constraints.  The objective handed to ipopt
+is multiplied by ``settings.objective_scale``.
 Decision variables are scaled by the plant's envelopes and the MV spans.
 """
 
@@ -41,7 +48,13 @@ from controllers.economic.discretise import (
     stable_substeps,
 )
 from controllers.economic.horizon import ForecastSource, HorizonInputs
-from controllers.economic.results import _STATUS, PlanEvaluation, active_constraints, project_plan
+from controllers.economic.results import (
+    _STATUS,
+    _VIOLATION_TOL,
+    PlanEvaluation,
+    active_constraints,
+    project_plan,
+)
 from controllers.economic.settings import EconomicMPCSettings
 from controllers.errors import EconomicMPCError
 from plant_models.core.equations import EquationModel, to_casadi
@@ -176,7 +189,7 @@ class EconomicMPC:
     def _build(self) -> None:
         s = self.settings
         N, n = s.horizon, self._n
-        n_mv, n_b = len(s.mvs), len(s.soft_bands)
+        n_mv, n_b, n_h = len(s.mvs), len(s.soft_bands), len(s.hard_limits)
         x_low, x_high = self.model.bounds("x")
         big = np.maximum(np.abs(x_low), np.abs(x_high))
         self._xscale = np.where(np.isfinite(big) & (big > 0.0), big, 1.0)
@@ -184,22 +197,32 @@ class EconomicMPC:
         X_s = ca.MX.sym("X", n["x"], N * self._n_nodes)
         S_lo = ca.MX.sym("S_lo", n_b, N)
         S_hi = ca.MX.sym("S_hi", n_b, N)
+        # Hard-limit excursions (exact-penalty slacks), in units of the variable's scale.
+        H_lo = ca.MX.sym("H_lo", n_h, N)
+        H_hi = ca.MX.sym("H_hi", n_h, N)
         x0, mv_prev, u_base = (
             ca.MX.sym("x0", n["x"]),
             ca.MX.sym("mv_prev", n_mv),
             ca.MX.sym("u_base", n["u"]),
         )
         D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
-        self._nz = (n_mv + n["x"] * self._n_nodes + 2 * n_b) * N
+        self._nz = (n_mv + n["x"] * self._n_nodes + 2 * n_b + 2 * n_h) * N
         # Entries per interval of each block of z (its intervals are contiguous).
-        self._z_blocks = [n_mv, n["x"] * self._n_nodes, n_b, n_b]
+        self._z_blocks = [n_mv, n["x"] * self._n_nodes, n_b, n_b, n_h, n_h]
         U = ca.diag(ca.DM(self._mv_span)) @ U_s + ca.repmat(ca.DM(self._mv_low), 1, N)
         X = ca.diag(ca.DM(self._xscale)) @ X_s
-        z = ca.vertcat(ca.vec(U_s), ca.vec(X_s), ca.vec(S_lo), ca.vec(S_hi))
+        z = ca.vertcat(
+            ca.vec(U_s), ca.vec(X_s), ca.vec(S_lo), ca.vec(S_hi), ca.vec(H_lo), ca.vec(H_hi)
+        )
         P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
         obj, g_dyn, V_end, moves = self._expressions(
             U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
         )
+        # Exact penalty: an L1 term whose weight exceeds every multiplier of the
+        # economic problem leaves its optimum unchanged whenever the limits can
+        # be kept (Nocedal and Wright 2006, thm. 17.3) and keeps the NLP
+        # feasible when they cannot.
+        obj += s.hard_limit_weight * (ca.sum1(ca.sum2(H_lo)) + ca.sum1(ca.sum2(H_hi)))
         self._lbg_parts: list[np.ndarray] = []
         self._ubg_parts: list[np.ndarray] = []
         g_parts: list[Any] = []
@@ -218,10 +241,13 @@ class EconomicMPC:
             g_parts.append(ca.vec((V_end[i, :] - S_hi[j, :] * sc) / sc))
             self._lbg_parts.append(np.full(N, -math.inf))
             self._ubg_parts.append(np.full(N, b.high / sc))
-        for h in s.hard_limits:
+        for j, h in enumerate(s.hard_limits):
             i, sc = self._vi(h.variable), self._vscale[self._vi(h.variable)]
-            g_parts.append(ca.vec(V_end[i, :] / sc))
+            g_parts.append(ca.vec(V_end[i, :] / sc + H_lo[j, :]))
             self._lbg_parts.append(np.full(N, h.low / sc))
+            self._ubg_parts.append(np.full(N, math.inf))
+            g_parts.append(ca.vec(V_end[i, :] / sc - H_hi[j, :]))
+            self._lbg_parts.append(np.full(N, -math.inf))
             self._ubg_parts.append(np.full(N, h.high / sc))
         for name in s.balances:
             i, sc = self._vi(name), self._vscale[self._vi(name)]
@@ -229,7 +255,7 @@ class EconomicMPC:
             self._lbg_parts.append(np.zeros(N))
             self._ubg_parts.append(np.zeros(N))
         self._g_blocks = [part.size // N for part in self._lbg_parts]
-        nlp = {"x": z, "p": P, "f": obj, "g": ca.vertcat(*g_parts)}
+        nlp = {"x": z, "p": P, "f": obj * s.objective_scale, "g": ca.vertcat(*g_parts)}
         ipopt: dict[str, Any] = {
             "print_level": 0,
             "sb": "yes",
@@ -261,7 +287,9 @@ class EconomicMPC:
             )
         # Plan evaluation (hold trajectory, reported objective) from the same expressions.
         self._evaluate_fn = ca.Function(
-            "evaluate", [U_s, X_s, S_lo, S_hi, P], [obj, self._cost_expr, ca.vertcat(X), V_end]
+            "evaluate",
+            [U_s, X_s, S_lo, S_hi, H_lo, H_hi, P],
+            [obj, self._cost_expr, ca.vertcat(X), V_end],
         )
         self._rollout = self._F.mapaccum("rollout", N)
 
@@ -382,10 +410,11 @@ class EconomicMPC:
             v = V_end[self._vi(b.variable)]
             s_lo[j] = np.maximum(b.low - v, 0.0) / self._vscale[self._vi(b.variable)]
             s_hi[j] = np.maximum(v - b.high, 0.0) / self._vscale[self._vi(b.variable)]
+        h_lo, h_hi = self._hard_excess(V_end)
         U_s = ((plan - self._mv_low) / self._mv_span).T
         X_s = X_nodes / self._xscale[:, None]
         obj, cost, _, _ = self._evaluate_fn(
-            U_s, X_s, s_lo, s_hi, self._pvec(x, mv, d, price, u_base)
+            U_s, X_s, s_lo, s_hi, h_lo, h_hi, self._pvec(x, mv, d, price, u_base)
         )
         violation = 0.0
         for h in s.hard_limits:
@@ -443,7 +472,7 @@ class EconomicMPC:
         start = time.perf_counter()
         x, mv, d, price, u_base = self._check_inputs(x0, mv_prev, horizon)
         s, N, n = self.settings, self.settings.horizon, self._n
-        n_mv, n_b = len(s.mvs), len(s.soft_bands)
+        n_mv, n_slack = len(s.mvs), 2 * (len(s.soft_bands) + len(s.hard_limits))
         low = (
             self._mv_low
             if mv_lower is None
@@ -470,14 +499,14 @@ class EconomicMPC:
             [
                 np.tile((low - self._mv_low) / self._mv_span, N),
                 np.full(n["x"] * self._n_nodes * N, -math.inf),
-                np.zeros(2 * n_b * N),
+                np.zeros(n_slack * N),
             ]
         )
         ubz = np.concatenate(
             [
                 np.tile((high - self._mv_low) / self._mv_span, N),
                 np.full(n["x"] * self._n_nodes * N, math.inf),
-                np.full(2 * n_b * N, math.inf),
+                np.full(n_slack * N, math.inf),
             ]
         )
         lbg_parts = list(self._lbg_parts)
@@ -545,6 +574,20 @@ class EconomicMPC:
                 solve_time_s=time.perf_counter() - start,
                 message=message,
             )
+        h_slack = self._slacks(z)[2:]
+        violated = [
+            h.variable
+            for j, h in enumerate(s.hard_limits)
+            if np.max(h_slack[:, j], initial=0.0) > _VIOLATION_TOL
+        ]
+        if violated and status is SolveStatus.OPTIMAL:
+            status = SolveStatus.SUBOPTIMAL
+        if violated:
+            message += f"; hard limits not kept: {', '.join(violated)}"
+        # ipopt relaxes the slacks' zero bounds by ~1e-8 (bound_relax_factor);
+        # times the large hard-limit weight that would shift the objective.
+        # Evaluated at the solution with the slacks clipped at zero.
+        objective = self._objective_at(z, p_val)
         self._last_z = z
         self._last_lam = (
             np.asarray(result["lam_x"], dtype=float).ravel(),
@@ -563,7 +606,7 @@ class EconomicMPC:
             mv_plan=plan,
             cv_names=self.cv_names,
             cv_predicted=cv_pred,
-            objective=float(result["f"]),
+            objective=objective,
             objective_hold=hold.objective if hold_feasible else math.inf,
             active_constraints=active_constraints(
                 self.settings,
@@ -576,8 +619,7 @@ class EconomicMPC:
                 high,
                 rate,
                 plan_eval.values,
-                z,
-                self._n["x"] * self._n_nodes,
+                self._slacks(z),
             ),
             solve_time_s=time.perf_counter() - start,
             message=message,
@@ -639,6 +681,46 @@ class EconomicMPC:
             return ends, ends
         return np.asarray(out[0], dtype=float), np.asarray(out[1], dtype=float)
 
+    def _slacks(self, z: np.ndarray) -> np.ndarray:
+        """Band and hard-limit slacks of a solution, shape ``(4, N, n)`` per kind.
+
+        Kinds: band low, band high (``n = n_bands``), hard low, hard high
+        (``n = n_hard``); the hard-limit entries are padded to the larger count.
+        """
+        s, N = self.settings, self.settings.horizon
+        n_b, n_h = len(s.soft_bands), len(s.hard_limits)
+        start = (len(s.mvs) + self._n["x"] * self._n_nodes) * N
+        width = max(n_b, n_h)
+        out = np.zeros((4, N, width))
+        for k, size in enumerate((n_b, n_b, n_h, n_h)):
+            out[k, :, :size] = z[start : start + size * N].reshape(N, size)
+            start += size * N
+        return out
+
+    def _objective_at(self, z: np.ndarray, p_val: np.ndarray) -> float:
+        """Return the unscaled objective at a solution with its slacks clipped at zero."""
+        parts, start, N = [], 0, self.settings.horizon
+        for size in self._z_blocks:
+            block = z[start : start + size * N].reshape(N, size).T
+            parts.append(block)
+            start += size * N
+        for k in range(2, len(parts)):
+            parts[k] = np.maximum(parts[k], 0.0)
+        X_s = parts[1].reshape(self._n["x"], N * self._n_nodes, order="F")
+        out = self._evaluate_fn(parts[0], X_s, *parts[2:], p_val)
+        return float(out[0])
+
+    def _hard_excess(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Excursions below/above each hard limit, ``(n_h, N)`` each, in scaled units."""
+        s = self.settings
+        lo = np.zeros((len(s.hard_limits), values.shape[1]))
+        hi = np.zeros_like(lo)
+        for j, h in enumerate(s.hard_limits):
+            i = self._vi(h.variable)
+            lo[j] = np.maximum(h.low - values[i], 0.0) / self._vscale[i]
+            hi[j] = np.maximum(values[i] - h.high, 0.0) / self._vscale[i]
+        return lo, hi
+
     def _u_full(self, u_base: np.ndarray, mv: np.ndarray) -> np.ndarray:
         u = u_base.copy()
         u[self._mv_index] = mv
@@ -658,14 +740,22 @@ class EconomicMPC:
         plan = np.clip(np.where(np.isfinite(plan), plan, mv), low, high)
         u_full = np.tile(u_base, (N, 1))
         u_full[:, self._mv_index] = plan
-        _, X = self._simulate(x, u_full, d)
-        if not np.isfinite(X).all():
+        ends, X = self._simulate(x, u_full, d)
+        h_lo = np.zeros((len(s.hard_limits), N))
+        h_hi = np.zeros_like(h_lo)
+        if np.isfinite(X).all():
+            # Start the hard-limit slacks at the guess's excursions (a feasible start).
+            V = np.asarray(self._sel.map(N)(ends, u_full.T, d.T, np.tile(self._p, (N, 1)).T))
+            h_lo, h_hi = self._hard_excess(V.reshape(len(self._vnames), N))
+        else:
             X = np.tile(x[:, None], (1, N * self._n_nodes))
         return np.concatenate(
             [
                 ((plan - self._mv_low) / self._mv_span).ravel(),
                 (X.T / self._xscale).ravel(),
                 np.zeros(2 * n_b * N),
+                h_lo.T.ravel(),
+                h_hi.T.ravel(),
             ]
         )
 

@@ -14,6 +14,10 @@ __all__ = ["PlanEvaluation", "active_constraints", "project_plan"]
 #: Relative distance (of the MV span or variable scale) within which a limit counts as active.
 _ACTIVE_REL = 1e-5
 
+#: Hard-limit slack (in units of the variable's scale) above which a limit counts as
+#: violated: ten times ipopt's default constraint tolerance on the scaled rows.
+_VIOLATION_TOL = 1e-5
+
 _STATUS = {
     "Solve_Succeeded": SolveStatus.OPTIMAL,
     "Solved_To_Acceptable_Level": SolveStatus.SUBOPTIMAL,
@@ -30,7 +34,8 @@ class PlanEvaluation:
     Attributes
     ----------
     objective : float
-        Full objective (costs, band penalties, move suppression). [currency]
+        Full objective (costs, band penalties, move suppression, hard-limit
+        penalties). [currency]
     cost : float
         Energy, fuel and penalty purchases only. [currency]
     hard_violation : float
@@ -80,11 +85,15 @@ def active_constraints(
     high: np.ndarray,
     rate: np.ndarray,
     values: np.ndarray,
-    z: np.ndarray,
-    n_x: int,
+    slacks: np.ndarray,
 ) -> tuple[str, ...]:
-    """Names of the MV limits, rate limits, bands (slack > 0) and hard limits active in a plan."""
-    s, N = settings, settings.horizon
+    """Names of the MV limits, rate limits, bands and hard limits active or violated in a plan.
+
+    ``slacks`` has shape ``(4, N, n)``: band low, band high, hard low, hard
+    high excursions per interval (scaled).  A hard limit the plan cannot keep
+    is named ``<variable>.low_violated`` / ``.high_violated``.
+    """
+    s = settings
     names: list[str] = []
     moves = np.diff(np.vstack([mv, plan]), axis=0)
     for i, m in enumerate(s.mvs):
@@ -95,18 +104,20 @@ def active_constraints(
             names.append(f"{m.name}.upper")
         if math.isfinite(rate[i]) and np.any(np.abs(moves[:, i]) >= rate[i] - tol):
             names.append(f"{m.name}.rate")
-    n_mv, n_b = len(s.mvs), len(s.soft_bands)
-    slack = z[(n_mv + n_x) * N :].reshape(2, n_b, N) if n_b else np.zeros((2, 0, N))
     for j, b in enumerate(s.soft_bands):
-        if np.any(slack[0, j] > _ACTIVE_REL):
+        if np.any(slacks[0, :, j] > _ACTIVE_REL):
             names.append(f"{b.variable}.band_low")
-        if np.any(slack[1, j] > _ACTIVE_REL):
+        if np.any(slacks[1, :, j] > _ACTIVE_REL):
             names.append(f"{b.variable}.band_high")
-    for h in s.hard_limits:
+    for j, h in enumerate(s.hard_limits):
         i = vnames.index(h.variable)
         tol = _ACTIVE_REL * vscale[i]
-        if np.any(values[:, i] <= h.low + tol):
+        if np.any(slacks[2, :, j] > _VIOLATION_TOL):
+            names.append(f"{h.variable}.low_violated")
+        elif np.any(values[:, i] <= h.low + tol):
             names.append(f"{h.variable}.low")
-        if np.any(values[:, i] >= h.high - tol):
+        if np.any(slacks[3, :, j] > _VIOLATION_TOL):
+            names.append(f"{h.variable}.high_violated")
+        elif np.any(values[:, i] >= h.high - tol):
             names.append(f"{h.variable}.high")
     return tuple(names)

@@ -179,6 +179,18 @@ class EconomicMPCSettings:
         Ipopt wall-clock limit per solve. [s]
     tolerance : float
         Ipopt ``tol``.
+    hard_limit_weight : float
+        Exact (L1) penalty on a hard-limit excursion, per unit of the
+        variable's scale (its largest envelope magnitude) and interval.  Hard
+        limits are soft constraints so that the NLP is always feasible; the
+        weight must exceed every economic marginal value (it is ~100x the
+        whole horizon's energy bill of the demo steelworks) so that a limit is
+        only violated when no plan can keep it; a violation is then reported
+        by name and the status is ``SUBOPTIMAL``. [currency]
+    objective_scale : float
+        Factor applied to the objective handed to ipopt (order of the inverse
+        of a horizon's cost keeps the gradients near 1 and ``tol`` relative);
+        reported objectives are unscaled. [1/currency]
     """
 
     mvs: tuple[ManipulatedVariable, ...]
@@ -197,6 +209,8 @@ class EconomicMPCSettings:
     max_iter: int = 300
     max_wall_time_s: float = 60.0
     tolerance: float = 1e-8
+    hard_limit_weight: float = 1.0e9
+    objective_scale: float = 1.0e-6
 
     def __post_init__(self) -> None:
         if not self.mvs:
@@ -220,3 +234,13 @@ class EconomicMPCSettings:
             raise EconomicMPCError(f"substeps must be >= 1, got {self.substeps}")
         if not (self.max_wall_time_s > 0.0 and self.max_iter >= 1 and self.tolerance > 0.0):
             raise EconomicMPCError("max_iter, max_wall_time_s and tolerance must be positive")
+        if not (
+            math.isfinite(self.hard_limit_weight)
+            and self.hard_limit_weight > 0.0
+            and math.isfinite(self.objective_scale)
+            and self.objective_scale > 0.0
+        ):
+            raise EconomicMPCError(
+                "hard_limit_weight and objective_scale must be positive and finite, got "
+                f"{self.hard_limit_weight}, {self.objective_scale}"
+            )

@@ -148,14 +148,18 @@ def test_rate_limit_and_perfect_foresight_source():
     assert sol.objective > 0.3 * 16_000 + 0.65 * 4_000 + 1.0
 
 
-def test_infeasible_demand_reports_status_without_raising():
+def test_unreachable_hard_limit_gives_a_plan_reported_suboptimal():
     mpc = EconomicMPC(STORE, [E_MAX_J], _settings())
-    # 40 MW demand exceeds 35 MW of supply and the empty store cannot help.
+    # 40 MW demand exceeds 35 MW of supply and the empty store cannot help:
+    # the level must go below 0 (exact-penalty soft limit), never silently.
     sol = mpc.plan([0.0], [0.0, 0.0], _horizon(demand=40 * MW))
-    assert sol.status in (SolveStatus.INFEASIBLE, SolveStatus.FAILED)
-    assert not sol.status.usable
-    assert sol.mv_plan.shape == (0, 2)
-    assert "Infeasible" in sol.message or "Restoration" in sol.message
+    assert sol.status is SolveStatus.SUBOPTIMAL, sol.message
+    assert sol.mv_plan.shape == (N, 2)
+    assert "level.low_violated" in sol.active_constraints
+    assert "hard limits not kept: level" in sol.message
+    # The penalty dominates the economics: both sources at full output (the
+    # least violation), to ipopt's tolerance on the scaled MVs (1e-6 of 30 MW).
+    assert_allclose(sol.mv_plan, np.tile([30 * MW, 5 * MW], (N, 1)), rtol=1e-5)
 
 
 def test_bad_inputs_raise_named_errors():
