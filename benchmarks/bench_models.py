@@ -5,7 +5,7 @@ of its recorded truth run (held per minute).  Every integrator solves the
 *same* equations -- ``f`` of the composed plant, traced once from its Python
 source: our fixed-step integrator (:func:`plant_models.core.simulate.simulate`;
 the product's method and step are those of the demo histories: steelworks RK4
-at 5 s, chemical L-stable SDIRK2 at 20 s), scipy's ``solve_ivp`` on the
+at 5 s, chemical L-stable SDIRK2 at 5 s), scipy's ``solve_ivp`` on the
 generated numba ``f`` (RK45 for the steelworks, BDF with the exact generated
 Jacobian for the chemical plant), and casadi's ``cvodes`` on the casadi ``f``
 (BDF, and Adams for the non-stiff steelworks).  All restart at every input
@@ -17,8 +17,9 @@ ours at the product step, they fail, or a run exceeds ``--max-run-s``).
 Error: the largest deviation from a tight reference over every state and
 every minute of the run, as a fraction of the state's span (its declared
 envelope ``high - low``: the span that sensor noise of 0.1-0.2 % refers to).
-The reference is RK4 at a 40x (steelworks) or 40x (chemical, its stability
-limit being ~6 s) shorter step than the product's; its own error is bounded by
+The reference is RK4 at 0.125 s (steelworks, 40x shorter than the product step)
+or 0.5 s (chemical, 10x shorter; RK4's stability limit there is ~6 s); its own
+error is bounded by
 its distance to RK4 at twice its step (printed: 15/16 of that distance for
 order 4).  A ratio at matched accuracy interpolates the other method's
 wall time at our error log-log between its two bracketing (Pareto-optimal)
@@ -142,8 +143,8 @@ STEPS_S: dict[str, tuple[float, ...]] = {
 }
 #: Our RK4 on the chemical plant, shown beside its product method (information only).
 EXTRA_RK4_STEPS_S: dict[str, tuple[float, ...]] = {"chemical": (2.5, 5.0, 6.0)}
-#: Reference step: RK4 at 1/40 of the product step; for the chemical plant,
-#: whose fastest eigenvalue (~0.45 1/s) bounds RK4 to ~6 s, 1/40 of 20 s.  [s]
+#: Reference step: RK4 at 1/40 of the steelworks' product step; for the chemical
+#: plant, whose fastest eigenvalue (~0.45 1/s) bounds RK4 to ~6 s, 0.5 s.  [s]
 REF_STEP_S: dict[str, float] = {"steelworks": 0.125, "chemical": 0.5}
 
 
