@@ -1,6 +1,7 @@
 """Rolling-horizon economic MPC for a composed plant, on casadi and ipopt.
 
-The NLP is built once over ``N`` intervals with the inputs held in each
+:class:`EconomicMPC` builds its NLP once (:mod:`controllers.economic.formulation`)
+over ``N`` intervals with the inputs held in each
 (:mod:`controllers.economic.discretise`).  By default it is a direct
 collocation: the states at the ``s`` Radau IIA points of every interval are
 NLP variables tied by the collocation equations.  Radau IIA is L-stable, so
@@ -13,15 +14,8 @@ non-MV inputs, the disturbances, the electricity price and the plant
 parameters are NLP parameters, so each step only re-solves it, warm-started
 from the shifted previous solution.
 
-Objective per interval (Radau quadrature over the stage points; trapezoid
-over the two ends with RK4)::
-
-    dt * (price_k * P_purchased + sum_j c_j * v_j)      energy, fuel, flare, CO2
-    + sum_b w1_b * (s_lo + s_hi) + w2_b * (s_lo^2 + s_hi^2)   normal bands
-    + sum_i m_i * ((u_k - u_{k-1}) / span_i)^2               move suppression
-
-    + W * sum_h (e_lo + e_hi)                                 hard-limit excursions
-
+The objective sums energy, fuel, flare and emission costs, normal-band
+penalties and move suppression (see :mod:`controllers.economic.formulation`).
 MV limits and rate limits are constraints.  Hard limits on outputs/states are
 exact-penalty soft constraints (``W = settings.hard_limit_weight`` above every
 economic term): the NLP is always feasible, and a plan that cannot keep a
@@ -47,13 +41,17 @@ from controllers.economic.discretise import (
     radau_collocation,
     stable_substeps,
 )
+from controllers.economic.formulation import ProblemLayout, build_formulation
 from controllers.economic.horizon import ForecastSource, HorizonInputs
 from controllers.economic.results import (
     _STATUS,
     _VIOLATION_TOL,
     PlanEvaluation,
     active_constraints,
+    hard_excess,
+    objective_at,
     project_plan,
+    solution_slacks,
 )
 from controllers.economic.settings import EconomicMPCSettings
 from controllers.errors import EconomicMPCError
@@ -132,11 +130,13 @@ class EconomicMPC:
         cm = to_casadi(model)
         self.substeps = 1
         self._colloc = None
+        x_low, x_high = model.bounds("x")
+        big = np.maximum(np.abs(x_low), np.abs(x_high))
+        self._xscale = np.where(np.isfinite(big) & (big > 0.0), big, 1.0)
         if s.discretisation == "radau" and model.dt_s is None:
-            x_low, x_high = model.bounds("x")
-            big = np.maximum(np.abs(x_low), np.abs(x_high))
-            scale = np.where(np.isfinite(big) & (big > 0.0), big, 1.0)
-            self._colloc = radau_collocation(cm, s.interval_s, s.collocation_degree, scale)
+            self._colloc = radau_collocation(
+                cm, s.interval_s, s.collocation_degree, self._xscale.copy()
+            )
             self._F = self._colloc.step
             self._n_nodes = s.collocation_degree
         elif s.substeps is None:
@@ -152,7 +152,23 @@ class EconomicMPC:
             self._F = interval_function(cm, s.interval_s, self.substeps)
             self._n_nodes = 1
         self._sel = self._selector(cm)
-        self._build()
+        self._layout = ProblemLayout(
+            settings=s,
+            sizes=n,
+            mv_index=tuple(self._mv_index),
+            mv_low=self._mv_low,
+            mv_span=self._mv_span,
+            var_names=tuple(self._vnames),
+            var_scale=self._vscale,
+            x_scale=self._xscale,
+            n_nodes=self._n_nodes,
+            step=self._F,
+            collocation=self._colloc,
+            selector=self._sel,
+        )
+        self._nlp = build_formulation(self._layout)
+        self._nz = self._nlp.n_z
+        self._rollout = self._nlp.rollout
         self._last_z: np.ndarray | None = None
         self._last_lam: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -185,157 +201,6 @@ class EconomicMPC:
 
     def _vi(self, name: str) -> int:
         return self._vnames.index(name)
-
-    def _build(self) -> None:
-        s = self.settings
-        N, n = s.horizon, self._n
-        n_mv, n_b, n_h = len(s.mvs), len(s.soft_bands), len(s.hard_limits)
-        x_low, x_high = self.model.bounds("x")
-        big = np.maximum(np.abs(x_low), np.abs(x_high))
-        self._xscale = np.where(np.isfinite(big) & (big > 0.0), big, 1.0)
-        U_s = ca.MX.sym("U", n_mv, N)
-        X_s = ca.MX.sym("X", n["x"], N * self._n_nodes)
-        S_lo = ca.MX.sym("S_lo", n_b, N)
-        S_hi = ca.MX.sym("S_hi", n_b, N)
-        # Hard-limit excursions (exact-penalty slacks), in units of the variable's scale.
-        H_lo = ca.MX.sym("H_lo", n_h, N)
-        H_hi = ca.MX.sym("H_hi", n_h, N)
-        x0, mv_prev, u_base = (
-            ca.MX.sym("x0", n["x"]),
-            ca.MX.sym("mv_prev", n_mv),
-            ca.MX.sym("u_base", n["u"]),
-        )
-        D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
-        self._nz = (n_mv + n["x"] * self._n_nodes + 2 * n_b + 2 * n_h) * N
-        # Entries per interval of each block of z (its intervals are contiguous).
-        self._z_blocks = [n_mv, n["x"] * self._n_nodes, n_b, n_b, n_h, n_h]
-        U = ca.diag(ca.DM(self._mv_span)) @ U_s + ca.repmat(ca.DM(self._mv_low), 1, N)
-        X = ca.diag(ca.DM(self._xscale)) @ X_s
-        z = ca.vertcat(
-            ca.vec(U_s), ca.vec(X_s), ca.vec(S_lo), ca.vec(S_hi), ca.vec(H_lo), ca.vec(H_hi)
-        )
-        P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
-        obj, g_dyn, V_end, moves = self._expressions(
-            U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
-        )
-        # Exact penalty: an L1 term whose weight exceeds every multiplier of the
-        # economic problem leaves its optimum unchanged whenever the limits can
-        # be kept (Nocedal and Wright 2006, thm. 17.3) and keeps the NLP
-        # feasible when they cannot.
-        obj += s.hard_limit_weight * (ca.sum1(ca.sum2(H_lo)) + ca.sum1(ca.sum2(H_hi)))
-        self._lbg_parts: list[np.ndarray] = []
-        self._ubg_parts: list[np.ndarray] = []
-        g_parts: list[Any] = []
-        g_parts.append(ca.vec(g_dyn))
-        self._lbg_parts.append(np.zeros(n["x"] * self._n_nodes * N))
-        self._ubg_parts.append(np.zeros(n["x"] * self._n_nodes * N))
-        g_parts.append(ca.vec(moves / ca.repmat(ca.DM(self._mv_span), 1, N)))
-        self._rate_slot = len(self._lbg_parts)
-        self._lbg_parts.append(np.zeros(n_mv * N))
-        self._ubg_parts.append(np.zeros(n_mv * N))
-        for j, b in enumerate(s.soft_bands):
-            i, sc = self._vi(b.variable), self._vscale[self._vi(b.variable)]
-            g_parts.append(ca.vec((V_end[i, :] + S_lo[j, :] * sc) / sc))
-            self._lbg_parts.append(np.full(N, b.low / sc))
-            self._ubg_parts.append(np.full(N, math.inf))
-            g_parts.append(ca.vec((V_end[i, :] - S_hi[j, :] * sc) / sc))
-            self._lbg_parts.append(np.full(N, -math.inf))
-            self._ubg_parts.append(np.full(N, b.high / sc))
-        for j, h in enumerate(s.hard_limits):
-            i, sc = self._vi(h.variable), self._vscale[self._vi(h.variable)]
-            g_parts.append(ca.vec(V_end[i, :] / sc + H_lo[j, :]))
-            self._lbg_parts.append(np.full(N, h.low / sc))
-            self._ubg_parts.append(np.full(N, math.inf))
-            g_parts.append(ca.vec(V_end[i, :] / sc - H_hi[j, :]))
-            self._lbg_parts.append(np.full(N, -math.inf))
-            self._ubg_parts.append(np.full(N, h.high / sc))
-        for name in s.balances:
-            i, sc = self._vi(name), self._vscale[self._vi(name)]
-            g_parts.append(ca.vec(V_end[i, :] / sc))
-            self._lbg_parts.append(np.zeros(N))
-            self._ubg_parts.append(np.zeros(N))
-        self._g_blocks = [part.size // N for part in self._lbg_parts]
-        nlp = {"x": z, "p": P, "f": obj * s.objective_scale, "g": ca.vertcat(*g_parts)}
-        ipopt: dict[str, Any] = {
-            "print_level": 0,
-            "sb": "yes",
-            "max_iter": s.max_iter,
-            "max_wall_time": s.max_wall_time_s,
-            "tol": s.tolerance,
-            "mu_strategy": "adaptive",
-            "linear_solver": "mumps",
-        }
-        opts: dict[str, Any] = {
-            "error_on_fail": False,
-            "print_time": False,
-            "expand": True,
-            "ipopt": ipopt,
-        }
-        self._solver = ca.nlpsol("economic_mpc", "ipopt", nlp, opts)
-        self._solver_warm = None
-        if s.warm_start:
-            warm = {
-                **ipopt,
-                "warm_start_init_point": "yes",
-                "warm_start_bound_push": 1e-6,
-                "warm_start_mult_bound_push": 1e-6,
-                "warm_start_slack_bound_push": 1e-6,
-                "mu_init": 1e-4,
-            }
-            self._solver_warm = ca.nlpsol(
-                "economic_mpc_warm", "ipopt", nlp, {**opts, "ipopt": warm}
-            )
-        # Plan evaluation (hold trajectory, reported objective) from the same expressions.
-        self._evaluate_fn = ca.Function(
-            "evaluate",
-            [U_s, X_s, S_lo, S_hi, H_lo, H_hi, P],
-            [obj, self._cost_expr, ca.vertcat(X), V_end],
-        )
-        self._rollout = self._F.mapaccum("rollout", N)
-
-    def _expressions(self, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p):
-        s = self.settings
-        N, n = s.horizon, self._n
-        E = np.zeros((n["u"], len(s.mvs)))
-        for j, i in enumerate(self._mv_index):
-            E[i, j] = 1.0
-        keep = np.diag(1.0 - E.sum(axis=1))
-        U_full = ca.repmat(ca.DM(keep) @ u_base, 1, N) + ca.DM(E) @ U
-        m = self._n_nodes
-        X_end = X[:, m - 1 :: m]
-        X_prev = ca.horzcat(x0, X_end[:, : N - 1])
-        P_rep = ca.repmat(p, 1, N)
-        xsc = ca.DM(self._xscale)
-        sel_map = self._sel.map(N)
-        if self._colloc is not None:
-            res = self._colloc.residual.map(N)(X_prev, X, U_full, D, P_rep)
-            g_dyn = res / ca.repmat(xsc, m, N)
-            # Values at every stage point; mean over each interval by Radau quadrature.
-            spread = ca.DM(np.kron(np.eye(N), np.ones((1, m))))
-            V_nodes = self._sel.map(N * m)(X, U_full @ spread, D @ spread, ca.repmat(p, 1, N * m))
-            V_end = V_nodes[:, m - 1 :: m]
-            V_mid = V_nodes @ ca.DM(np.kron(np.eye(N), self._colloc.weights[:, None]))
-        else:
-            g_dyn = (self._F.map(N)(X_prev, U_full, D, P_rep) - X) / ca.repmat(xsc, 1, N)
-            V_start = sel_map(X_prev, U_full, D, P_rep)
-            V_end = sel_map(X, U_full, D, P_rep)
-            V_mid = 0.5 * (V_start + V_end)
-        dt = s.interval_s
-        cost: Any = 0
-        if s.electricity_variable:
-            cost += dt * ca.dot(price, V_mid[self._vi(s.electricity_variable), :])
-        for c in s.cost_terms:
-            cost += dt * c.price * ca.sum2(V_mid[self._vi(c.variable), :])
-        self._cost_expr = cost
-        obj = cost
-        for j, b in enumerate(s.soft_bands):
-            obj += b.weight_linear * ca.sum2(S_lo[j, :] + S_hi[j, :])
-            obj += b.weight_quadratic * ca.sumsqr(ca.horzcat(S_lo[j, :], S_hi[j, :]))
-        moves = ca.horzcat(U[:, 0] - mv_prev, ca.diff(U, 1, 1))
-        for i, mv in enumerate(s.mvs):
-            if mv.move_weight > 0.0:
-                obj += mv.move_weight * ca.sumsqr(moves[i, :] / self._mv_span[i])
-        return obj, g_dyn, V_end, moves
 
     # ------------------------------------------------------------ public API
 
@@ -410,10 +275,10 @@ class EconomicMPC:
             v = V_end[self._vi(b.variable)]
             s_lo[j] = np.maximum(b.low - v, 0.0) / self._vscale[self._vi(b.variable)]
             s_hi[j] = np.maximum(v - b.high, 0.0) / self._vscale[self._vi(b.variable)]
-        h_lo, h_hi = self._hard_excess(V_end)
+        h_lo, h_hi = hard_excess(V_end, self._layout)
         U_s = ((plan - self._mv_low) / self._mv_span).T
         X_s = X_nodes / self._xscale[:, None]
-        obj, cost, _, _ = self._evaluate_fn(
+        obj, cost, _, _ = self._nlp.evaluate_fn(
             U_s, X_s, s_lo, s_hi, h_lo, h_hi, self._pvec(x, mv, d, price, u_base)
         )
         violation = 0.0
@@ -509,12 +374,12 @@ class EconomicMPC:
                 np.full(n_slack * N, math.inf),
             ]
         )
-        lbg_parts = list(self._lbg_parts)
-        ubg_parts = list(self._ubg_parts)
+        lbg_parts = list(self._nlp.lbg_parts)
+        ubg_parts = list(self._nlp.ubg_parts)
         rate_s = np.tile(rate / self._mv_span, N)
-        lbg_parts[self._rate_slot], ubg_parts[self._rate_slot] = -rate_s, rate_s
+        lbg_parts[self._nlp.rate_slot], ubg_parts[self._nlp.rate_slot] = -rate_s, rate_s
         warm = (
-            self._solver_warm is not None
+            self._nlp.solver_warm is not None
             and self._last_lam is not None
             and (mv_guess is None or not np.asarray(mv_guess).size)
         )
@@ -529,19 +394,19 @@ class EconomicMPC:
         }
         solve_start = time.perf_counter()
         try:
-            if warm and self._last_lam is not None and self._solver_warm is not None:
+            if warm and self._last_lam is not None and self._nlp.solver_warm is not None:
                 lam_x, lam_g = self._last_lam
-                solver = self._solver_warm
+                solver = self._nlp.solver_warm
                 result = solver(
                     **args,
-                    lam_x0=_shift(lam_x, self._z_blocks, N),
-                    lam_g0=_shift(lam_g, self._g_blocks, N),
+                    lam_x0=_shift(lam_x, self._nlp.z_blocks, N),
+                    lam_g0=_shift(lam_g, self._nlp.g_blocks, N),
                 )
                 if not _STATUS.get(str(solver.stats()["return_status"]), SolveStatus.FAILED).usable:
-                    solver = self._solver  # a warm start gone astray: solve cold once
+                    solver = self._nlp.solver  # a warm start gone astray: solve cold once
                     result = solver(**args)
             else:
-                solver = self._solver
+                solver = self._nlp.solver
                 result = solver(**args)
             stats = solver.stats()
         except RuntimeError as exc:  # a NaN/inf evaluation inside casadi
@@ -574,7 +439,7 @@ class EconomicMPC:
                 solve_time_s=time.perf_counter() - start,
                 message=message,
             )
-        h_slack = self._slacks(z)[2:]
+        h_slack = solution_slacks(z, self._layout)[2:]
         violated = [
             h.variable
             for j, h in enumerate(s.hard_limits)
@@ -587,7 +452,7 @@ class EconomicMPC:
         # ipopt relaxes the slacks' zero bounds by ~1e-8 (bound_relax_factor);
         # times the large hard-limit weight that would shift the objective.
         # Evaluated at the solution with the slacks clipped at zero.
-        objective = self._objective_at(z, p_val)
+        objective = objective_at(z, p_val, self._layout, self._nlp)
         self._last_z = z
         self._last_lam = (
             np.asarray(result["lam_x"], dtype=float).ravel(),
@@ -619,7 +484,7 @@ class EconomicMPC:
                 high,
                 rate,
                 plan_eval.values,
-                self._slacks(z),
+                solution_slacks(z, self._layout),
             ),
             solve_time_s=time.perf_counter() - start,
             message=message,
@@ -681,46 +546,6 @@ class EconomicMPC:
             return ends, ends
         return np.asarray(out[0], dtype=float), np.asarray(out[1], dtype=float)
 
-    def _slacks(self, z: np.ndarray) -> np.ndarray:
-        """Band and hard-limit slacks of a solution, shape ``(4, N, n)`` per kind.
-
-        Kinds: band low, band high (``n = n_bands``), hard low, hard high
-        (``n = n_hard``); the hard-limit entries are padded to the larger count.
-        """
-        s, N = self.settings, self.settings.horizon
-        n_b, n_h = len(s.soft_bands), len(s.hard_limits)
-        start = (len(s.mvs) + self._n["x"] * self._n_nodes) * N
-        width = max(n_b, n_h)
-        out = np.zeros((4, N, width))
-        for k, size in enumerate((n_b, n_b, n_h, n_h)):
-            out[k, :, :size] = z[start : start + size * N].reshape(N, size)
-            start += size * N
-        return out
-
-    def _objective_at(self, z: np.ndarray, p_val: np.ndarray) -> float:
-        """Return the unscaled objective at a solution with its slacks clipped at zero."""
-        parts, start, N = [], 0, self.settings.horizon
-        for size in self._z_blocks:
-            block = z[start : start + size * N].reshape(N, size).T
-            parts.append(block)
-            start += size * N
-        for k in range(2, len(parts)):
-            parts[k] = np.maximum(parts[k], 0.0)
-        X_s = parts[1].reshape(self._n["x"], N * self._n_nodes, order="F")
-        out = self._evaluate_fn(parts[0], X_s, *parts[2:], p_val)
-        return float(out[0])
-
-    def _hard_excess(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Excursions below/above each hard limit, ``(n_h, N)`` each, in scaled units."""
-        s = self.settings
-        lo = np.zeros((len(s.hard_limits), values.shape[1]))
-        hi = np.zeros_like(lo)
-        for j, h in enumerate(s.hard_limits):
-            i = self._vi(h.variable)
-            lo[j] = np.maximum(h.low - values[i], 0.0) / self._vscale[i]
-            hi[j] = np.maximum(values[i] - h.high, 0.0) / self._vscale[i]
-        return lo, hi
-
     def _u_full(self, u_base: np.ndarray, mv: np.ndarray) -> np.ndarray:
         u = u_base.copy()
         u[self._mv_index] = mv
@@ -746,7 +571,7 @@ class EconomicMPC:
         if np.isfinite(X).all():
             # Start the hard-limit slacks at the guess's excursions (a feasible start).
             V = np.asarray(self._sel.map(N)(ends, u_full.T, d.T, np.tile(self._p, (N, 1)).T))
-            h_lo, h_hi = self._hard_excess(V.reshape(len(self._vnames), N))
+            h_lo, h_hi = hard_excess(V.reshape(len(self._vnames), N), self._layout)
         else:
             X = np.tile(x[:, None], (1, N * self._n_nodes))
         return np.concatenate(

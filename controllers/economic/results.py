@@ -7,9 +7,17 @@ import math
 import numpy as np
 
 from controllers.advisor.contract import SolveStatus
+from controllers.economic.formulation import NLPFormulation, ProblemLayout
 from controllers.economic.settings import EconomicMPCSettings
 
-__all__ = ["PlanEvaluation", "active_constraints", "project_plan"]
+__all__ = [
+    "PlanEvaluation",
+    "active_constraints",
+    "hard_excess",
+    "objective_at",
+    "project_plan",
+    "solution_slacks",
+]
 
 #: Relative distance (of the MV span or variable scale) within which a limit counts as active.
 _ACTIVE_REL = 1e-5
@@ -121,3 +129,52 @@ def active_constraints(
         elif np.any(values[:, i] >= h.high - tol):
             names.append(f"{h.variable}.high")
     return tuple(names)
+
+
+def solution_slacks(z: np.ndarray, layout: ProblemLayout) -> np.ndarray:
+    """Band and hard-limit slacks of a solution, shape ``(4, N, n)`` per kind.
+
+    Kinds: band low, band high (``n = n_bands``), hard low, hard high
+    (``n = n_hard``); the hard-limit entries are padded to the larger count.
+    """
+    s, N = layout.settings, layout.settings.horizon
+    n_b, n_h = len(s.soft_bands), len(s.hard_limits)
+    start = (len(s.mvs) + layout.sizes["x"] * layout.n_nodes) * N
+    width = max(n_b, n_h)
+    out = np.zeros((4, N, width))
+    for k, size in enumerate((n_b, n_b, n_h, n_h)):
+        out[k, :, :size] = z[start : start + size * N].reshape(N, size)
+        start += size * N
+    return out
+
+
+def objective_at(
+    z: np.ndarray, p_val: np.ndarray, layout: ProblemLayout, nlp: NLPFormulation
+) -> float:
+    """Return the unscaled objective at a solution with its slacks clipped at zero.
+
+    ipopt relaxes the slacks' zero bounds by ~1e-8 (``bound_relax_factor``);
+    times the large hard-limit weight that would shift the objective. [currency]
+    """
+    parts, start, N = [], 0, layout.settings.horizon
+    for size in nlp.z_blocks:
+        block = z[start : start + size * N].reshape(N, size).T
+        parts.append(block)
+        start += size * N
+    for k in range(2, len(parts)):
+        parts[k] = np.maximum(parts[k], 0.0)
+    X_s = parts[1].reshape(layout.sizes["x"], N * layout.n_nodes, order="F")
+    out = nlp.evaluate_fn(parts[0], X_s, *parts[2:], p_val)
+    return float(out[0])
+
+
+def hard_excess(values: np.ndarray, layout: ProblemLayout) -> tuple[np.ndarray, np.ndarray]:
+    """Return the excursions below/above each hard limit, ``(n_h, N)`` each, scaled [1]."""
+    s = layout.settings
+    lo = np.zeros((len(s.hard_limits), values.shape[1]))
+    hi = np.zeros_like(lo)
+    for j, h in enumerate(s.hard_limits):
+        i = layout.vi(h.variable)
+        lo[j] = np.maximum(h.low - values[i], 0.0) / layout.var_scale[i]
+        hi[j] = np.maximum(values[i] - h.high, 0.0) / layout.var_scale[i]
+    return lo, hi

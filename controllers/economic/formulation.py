@@ -1,0 +1,308 @@
+"""The economic MPC's NLP: scaled variables, dynamics rows, bands, hard-limit slacks, solvers.
+
+The NLP is built once over ``N`` intervals with the inputs held in each
+(:mod:`controllers.economic.discretise`).  Decision vector ``z`` (scaled by
+the MV spans, the state envelopes and the variable scales)::
+
+    z = [vec(U_s), vec(X_s), vec(S_lo), vec(S_hi), vec(H_lo), vec(H_hi)]
+
+with the intervals of each block contiguous (casadi's column-major ``vec``).
+With Radau collocation ``X_s`` holds the states at the ``s`` stage points of
+every interval, tied by the collocation equations; with RK4 it holds the
+interval ends, tied by ``x_{k+1} = F(x_k, u_k, d_k, p)`` (multiple shooting).
+
+Objective per interval (Radau quadrature over the stage points; trapezoid
+over the two ends with RK4)::
+
+    dt * (price_k * P_purchased + sum_j c_j * v_j)      energy, fuel, flare, CO2
+    + sum_b w1_b * (s_lo + s_hi) + w2_b * (s_lo^2 + s_hi^2)   normal bands
+    + sum_i m_i * ((u_k - u_{k-1}) / span_i)^2               move suppression
+
+    + W * sum_h (e_lo + e_hi)                                 hard-limit excursions
+
+Rows ``g``: dynamics (zero), MV moves over their spans (the rate limits,
+filled per solve), band rows with their slacks, hard-limit rows with their
+exact-penalty slacks, balances (zero).  The objective handed to ipopt is
+multiplied by ``settings.objective_scale``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import casadi as ca
+import numpy as np
+
+from controllers.economic.discretise import Collocation
+from controllers.economic.settings import EconomicMPCSettings
+
+__all__ = ["NLPFormulation", "ProblemLayout", "build_formulation"]
+
+
+@dataclass(frozen=True, eq=False)
+class ProblemLayout:
+    """What the NLP is built from: settings, sizes, scales and the plant's casadi functions.
+
+    Attributes
+    ----------
+    settings : EconomicMPCSettings
+        MVs, costs, bands, limits, horizon and interval.
+    sizes : Mapping[str, int]
+        Plant sizes ``x``, ``u``, ``d``, ``p``.
+    mv_index : tuple of int
+        Position of each MV among the plant inputs.
+    mv_low : numpy.ndarray
+        MV lower limits, shape ``(n_mv,)``. [SI]
+    mv_span : numpy.ndarray
+        MV ranges (at least 1e-9), shape ``(n_mv,)``. [SI]
+    var_names : tuple of str
+        Referenced outputs/states, in the order of ``selector``'s output.
+    var_scale : numpy.ndarray
+        Scale of each referenced variable, shape ``(n_v,)``. [SI]
+    x_scale : numpy.ndarray
+        Scale of each state (largest envelope magnitude, else 1), shape ``(n_x,)``. [SI]
+    n_nodes : int
+        State nodes per interval (collocation degree, or 1 with RK4).
+    step : casadi.Function
+        One interval ``(x, u, d, p) -> x_next`` (collocation: ``(x_next, xc)``).
+    collocation : Collocation or None
+        Radau collocation of one interval, ``None`` with RK4.
+    selector : casadi.Function
+        ``(x, u, d, p) -> v``, the referenced variables.
+    """
+
+    settings: EconomicMPCSettings
+    sizes: Mapping[str, int]
+    mv_index: tuple[int, ...]
+    mv_low: np.ndarray
+    mv_span: np.ndarray
+    var_names: tuple[str, ...]
+    var_scale: np.ndarray
+    x_scale: np.ndarray
+    n_nodes: int
+    step: ca.Function
+    collocation: Collocation | None
+    selector: ca.Function
+
+    def vi(self, name: str) -> int:
+        """Return the position of a referenced variable in ``var_names``."""
+        return self.var_names.index(name)
+
+
+@dataclass(frozen=True, eq=False)
+class NLPFormulation:
+    """The built NLP: solver instances, row bounds and layout of ``z`` and ``g``.
+
+    Attributes
+    ----------
+    n_z : int
+        Number of decision variables.
+    z_blocks : list of int
+        Entries per interval of each block of ``z``.
+    lbg_parts, ubg_parts : list of numpy.ndarray
+        Row bounds per block of ``g`` (the rate-limit block is replaced per solve).
+    rate_slot : int
+        Index of the rate-limit block in ``lbg_parts``/``ubg_parts``.
+    g_blocks : list of int
+        Rows per interval of each block of ``g``.
+    solver : casadi.Function
+        ipopt, cold start.
+    solver_warm : casadi.Function or None
+        ipopt with ``warm_start_init_point`` (``None`` unless ``settings.warm_start``).
+    evaluate_fn : casadi.Function
+        ``(U_s, X_s, S_lo, S_hi, H_lo, H_hi, P) -> (objective, cost, X, V_end)``,
+        unscaled objective and cost. [currency]
+    rollout : casadi.Function
+        ``step`` accumulated over the ``N`` intervals.
+    """
+
+    n_z: int
+    z_blocks: list[int]
+    lbg_parts: list[np.ndarray]
+    ubg_parts: list[np.ndarray]
+    rate_slot: int
+    g_blocks: list[int]
+    solver: ca.Function
+    solver_warm: ca.Function | None
+    evaluate_fn: ca.Function
+    rollout: ca.Function
+
+
+def build_formulation(layout: ProblemLayout) -> NLPFormulation:
+    """Build the economic NLP and its ipopt solvers (see the module docstring).
+
+    Parameters
+    ----------
+    layout : ProblemLayout
+        Settings, sizes, scales and casadi functions of the plant.
+
+    Returns
+    -------
+    NLPFormulation
+    """
+    s = layout.settings
+    N, n, n_nodes = s.horizon, layout.sizes, layout.n_nodes
+    n_mv, n_b, n_h = len(s.mvs), len(s.soft_bands), len(s.hard_limits)
+    U_s = ca.MX.sym("U", n_mv, N)
+    X_s = ca.MX.sym("X", n["x"], N * n_nodes)
+    S_lo = ca.MX.sym("S_lo", n_b, N)
+    S_hi = ca.MX.sym("S_hi", n_b, N)
+    # Hard-limit excursions (exact-penalty slacks), in units of the variable's scale.
+    H_lo = ca.MX.sym("H_lo", n_h, N)
+    H_hi = ca.MX.sym("H_hi", n_h, N)
+    x0, mv_prev, u_base = (
+        ca.MX.sym("x0", n["x"]),
+        ca.MX.sym("mv_prev", n_mv),
+        ca.MX.sym("u_base", n["u"]),
+    )
+    D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
+    n_z = (n_mv + n["x"] * n_nodes + 2 * n_b + 2 * n_h) * N
+    # Entries per interval of each block of z (its intervals are contiguous).
+    z_blocks = [n_mv, n["x"] * n_nodes, n_b, n_b, n_h, n_h]
+    U = ca.diag(ca.DM(layout.mv_span)) @ U_s + ca.repmat(ca.DM(layout.mv_low), 1, N)
+    X = ca.diag(ca.DM(layout.x_scale)) @ X_s
+    z = ca.vertcat(ca.vec(U_s), ca.vec(X_s), ca.vec(S_lo), ca.vec(S_hi), ca.vec(H_lo), ca.vec(H_hi))
+    P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
+    obj, cost, g_dyn, V_end, moves = _expressions(
+        layout, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
+    )
+    # Exact penalty: an L1 term whose weight exceeds every multiplier of the
+    # economic problem leaves its optimum unchanged whenever the limits can
+    # be kept (Nocedal and Wright 2006, thm. 17.3) and keeps the NLP
+    # feasible when they cannot.
+    obj += s.hard_limit_weight * (ca.sum1(ca.sum2(H_lo)) + ca.sum1(ca.sum2(H_hi)))
+    lbg_parts: list[np.ndarray] = []
+    ubg_parts: list[np.ndarray] = []
+    g_parts: list[Any] = []
+    g_parts.append(ca.vec(g_dyn))
+    lbg_parts.append(np.zeros(n["x"] * n_nodes * N))
+    ubg_parts.append(np.zeros(n["x"] * n_nodes * N))
+    g_parts.append(ca.vec(moves / ca.repmat(ca.DM(layout.mv_span), 1, N)))
+    rate_slot = len(lbg_parts)
+    lbg_parts.append(np.zeros(n_mv * N))
+    ubg_parts.append(np.zeros(n_mv * N))
+    for j, b in enumerate(s.soft_bands):
+        i, sc = layout.vi(b.variable), layout.var_scale[layout.vi(b.variable)]
+        g_parts.append(ca.vec((V_end[i, :] + S_lo[j, :] * sc) / sc))
+        lbg_parts.append(np.full(N, b.low / sc))
+        ubg_parts.append(np.full(N, math.inf))
+        g_parts.append(ca.vec((V_end[i, :] - S_hi[j, :] * sc) / sc))
+        lbg_parts.append(np.full(N, -math.inf))
+        ubg_parts.append(np.full(N, b.high / sc))
+    for j, h in enumerate(s.hard_limits):
+        i, sc = layout.vi(h.variable), layout.var_scale[layout.vi(h.variable)]
+        g_parts.append(ca.vec(V_end[i, :] / sc + H_lo[j, :]))
+        lbg_parts.append(np.full(N, h.low / sc))
+        ubg_parts.append(np.full(N, math.inf))
+        g_parts.append(ca.vec(V_end[i, :] / sc - H_hi[j, :]))
+        lbg_parts.append(np.full(N, -math.inf))
+        ubg_parts.append(np.full(N, h.high / sc))
+    for name in s.balances:
+        i, sc = layout.vi(name), layout.var_scale[layout.vi(name)]
+        g_parts.append(ca.vec(V_end[i, :] / sc))
+        lbg_parts.append(np.zeros(N))
+        ubg_parts.append(np.zeros(N))
+    g_blocks = [part.size // N for part in lbg_parts]
+    nlp = {"x": z, "p": P, "f": obj * s.objective_scale, "g": ca.vertcat(*g_parts)}
+    solver, solver_warm = _solvers(s, nlp)
+    # Plan evaluation (hold trajectory, reported objective) from the same expressions.
+    evaluate_fn = ca.Function(
+        "evaluate",
+        [U_s, X_s, S_lo, S_hi, H_lo, H_hi, P],
+        [obj, cost, ca.vertcat(X), V_end],
+    )
+    return NLPFormulation(
+        n_z=n_z,
+        z_blocks=z_blocks,
+        lbg_parts=lbg_parts,
+        ubg_parts=ubg_parts,
+        rate_slot=rate_slot,
+        g_blocks=g_blocks,
+        solver=solver,
+        solver_warm=solver_warm,
+        evaluate_fn=evaluate_fn,
+        rollout=layout.step.mapaccum("rollout", N),
+    )
+
+
+def _solvers(s: EconomicMPCSettings, nlp: dict[str, Any]) -> tuple[ca.Function, ca.Function | None]:
+    """Return the cold-start ipopt instance and, if ``s.warm_start``, the warm-start one."""
+    ipopt: dict[str, Any] = {
+        "print_level": 0,
+        "sb": "yes",
+        "max_iter": s.max_iter,
+        "max_wall_time": s.max_wall_time_s,
+        "tol": s.tolerance,
+        "mu_strategy": "adaptive",
+        "linear_solver": "mumps",
+    }
+    opts: dict[str, Any] = {
+        "error_on_fail": False,
+        "print_time": False,
+        "expand": True,
+        "ipopt": ipopt,
+    }
+    solver = ca.nlpsol("economic_mpc", "ipopt", nlp, opts)
+    solver_warm = None
+    if s.warm_start:
+        warm = {
+            **ipopt,
+            "warm_start_init_point": "yes",
+            "warm_start_bound_push": 1e-6,
+            "warm_start_mult_bound_push": 1e-6,
+            "warm_start_slack_bound_push": 1e-6,
+            "mu_init": 1e-4,
+        }
+        solver_warm = ca.nlpsol("economic_mpc_warm", "ipopt", nlp, {**opts, "ipopt": warm})
+    return solver, solver_warm
+
+
+def _expressions(  # type: ignore[no-untyped-def]
+    layout: ProblemLayout, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
+):
+    """Objective, cost, dynamics residuals, end values and moves of the NLP (casadi MX)."""
+    s = layout.settings
+    N, n = s.horizon, layout.sizes
+    E = np.zeros((n["u"], len(s.mvs)))
+    for j, i in enumerate(layout.mv_index):
+        E[i, j] = 1.0
+    keep = np.diag(1.0 - E.sum(axis=1))
+    U_full = ca.repmat(ca.DM(keep) @ u_base, 1, N) + ca.DM(E) @ U
+    m = layout.n_nodes
+    X_end = X[:, m - 1 :: m]
+    X_prev = ca.horzcat(x0, X_end[:, : N - 1])
+    P_rep = ca.repmat(p, 1, N)
+    xsc = ca.DM(layout.x_scale)
+    sel = layout.selector
+    sel_map = sel.map(N)
+    if layout.collocation is not None:
+        res = layout.collocation.residual.map(N)(X_prev, X, U_full, D, P_rep)
+        g_dyn = res / ca.repmat(xsc, m, N)
+        # Values at every stage point; mean over each interval by Radau quadrature.
+        spread = ca.DM(np.kron(np.eye(N), np.ones((1, m))))
+        V_nodes = sel.map(N * m)(X, U_full @ spread, D @ spread, ca.repmat(p, 1, N * m))
+        V_end = V_nodes[:, m - 1 :: m]
+        V_mid = V_nodes @ ca.DM(np.kron(np.eye(N), layout.collocation.weights[:, None]))
+    else:
+        g_dyn = (layout.step.map(N)(X_prev, U_full, D, P_rep) - X) / ca.repmat(xsc, 1, N)
+        V_start = sel_map(X_prev, U_full, D, P_rep)
+        V_end = sel_map(X, U_full, D, P_rep)
+        V_mid = 0.5 * (V_start + V_end)
+    dt = s.interval_s
+    cost: Any = 0
+    if s.electricity_variable:
+        cost += dt * ca.dot(price, V_mid[layout.vi(s.electricity_variable), :])
+    for c in s.cost_terms:
+        cost += dt * c.price * ca.sum2(V_mid[layout.vi(c.variable), :])
+    obj = cost
+    for j, b in enumerate(s.soft_bands):
+        obj += b.weight_linear * ca.sum2(S_lo[j, :] + S_hi[j, :])
+        obj += b.weight_quadratic * ca.sumsqr(ca.horzcat(S_lo[j, :], S_hi[j, :]))
+    moves = ca.horzcat(U[:, 0] - mv_prev, ca.diff(U, 1, 1))
+    for i, mv in enumerate(s.mvs):
+        if mv.move_weight > 0.0:
+            obj += mv.move_weight * ca.sumsqr(moves[i, :] / layout.mv_span[i])
+    return obj, cost, g_dyn, V_end, moves
