@@ -1,0 +1,92 @@
+"""Sankey view: one band per link, widths proportional to flow, tooltips, time updates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+pytest.importorskip("PySide6")
+
+from energyopt.demos import demo_project_file
+from energyopt.demos.steelworks_truth import run_truth
+from energyopt.flows import FlowModel, FlowTrajectory
+from energyopt.plantbuild import build_plant
+from energyopt.project.loader import load_project
+
+pytestmark = pytest.mark.gui
+
+START_MS = 1_700_000_000_000
+
+
+@pytest.fixture(scope="module")
+def trajectory_and_built():
+    built = build_plant(load_project(demo_project_file("steelworks")))
+    run = run_truth(built, days=1 / 24, step_s=60.0, seed=1, start_ms=START_MS, warmup_s=1800.0)
+    time_ms = (START_MS + run.time_s * 1000.0).astype(np.int64)
+    traj = FlowTrajectory(time_ms, run.states, run.inputs, run.disturbances, run.outputs)
+    return traj, built
+
+
+@pytest.fixture
+def view(qtbot, trajectory_and_built):
+    from gui.flows_view import FlowsView
+
+    traj, built = trajectory_and_built
+    widget = FlowsView(FlowModel.from_built(built, traj))
+    qtbot.addWidget(widget)
+    widget.resize(1000, 700)
+    return widget
+
+
+def test_one_band_per_link_widths_proportional(view):
+    graph = view.model.graph("site")
+    bands = [item for item in view.scene.items() if item.__class__.__name__ == "QGraphicsPathItem"]
+    assert len(bands) == len(graph.links)
+    drawn = [link for link in graph.links if view.band_width(link.key) > 0.05]
+    assert len(drawn) > 20
+    ratios = [view.band_width(link.key) / link.value_si for link in drawn]
+    # Widths are value * one scale factor: equal ratios to float rounding.
+    assert_allclose(ratios, ratios[0], rtol=1e-12)
+    # The painted band's height at its source end is its width (straight ends).
+    link = max(drawn, key=lambda lk: lk.value_si)
+    rect = view.band_item(link.key).path().boundingRect()
+    assert rect.height() >= view.band_width(link.key) - 1e-9
+
+
+def test_tooltip_has_value_and_unit(view):
+    link = view.model.graph("site").link("tg_1.power_out:el_bus")
+    tip = view.band_item(link.key).toolTip()
+    assert tip.startswith("tg_1 power_out to el_bus: ")
+    assert tip.endswith(" MW")
+    value = float(tip.split(": ")[1].split()[0].replace(",", ""))
+    # Four significant digits in the tooltip.
+    assert_allclose(value, link.value_display, rtol=1e-3)
+
+
+def test_time_change_updates_widths_without_new_items(view):
+    key = "bfg_holder.gas:bfg"
+    view.set_view("bfg")
+    assert view.selector.currentData() == "bfg"
+    item = view.band_item(key)
+    widths = []
+    for k in (0, 20, 40):
+        view.model.set_index(k)
+        assert view.band_item(key) is item  # reused, not rebuilt
+        widths.append(view.band_width(key))
+    row = [spec.key for spec in view.model.network.links["bfg"]].index(key)
+    values = [abs(view.model.link_values_si("bfg")[row, k]) for k in (0, 20, 40)]
+    assert len(set(np.round(values, 6))) > 1  # the holder flow does change
+    ratios = [w / v for w, v in zip(widths, values, strict=True) if v > 0]
+    assert_allclose(ratios, ratios[0], rtol=1e-12)
+
+
+def test_selector_switches_view_and_unknown_view_raises(view):
+    from energyopt.errors import DataError
+
+    index = view.selector.findData("el_bus")
+    view.selector.setCurrentIndex(index)
+    assert view.current_view() == "el_bus"
+    assert view.band_item("grid.power:el_bus").toolTip().endswith(" MW")
+    with pytest.raises(DataError, match="no energy-flow view 'nowhere'"):
+        view.set_view("nowhere")
