@@ -15,6 +15,7 @@ __all__ = [
     "ForecastError",
     "ModeError",
     "NmpcError",
+    "TargetError",
 ]
 
 
@@ -77,4 +78,14 @@ class EconomicMPCError(ControllerError):
     For example an unknown variable name, a limit with ``low > high``, or a
     forecast of the wrong shape.  A failed or infeasible *solve* is not an
     error: it is reported in the solution's status.
+    """
+
+
+class TargetError(ControllerError):
+    """The steady-state target layer (LP/QP/RTO) is misconfigured or given bad input.
+
+    For example an unknown MV/CV name, a limit with ``low > high``, a
+    non-positive scale, an unknown method, or a state estimate of the wrong
+    length.  A failed or infeasible *target solve* is not an error: it is
+    reported in the result's status.
     """
