@@ -236,8 +236,15 @@ def _solvers(s: EconomicMPCSettings, nlp: dict[str, Any]) -> tuple[ca.Function, 
         "max_iter": s.max_iter,
         "max_wall_time": s.max_wall_time_s,
         "tol": s.tolerance,
-        "mu_strategy": "adaptive",
+        # Measured on the demo steelworks at 24 h / 15 min: the adaptive barrier
+        # update (extra solves per iteration for its quality function) wandered
+        # for 300 iterations on the degenerate economic plans; the monotone
+        # (Fiacco-McCormick) update converged in 25-50.  The approximate
+        # minimum-fill ordering (AMF, 2) factorised this KKT system about 25 %
+        # faster than MUMPS' automatic choice.
+        "mu_strategy": "monotone",
         "linear_solver": "mumps",
+        "mumps_pivot_order": 2,
     }
     opts: dict[str, Any] = {
         "error_on_fail": False,
