@@ -1,0 +1,367 @@
+"""The two controllers of the chemical comparison and the run that compares them.
+
+PID-only
+    :class:`~controllers.baselines.chemical_pid.ChemicalPidBaseline`: the
+    production plan's mode setpoints, ramped at the project's rate limits.
+NMPC
+    :class:`~controllers.nmpc.NonlinearMPC` on the nominal flowsheet, 60 s x
+    20 intervals: zone control of c_B, reactor temperature and flash level
+    inside their bands (tightened by :data:`BAND_MARGIN` against noise and
+    mismatch, ranked by the project's priorities), the plan's feed flow
+    tracked (production), the reactor temperature loosely held at the mode's,
+    and economic targets that pull the steam users down (preheat setpoint to
+    its lower limit, flash steam to its lower limit) as far as the bands
+    allow.  Offset-free: an EKF (:class:`EkfMeasurements`) estimates the
+    states and the unmeasured fresh-feed strength as a random-walk
+    disturbance state, which the NMPC holds over its horizon.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from energyopt.closedloop.chemical import CONTROLLED, SENSOR_STD, STEP_S, ChemicalScenario
+from energyopt.closedloop.harness import run_closed_loop
+from energyopt.closedloop.policies import ControllerPolicy
+from energyopt.closedloop.result import ClosedLoopResult
+from energyopt.progress import CancelToken, ProgressCallback, null_progress
+
+if TYPE_CHECKING:
+    from controllers.advisor.contract import ControlRequest, ControlSolution
+    from controllers.estimation import ExtendedKalmanFilter
+    from controllers.nmpc import NonlinearMPC
+
+__all__ = [
+    "BAND_MARGIN",
+    "EkfMeasurements",
+    "ModeTrackingNmpc",
+    "chemical_nmpc_policy",
+    "chemical_pid_policy",
+    "run_chemical_comparison",
+]
+
+#: Band tightening of the NMPC per CV (noise, mismatch and the 60 s sampling). [SI]
+BAND_MARGIN: dict[str, float] = {
+    "reactor.c_b_mol_m3": 30.0,
+    "reactor.t_reactor_k": 1.0,
+    "flash.level_fraction": 0.03,
+}
+#: Horizon of the NMPC (intervals of 60 s).
+HORIZON = 20
+#: EKF RK4 sub-steps per 60 s: the fastest closed-loop mode of the flowsheet is
+#: about -0.47 1/s (valve and flow-loop lags), RK4 is stable for |lambda h| < 2.78,
+#: so h <= 5.9 s; 20 sub-steps (3 s) leave a margin.
+EKF_SUBSTEPS = 20
+
+
+def chemical_pid_policy(scenario: ChemicalScenario) -> ControllerPolicy:
+    """Return the PID-only baseline of the scenario as a closed-loop policy."""
+    from controllers.baselines.chemical_pid import ChemicalPidBaseline
+
+    first = scenario.mode_names[int(scenario.mode_at_step[0])]
+    baseline = ChemicalPidBaseline(scenario.modes, scenario.mv_inputs, first)
+    return ControllerPolicy(
+        baseline,
+        scenario.flowsheet.model,
+        scenario.mv_inputs,
+        scenario.mv_lower,
+        scenario.mv_upper,
+        scenario.mv_rate,
+        interval_s=STEP_S,
+    )
+
+
+class ModeTrackingNmpc:
+    """The NMPC with the production plan's feed flow and temperature as setpoints.
+
+    Each solve sets the tracked feed flow (``fresh_feed.supply``) and the
+    loosely held reactor temperature to the requested mode's values, then
+    solves (:class:`~controllers.nmpc.NonlinearMPC` public API only).
+
+    Parameters
+    ----------
+    nmpc : NonlinearMPC
+        The controller.
+    modes : mapping
+        Mode -> MV input -> nominal setpoint. [SI]
+    """
+
+    def __init__(self, nmpc: NonlinearMPC, modes: Mapping[str, Mapping[str, float]]) -> None:
+        self.nmpc = nmpc
+        self._modes = modes
+
+    @property
+    def mv_names(self) -> tuple[str, ...]:
+        """The NMPC's MVs."""
+        return self.nmpc.mv_names
+
+    def reset(self) -> None:
+        """Forget the warm start."""
+        self.nmpc.reset()
+
+    def solve(self, request: ControlRequest) -> ControlSolution:
+        """Set the mode's targets and solve."""
+        mode = self._modes.get(request.plant_mode or "")
+        if mode is not None:
+            self.nmpc.set_setpoints(
+                {
+                    "fresh_feed.supply": mode["fic_101.setpoint"],
+                    "reactor.t_reactor_k": mode["tic_102.setpoint"],
+                }
+            )
+        return self.nmpc.solve(request)
+
+
+class EkfMeasurements:
+    """Measurement builder: EKF state and feed-strength estimate, packed for the NMPC.
+
+    Parameters
+    ----------
+    ekf : ExtendedKalmanFilter
+        The filter on the nominal model with the disturbance state.
+    nmpc : NonlinearMPC
+        Packs ``(x_hat, w_hat, d)``.
+    measured_index : numpy.ndarray of int
+        Output-vector entries the EKF reads, in its measurement order.
+    measured_disturbances : numpy.ndarray of bool
+        Disturbance inputs the controller measures.
+    nominal_disturbances : numpy.ndarray
+        Values assumed for the unmeasured ones. [SI]
+    """
+
+    def __init__(
+        self,
+        ekf: ExtendedKalmanFilter,
+        nmpc: NonlinearMPC,
+        measured_index: npt.NDArray[np.intp],
+        measured_disturbances: npt.NDArray[np.bool_],
+        nominal_disturbances: npt.NDArray[np.float64],
+    ) -> None:
+        self._ekf = ekf
+        self._nmpc = nmpc
+        self._index = measured_index
+        self._measured = measured_disturbances
+        self._nominal = nominal_disturbances
+        self._d_prev: npt.NDArray[np.float64] | None = None
+        self.estimate_time_s = 0.0
+
+    def reset(self, u0: npt.NDArray[np.float64], x0: npt.NDArray[np.float64]) -> None:
+        """Start the filter at ``x0`` (the operator's steady state at hand-over)."""
+        self._ekf.reset(x0)
+        self._d_prev = None
+
+    def build(
+        self,
+        t_s: float,
+        y_meas: npt.NDArray[np.float64],
+        u_applied: npt.NDArray[np.float64],
+        d_now: npt.NDArray[np.float64],
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """Step the EKF over the last interval and return the NMPC's measurement vector."""
+        from controllers.errors import EstimationError
+        from controllers.estimation import EstimationStatus
+
+        start = time.perf_counter()
+        d_model = np.where(self._measured, d_now, self._nominal)
+        y = y_meas[self._index]
+        try:
+            if self._d_prev is None:
+                used = self._ekf.update(u_applied, d_model, y)
+                est = self._ekf.estimate(EstimationStatus.OK, used)
+            else:
+                est = self._ekf.step(u_applied, self._d_prev, y)
+        except EstimationError:
+            self._d_prev = d_model
+            n = self._nmpc.n_measurements
+            return np.full(n, np.nan), np.zeros(n, dtype=bool)
+        self._d_prev = d_model
+        meas = self._nmpc.pack_measurements(est.x, est.disturbances, d_model)
+        self.estimate_time_s += time.perf_counter() - start
+        return meas, np.isfinite(meas)
+
+
+def _nmpc_settings(scenario: ChemicalScenario) -> Any:
+    from controllers.nmpc import CvSpec, MvSpec, NmpcSettings
+
+    lo, hi, rate = scenario.mv_lower, scenario.mv_upper, scenario.mv_rate
+    span = hi - lo
+    # Economic targets at the lower limits of the steam users; the feed and
+    # level setpoints only move to keep the CVs in their bands.
+    targets: dict[str, tuple[float | None, float]] = {
+        "fic_101.setpoint": (None, 0.0),
+        "tic_102.setpoint": (None, 0.0),
+        "tic_110.setpoint": (float(lo[2]), 0.05),
+        "lic_201.setpoint": (0.5, 0.05),
+        "fic_203.setpoint": (float(lo[4]), 0.05),
+    }
+    mvs = tuple(
+        MvSpec(
+            name,
+            scale=float(span[i]),
+            move_weight=1.0,
+            low=float(lo[i]),
+            high=float(hi[i]),
+            rate=float(rate[i]),
+            target=targets[name][0],
+            target_weight=targets[name][1],
+        )
+        for i, name in enumerate(scenario.mv_inputs)
+    )
+    first = scenario.modes[scenario.mode_names[int(scenario.mode_at_step[0])]]
+    priorities = {"reactor.c_b_mol_m3": 1, "reactor.t_reactor_k": 2, "flash.level_fraction": 3}
+    scales = {"reactor.c_b_mol_m3": 50.0, "reactor.t_reactor_k": 2.0, "flash.level_fraction": 0.05}
+    cvs = [
+        CvSpec(
+            name,
+            scale=scales[name],
+            setpoint=first["tic_102.setpoint"] if name == "reactor.t_reactor_k" else None,
+            weight=0.01 if name == "reactor.t_reactor_k" else 0.0,
+            low=scenario.cv_bands[name][0] + BAND_MARGIN[name],
+            high=scenario.cv_bands[name][1] - BAND_MARGIN[name],
+            priority=priorities[name],
+        )
+        for name in CONTROLLED.values()
+    ]
+    cvs.append(
+        CvSpec(
+            "fresh_feed.supply",
+            scale=1.0 / 3600.0,
+            setpoint=first["fic_101.setpoint"],
+            weight=1.0,
+        )
+    )
+    model = scenario.flowsheet.model
+    fixed = {
+        v.name: float(scenario.u0[i])
+        for i, v in enumerate(model.inputs)
+        if v.name not in scenario.mv_inputs
+    }
+    return NmpcSettings(
+        mvs=mvs,
+        cvs=tuple(cvs),
+        dt_s=STEP_S,
+        horizon=HORIZON,
+        fixed_inputs=fixed,
+        tolerance=1e-6,
+        max_wall_time_s=5.0,
+    )
+
+
+def chemical_nmpc_policy(scenario: ChemicalScenario) -> ControllerPolicy:
+    """Return the offset-free NMPC with its EKF as a closed-loop policy."""
+    from controllers.estimation import (
+        DisturbanceState,
+        ExtendedKalmanFilter,
+        Measurement,
+        augment,
+    )
+    from controllers.nmpc import NonlinearMPC
+
+    model = scenario.flowsheet.model
+    p_nominal = scenario.flowsheet.parameters
+    w_feed = DisturbanceState(
+        "feed_strength",
+        kind="disturbance",
+        target="fresh_feed.in_c_a_mol_m3",
+        std_per_step=15.0,
+        initial_std=300.0,
+        low=-2000.0,
+        high=3000.0,
+    )
+    nmpc = NonlinearMPC(model, p_nominal, _nmpc_settings(scenario), (w_feed,))
+    sensors = list(SENSOR_STD)
+    measurements = [
+        Measurement(name, std=float(scenario.noise_std[model.index("y", name)])) for name in sensors
+    ]
+    low, high = model.bounds("x")
+    scale = np.maximum(np.abs(low), np.abs(high))
+    scale = np.where(np.isfinite(scale) & (scale > 0.0), scale, 1.0)
+    aug = augment(
+        model,
+        p_nominal,
+        STEP_S,
+        measurements=measurements,
+        state_std_per_step=1e-3 * scale,
+        initial_state_std=1e-2 * scale,
+        disturbance_states=(w_feed,),
+        substeps=EKF_SUBSTEPS,
+    )
+    ekf = ExtendedKalmanFilter(aug, scenario.plant.x0)
+    builder = EkfMeasurements(
+        ekf,
+        nmpc,
+        np.array([model.index("y", name) for name in sensors], dtype=np.intp),
+        scenario.measured_disturbances,
+        scenario.nominal_disturbances,
+    )
+    return ControllerPolicy(
+        ModeTrackingNmpc(nmpc, scenario.modes),
+        model,
+        scenario.mv_inputs,
+        scenario.mv_lower,
+        scenario.mv_upper,
+        scenario.mv_rate,
+        interval_s=STEP_S,
+        measurements=builder,
+        time_budget_s=5.0,
+    )
+
+
+def _offset_progress(
+    progress: ProgressCallback, offset: float, grand_total: float, label: str
+) -> ProgressCallback:
+    """Return a callback reporting one run's progress as part of the whole comparison."""
+
+    def report(done: float, total: float | None, message: str) -> None:
+        progress(offset + done, grand_total, f"{label}: {message}")
+
+    return report
+
+
+def run_chemical_comparison(
+    scenario: ChemicalScenario,
+    *,
+    seed: int = 0,
+    progress: ProgressCallback = null_progress,
+    cancel: CancelToken | None = None,
+) -> dict[str, ClosedLoopResult]:
+    """Run PID-only and the NMPC on the same truth plant, disturbances and sensor noise.
+
+    Parameters
+    ----------
+    scenario : ChemicalScenario
+        The scenario (:func:`~energyopt.closedloop.chemical.build_chemical_scenario`).
+    seed : int
+        Seed of the sensor noise (the same draws for both controllers).
+    progress : ProgressCallback
+        Progress in simulated seconds over both runs.
+    cancel : CancelToken, optional
+        Checked once per decision.
+
+    Returns
+    -------
+    dict
+        ``{"pid": result, "nmpc": result}``.
+    """
+    total = 2.0 * scenario.plant.n_steps * scenario.plant.step_s
+    out: dict[str, ClosedLoopResult] = {}
+    for i, (name, make) in enumerate(
+        (("pid", chemical_pid_policy), ("nmpc", chemical_nmpc_policy))
+    ):
+        report = _offset_progress(progress, i * total / 2.0, total, name)
+        out[name] = run_closed_loop(
+            scenario.plant,
+            make(scenario),
+            scenario.u0,
+            noise=scenario.noise(seed + 1),
+            plant_mode=scenario.plant_mode,
+            mode_names=scenario.mode_names,
+            progress=report,
+            cancel=cancel,
+        )
+    return out
