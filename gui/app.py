@@ -1,157 +1,53 @@
 """Entry point of the ``energyopt-gui`` desktop application.
 
-This first version opens a plant project and a historian file and shows what
-they contain (units, media, tag bindings; tags with units and sampling), with
-every :class:`~energyopt.errors.EnergyoptError` shown as a dialog.  The energy
-flow, trend, recommendation, model and tuning panels build on this window.
+``energyopt-gui [project.toml [history.h5]]`` opens those files, or else the
+last session.  Options:
+
+``--settings FILE``
+    Keep the settings in an INI file instead of the user's settings
+    (portable installs, tests).
+``--language {auto,en,zh_CN}``
+    Override the stored language preference for this run.
+``--no-restore``
+    Do not reopen the last session.
+``--smoke``
+    Start, open the given files, wait for the background work (at most
+    ``--smoke-timeout`` seconds), close and exit: status 0 if no error was
+    reported (installers' smoke test).
 """
 
 from __future__ import annotations
 
-import logging
+import argparse
 import sys
-import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import (
-    QApplication,
-    QFileDialog,
-    QMainWindow,
-    QMessageBox,
-    QSplitter,
-    QTreeWidget,
-    QTreeWidgetItem,
-)
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
 
 from energyopt import __version__
-from energyopt.errors import EnergyoptError
-from energyopt.runtime import configure_caches
+from energyopt.appstate.language import AUTO, LANGUAGES
+from energyopt.runtime import APP_NAME, configure_caches
+from gui.errors import ErrorReporter
+from gui.i18n import language_manager
+from gui.main_window import MainWindow
+from gui.settings import ORGANISATION, AppSettings
 
-__all__ = ["MainWindow", "main"]
-
-log = logging.getLogger(__name__)
-
-ORGANISATION = "energyopt"
-APPLICATION = "energyopt"
-
-
-class MainWindow(QMainWindow):
-    """Main window: a project tree beside a historian tag browser."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.setWindowTitle(f"energyopt {__version__}")
-        self.project_tree = QTreeWidget()
-        self.project_tree.setHeaderLabels(["Project", "Value"])
-        self.tag_tree = QTreeWidget()
-        self.tag_tree.setHeaderLabels(["Tag", "Unit", "Kind", "Description"])
-        splitter = QSplitter()
-        splitter.addWidget(self.project_tree)
-        splitter.addWidget(self.tag_tree)
-        self.setCentralWidget(splitter)
-        menu = self.menuBar().addMenu("&File")
-        menu.addAction("Open &project...", self._ask_project)
-        menu.addAction("Open &historian file...", self._ask_historian)
-        menu.addSeparator()
-        menu.addAction("&Quit", self.close)
-        self.resize(1100, 700)
-        self._settings = QSettings(ORGANISATION, APPLICATION)
-
-    # ------------------------------------------------------------------ actions
-    def _ask_project(self) -> None:
-        start = str(self._settings.value("last_project_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(self, "Open project", start, "Project (*.toml)")
-        if path:
-            self.open_project(Path(path))
-
-    def _ask_historian(self) -> None:
-        start = str(self._settings.value("last_data_dir", str(Path.home())))
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open historian file", start, "Historian (*.h5 *.hdf5)"
-        )
-        if path:
-            self.open_historian(Path(path))
-
-    def open_project(self, path: Path) -> bool:
-        """Load and show a project file; show a dialog and return False on error.
-
-        Parameters
-        ----------
-        path : Path
-            Project TOML file.
-        """
-        from energyopt.project import load_project
-
-        try:
-            project = load_project(path)
-        except EnergyoptError as exc:
-            self.show_error("Cannot open project", exc)
-            return False
-        self._settings.setValue("last_project_dir", str(path.parent))
-        self.project_tree.clear()
-        dumped = project.model_dump(mode="json", exclude_none=True)
-        self.project_tree.addTopLevelItems(_tree_items(dumped))
-        self.setWindowTitle(f"energyopt {__version__} - {path.name}")
-        return True
-
-    def open_historian(self, path: Path) -> bool:
-        """List the tags of a historian file; show a dialog and return False on error.
-
-        Parameters
-        ----------
-        path : Path
-            Historian HDF5 file (opened read-only).
-        """
-        from energyopt.data.reader import HistorianReader
-
-        try:
-            with HistorianReader(path) as reader:
-                tags = reader.tags
-        except EnergyoptError as exc:
-            self.show_error("Cannot open historian file", exc)
-            return False
-        self._settings.setValue("last_data_dir", str(path.parent))
-        self.tag_tree.clear()
-        for info in tags.values():
-            item = QTreeWidgetItem([info.name, info.unit, info.kind or "", info.description or ""])
-            self.tag_tree.addTopLevelItem(item)
-        return True
-
-    def show_error(self, title: str, exc: EnergyoptError) -> None:
-        """Show a user-facing error as a modal dialog with its message.
-
-        Parameters
-        ----------
-        title : str
-            Dialog title.
-        exc : EnergyoptError
-            The error whose message is shown.
-        """
-        QMessageBox.critical(self, title, str(exc))
+__all__ = ["MainWindow", "build_parser", "main"]
 
 
-def _tree_items(value: object, key: str = "") -> list[QTreeWidgetItem]:
-    """Turn nested dicts/lists into tree items (leaves show their value)."""
-    items = []
-    if isinstance(value, dict):
-        for k, v in value.items():
-            item = QTreeWidgetItem([str(k), "" if isinstance(v, dict | list) else str(v)])
-            item.addChildren(_tree_items(v, str(k)) if isinstance(v, dict | list) else [])
-            items.append(item)
-    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
-        for i, v in enumerate(value):
-            item = QTreeWidgetItem([f"{key}[{i}]", ""])
-            item.addChildren(_tree_items(v, key))
-            items.append(item)
-    return items
-
-
-def _excepthook(exc_type, exc, tb) -> None:  # type: ignore[no-untyped-def]
-    """Log unexpected exceptions instead of letting Qt abort the process."""
-    text = "".join(traceback.format_exception(exc_type, exc, tb))
-    log.error("unexpected error:\n%s", text)
-    QMessageBox.critical(None, "Unexpected error", text[-2000:])
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser of the desktop app."""
+    parser = argparse.ArgumentParser(prog="energyopt-gui", description="energyopt desktop app")
+    parser.add_argument("project", nargs="?", type=Path, help="project file (.toml)")
+    parser.add_argument("historian", nargs="?", type=Path, help="historian file (.h5)")
+    parser.add_argument("--settings", type=Path, help="keep settings in this INI file")
+    parser.add_argument("--language", choices=(AUTO, *LANGUAGES), help="UI language")
+    parser.add_argument("--no-restore", action="store_true", help="do not reopen the last session")
+    parser.add_argument("--smoke", action="store_true", help="start, open, close; exit status")
+    parser.add_argument("--smoke-timeout", type=float, default=60.0, help="[s] for --smoke")
+    parser.add_argument("--version", action="version", version=f"energyopt {__version__}")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,22 +56,88 @@ def main(argv: list[str] | None = None) -> int:
     Parameters
     ----------
     argv : list of str, optional
-        Command line; ``[project.toml [history.h5]]`` opens those files.
+        Arguments after the program name; ``sys.argv[1:]`` if omitted.
+
+    Returns
+    -------
+    int
+        Exit status: the event loop's, or for ``--smoke`` 0 when no error was
+        reported and 1 otherwise.
     """
-    args = sys.argv if argv is None else argv
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     configure_caches()
-    app = QApplication.instance() or QApplication(args)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setOrganizationName(ORGANISATION)
-    app.setApplicationName(APPLICATION)
-    sys.excepthook = _excepthook
-    window = MainWindow()
-    files = [Path(a) for a in args[1:]]
-    if files:
-        window.open_project(files[0])
-    if len(files) > 1:
-        window.open_historian(files[1])
-    window.show()
-    return app.exec()
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+
+    errors = ErrorReporter()
+    errors.install()
+    quit_on_close = app.quitOnLastWindowClosed()
+    if args.smoke:
+        # --smoke quits explicitly; a window closing after the loop ended
+        # must not call quit() outside exec() (see _smoke).
+        app.setQuitOnLastWindowClosed(False)
+    reported: list[str] = []
+    errors.dialog_shown.connect(lambda title, text: reported.append(f"{title}: {text}"))
+    settings = AppSettings.from_ini(args.settings) if args.settings else AppSettings()
+    session = settings.new_session()
+    if args.language:
+        session.language = args.language
+    language_manager()  # created before the window so its translators apply at once
+    try:
+        window = MainWindow(
+            session,
+            settings,
+            project=args.project,
+            historian=args.historian,
+            restore_session=not args.no_restore,
+            errors=errors,
+        )
+        window.show()
+        if not args.smoke:
+            return app.exec()
+        return _smoke(app, window, reported, args.smoke_timeout)
+    finally:
+        errors.uninstall()
+        app.setQuitOnLastWindowClosed(quit_on_close)
+
+
+def _smoke(app: QApplication, window: MainWindow, reported: list[str], timeout_s: float) -> int:
+    """Run the event loop until the background work is done, then close.
+
+    The window is closed and the loop quit from inside the event loop: a
+    ``quit()`` outside ``exec()`` (for instance the last window closing after
+    it returned) would leave Qt's quit flag set and end every later event
+    loop of the process at once.
+    """
+    poll = QTimer()
+    poll.setInterval(50)
+    deadline = QTimer()
+    deadline.setSingleShot(True)
+    outcome = {"timed_out": False}
+
+    def finish(timed_out: bool) -> None:
+        poll.stop()
+        deadline.stop()
+        outcome["timed_out"] = timed_out and bool(window.workers.active)
+        window.close()
+        app.quit()
+
+    poll.timeout.connect(lambda: None if window.workers.active else finish(False))
+    deadline.timeout.connect(lambda: finish(True))
+    poll.start()
+    deadline.start(round(timeout_s * 1000))
+    app.exec()
+    for line in reported:
+        print(line, file=sys.stderr)
+    if outcome["timed_out"]:
+        print(
+            f"energyopt-gui --smoke: background work still running after {timeout_s} s",
+            file=sys.stderr,
+        )
+    return 1 if reported or outcome["timed_out"] else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
