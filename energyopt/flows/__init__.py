@@ -6,7 +6,8 @@ Public API
 (plant vectors over time), :class:`FlowModel` (the Qt-free state a diagram
 observes: values over time, displayed time, ``time_changed`` signal),
 :class:`SankeyGraph`, :class:`SankeyNode`, :class:`SankeyLink`,
-:class:`ViewInfo`, :func:`balance_residuals`.
+:class:`ViewInfo`, :func:`balance_residuals`, :class:`FlowSnapshot` and
+:class:`ViewIncidence` (a snapshot as arrays, for drawing frame by frame).
 """
 
 from energyopt.flows.graph import (
@@ -17,6 +18,7 @@ from energyopt.flows.graph import (
     ViewInfo,
     balance_residuals,
 )
+from energyopt.flows.incidence import FlowSnapshot, ViewIncidence
 from energyopt.flows.model import FlowModel
 from energyopt.flows.network import (
     DISPLAY_UNITS,
@@ -34,12 +36,14 @@ __all__ = [
     "SITE",
     "FlowModel",
     "FlowNetwork",
+    "FlowSnapshot",
     "FlowTrajectory",
     "LinkSpec",
     "SankeyGraph",
     "SankeyLink",
     "SankeyNode",
     "Term",
+    "ViewIncidence",
     "ViewInfo",
     "balance_residuals",
     "build_flow_network",

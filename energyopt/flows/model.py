@@ -4,6 +4,8 @@
 trajectory (vectorised), then serves snapshots (:class:`SankeyGraph`) for the
 displayed time and emits :attr:`FlowModel.time_changed` when that time moves,
 so a diagram animates along the replay clock without recomputing the plant.
+:meth:`FlowModel.snapshot` serves the same snapshot as arrays (a few numpy
+operations on incidence matrices built once per view), for per-frame drawing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from psygnal import Signal
 from energyopt.data.units import conversion_affine
 from energyopt.errors import DataError
 from energyopt.flows.graph import SankeyGraph, SankeyLink
+from energyopt.flows.incidence import FlowSnapshot, ViewIncidence
 from energyopt.flows.network import FlowNetwork, FlowTrajectory, build_flow_network
 from energyopt.plantbuild import BuiltPlant
 
@@ -47,6 +50,10 @@ class FlowModel:
         self._network = network
         self._scales = {
             view.name: conversion_affine(view.unit_si, view.unit_display)[0]
+            for view in network.views
+        }
+        self._incidence = {
+            view.name: ViewIncidence.from_view(network.nodes[view.name], network.links[view.name])
             for view in network.views
         }
         self._index = 0
@@ -171,6 +178,47 @@ class FlowModel:
         self._network.view(view)
         return self._scales[view]
 
+    def incidence(self, view: str) -> ViewIncidence:
+        """Return a view's node and link index arrays and incidence matrices.
+
+        Raises
+        ------
+        DataError
+            If there is no such view.
+        """
+        self._network.view(view)
+        return self._incidence[view]
+
+    def snapshot(self, view: str, index: int | None = None) -> FlowSnapshot:
+        """Return a view at a sample as arrays (the per-frame path of a diagram).
+
+        Parameters
+        ----------
+        view : str
+            View name (``site`` or a media-node name).
+        index : int, optional
+            Sample index (default: the displayed one).
+
+        Returns
+        -------
+        FlowSnapshot
+            Link magnitudes, directions and node totals in the view's order.
+
+        Raises
+        ------
+        DataError
+            If there is no such view or sample.
+        """
+        info = self._network.view(view)
+        k = self._checked_index(index)
+        return self._incidence[view].snapshot(info, int(self._time_ms[k]), self._values[view][:, k])
+
+    def _checked_index(self, index: int | None) -> int:
+        k = self._index if index is None else index
+        if not 0 <= k < self._time_ms.size:
+            raise DataError(f"energy flows: sample index {k} outside 0..{self._time_ms.size - 1}")
+        return int(k)
+
     def graph(self, view: str, index: int | None = None) -> SankeyGraph:
         """Return the snapshot of a view at a sample (default: the displayed one).
 
@@ -192,9 +240,7 @@ class FlowModel:
             If there is no such view or sample.
         """
         info = self._network.view(view)
-        k = self._index if index is None else index
-        if not 0 <= k < self._time_ms.size:
-            raise DataError(f"energy flows: sample index {k} outside 0..{self._time_ms.size - 1}")
+        k = self._checked_index(index)
         scale = self._scales[view]
         column = self._values[view][:, k]
         links = []

@@ -186,3 +186,43 @@ def test_set_trajectory_emits_and_resets(model, trajectory):
     model.set_index(5)
     model.set_trajectory(trajectory)
     assert events == ["time 5", "values", "time 0"]
+
+
+def test_snapshot_arrays_equal_graph_records(model):
+    # The per-frame array path against the record path (independent Python sums per node).
+    for k in (0, 33, 77, 119):
+        for view in model.network.views:
+            graph = model.graph(view.name, k)
+            snap = model.snapshot(view.name, k)
+            keys = [node.key for node in graph.nodes]
+            assert snap.time_ms == graph.time_ms
+            assert snap.view == graph.view
+            assert [keys[i] for i in snap.source] == [link.source for link in graph.links]
+            assert [keys[i] for i in snap.target] == [link.target for link in graph.links]
+            assert snap.reversed.tolist() == [link.reversed for link in graph.links]
+            assert_allclose(snap.value_si, [link.value_si for link in graph.links], rtol=0)
+            scale = max(1.0, float(snap.value_si.max()))
+            # Same terms summed in another order (BLAS vs Python): ~1e-15 of the sum.
+            assert_allclose(
+                snap.inflow_si,
+                [graph.inflow_si(key) for key in keys],
+                rtol=1e-12,
+                atol=1e-12 * scale,
+            )
+            assert_allclose(
+                snap.outflow_si,
+                [graph.outflow_si(key) for key in keys],
+                rtol=1e-12,
+                atol=1e-12 * scale,
+            )
+
+
+def test_snapshot_defaults_to_displayed_time_and_checks_input(model):
+    model.set_index(12)
+    assert model.snapshot("bfg").time_ms == model.graph("bfg", 12).time_ms
+    with pytest.raises(DataError, match=r"sample index 120 outside 0\.\.119"):
+        model.snapshot("site", 120)
+    with pytest.raises(DataError, match="no energy-flow view 'steam'"):
+        model.snapshot("steam")
+    with pytest.raises(DataError, match="no energy-flow view 'steam'"):
+        model.incidence("steam")
