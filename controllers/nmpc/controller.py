@@ -27,10 +27,13 @@ import numpy as np
 import numpy.typing as npt
 
 from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
+from controllers.advisor.diagnosis import InfeasibilityDiagnosis
 from controllers.errors import NmpcError
 from controllers.estimation.specs import DisturbanceState
+from controllers.nmpc.diagnose import diagnose_problem
 from controllers.nmpc.formulation import OcpProblem, build_problem
 from controllers.nmpc.settings import NmpcSettings
+from controllers.nmpc.tuning import NmpcTuning
 from plant_models.core.equations import EquationModel
 
 __all__ = ["NonlinearMPC", "classify_status"]
@@ -74,6 +77,15 @@ def classify_status(success: bool, message: str, feasible: bool) -> SolveStatus:
     if any(key.lower() in lowered for key in _TIMEOUT):
         return SolveStatus.TIMEOUT
     return SolveStatus.FAILED
+
+
+def _shift(vector: np.ndarray, indices: Sequence[np.ndarray]) -> np.ndarray:
+    """Move the entries at ``index[k + 1]`` to ``index[k]`` (one index row per stage)."""
+    out = vector.copy()
+    for index in indices:
+        if index.size and index.shape[0] > 1:
+            out[index[:-1].ravel()] = vector[index[1:].ravel()]
+    return out
 
 
 def _project_plan(
@@ -140,17 +152,22 @@ class NonlinearMPC:
         self.model = model
         self.settings = settings
         self.disturbance_states = tuple(disturbance_states)
+        start = time.perf_counter()
         self._problem: OcpProblem = build_problem(model, p, settings, self.disturbance_states)
+        #: Wall-clock time of the NLP generation. [s]
+        self.build_time_s = time.perf_counter() - start
+        #: How many times the NLP was generated (1: tuning never rebuilds it).
+        self.n_builds = 1
         lay = self._problem.layout
         self._z_prev: np.ndarray | None = None
         self._lam_x_prev: np.ndarray | None = None
         self._lam_g_prev: np.ndarray | None = None
-        self._setpoint = np.array([0.0 if c.setpoint is None else c.setpoint for c in settings.cvs])
         fixed = np.zeros(len(model.inputs))
         for name, value in settings.fixed_inputs.items():
             fixed[model.index("u", name)] = value
         self._u_fixed = fixed[list(self._problem.fixed_index)]
-        self._targets = np.array([0.0 if m.target is None else m.target for m in settings.mvs])
+        self._tuning = NmpcTuning.from_settings(settings)
+        self._tuning_p = self._tuning.parameters(lay.slack_cv, lay.slack_names, settings.cv_names)
         self._lbz = np.full(lay.n_z, -math.inf)
         self._ubz = np.full(lay.n_z, math.inf)
         self._lbz[lay.s_index.ravel()] = 0.0
@@ -209,18 +226,54 @@ class NonlinearMPC:
         Raises
         ------
         NmpcError
-            For a CV that is unknown or has no setpoint in the settings, or a
-            non-finite value.
+            For a CV that is unknown or has no setpoint, or a non-finite value.
         """
+        vector = self._tuning.setpoint.copy()
         for name, value in setpoints.items():
             if name not in self.cv_names:
                 raise NmpcError(f"unknown CV {name!r}; known: {', '.join(self.cv_names)}")
             j = self.cv_names.index(name)
-            if self.settings.cvs[j].setpoint is None:
+            if not math.isfinite(vector[j]):
                 raise NmpcError(f"CV {name} is zone-controlled: it has no setpoint to change")
             if not math.isfinite(value):
                 raise NmpcError(f"setpoint of {name} must be finite, got {value}")
-            self._setpoint[j] = float(value)
+            vector[j] = float(value)
+        self.set_tuning({"setpoint": vector})
+
+    @property
+    def tuning(self) -> NmpcTuning:
+        """The tuning in force (weights, setpoints, bands, MV targets)."""
+        return self._tuning
+
+    def set_tuning(self, values: Mapping[str, npt.ArrayLike] | NmpcTuning) -> None:
+        """Replace part or all of the tuning without rebuilding the NLP.
+
+        Weights, setpoints, band limits and MV targets are parameters of the
+        generated NLP, so a switch costs nothing and keeps the warm start: the
+        next plan differs from the one the old tuning would give only as the
+        new tuning implies.  The keys are those of :class:`NmpcTuning`, so a
+        :class:`~controllers.modes.ModeScheduler`'s ``state.values`` (one
+        vector per key per mode, ramped between modes) can be passed as is.
+
+        Parameters
+        ----------
+        values : mapping of str to array_like, or NmpcTuning
+            Any of ``cv_weight``, ``band_weight`` (per CV, shape
+            ``(n_cv,)``), ``setpoint``, ``band_low``, ``band_high``
+            ``(n_cv,)``, ``move_weight``, ``target_weight``, ``mv_target``
+            ``(n_mv,)``; missing keys keep their values.
+
+        Raises
+        ------
+        NmpcError
+            For an unknown key, a wrong shape, a negative or non-finite weight,
+            a tracked CV without a finite setpoint, or a band side that the
+            NLP was not built with (bands can move, not appear or vanish).
+        """
+        new = self._tuning.replace(values)
+        lay = self._problem.layout
+        self._tuning_p = new.parameters(lay.slack_cv, lay.slack_names, self.cv_names)
+        self._tuning = new
 
     def reset(self) -> None:
         """Forget the previous solution (the next solve starts cold)."""
@@ -239,22 +292,13 @@ class NonlinearMPC:
     # ------------------------------------------------------------ solve
 
     def _parameters(self, request: ControlRequest) -> np.ndarray:
-        prob = self._problem
         meas = np.asarray(request.measurements, dtype=np.float64)
-        nx, nw = prob.nx, prob.nw
-        low = np.array([c.low for c in self.settings.cvs])
-        high = np.array([c.high for c in self.settings.cvs])
         return np.concatenate(
             [
-                meas[:nx],
-                meas[nx : nx + nw],
-                meas[nx + nw :],
+                meas,
                 np.asarray(request.mv_current, dtype=np.float64),
                 self._u_fixed,
-                self._setpoint,
-                np.where(np.isfinite(low), low, 0.0),
-                np.where(np.isfinite(high), high, 0.0),
-                self._targets,
+                self._tuning_p,
             ]
         )
 
@@ -267,21 +311,18 @@ class NonlinearMPC:
 
     def _initial_guess(self, p: np.ndarray, u_prev: np.ndarray) -> np.ndarray:
         prob, lay = self._problem, self._problem.layout
+        x0s = (p[lay.param_slices["x0"]] - prob.x_offset) / prob.x_scale
         if self._z_prev is not None:
             # Shift the previous solution by one interval, repeating the last stage.
-            z = self._z_prev.copy()
-            for index in (lay.x_index, lay.u_index, lay.c_index, lay.s_index):
-                if index.size:
-                    z[index[:-1].ravel()] = self._z_prev[index[1:].ravel()]
-            z[lay.x_index[0]] = (p[lay.param_slices["x0"]] - prob.x_offset) / prob.x_scale
-            return z
-        z = np.zeros(lay.n_z)
-        x0s = (p[lay.param_slices["x0"]] - prob.x_offset) / prob.x_scale
-        for k in range(lay.x_index.shape[0]):
-            z[lay.x_index[k]] = x0s
-        for k in range(lay.u_index.shape[0]):
-            z[lay.u_index[k]] = u_prev / prob.u_scale
-            z[lay.c_index[k]] = np.tile(x0s, lay.c_index.shape[1] // prob.nx)
+            z = _shift(self._z_prev, lay.stage_indices)
+        else:
+            z = np.zeros(lay.n_z)
+            z[lay.x_index] = x0s
+            z[lay.v_index] = u_prev / prob.u_scale
+            z[lay.u_index] = u_prev / prob.u_scale
+            z[lay.c_index] = np.tile(x0s, lay.c_index.shape[1] // max(prob.nx, 1))
+        z[lay.x_index[0]] = x0s
+        z[lay.v_index[0]] = u_prev / prob.u_scale
         return z
 
     def _initial_duals(self) -> tuple[np.ndarray, np.ndarray]:
@@ -289,15 +330,10 @@ class NonlinearMPC:
         lay = self._problem.layout
         if self._lam_x_prev is None or self._lam_g_prev is None:
             return np.zeros(lay.n_z), np.zeros(lay.n_g)
-        lam_x = self._lam_x_prev.copy()
-        for index in (lay.x_index, lay.u_index, lay.c_index, lay.s_index):
-            if index.size:
-                lam_x[index[:-1].ravel()] = self._lam_x_prev[index[1:].ravel()]
-        # The constraints are nx initial conditions then N equal blocks.
-        lam_g = self._lam_g_prev.copy()
-        head, block = self._problem.nx, lay.g_stage
-        lam_g[head : lay.n_g - block] = self._lam_g_prev[head + block :]
-        return lam_x, lam_g
+        return (
+            _shift(self._lam_x_prev, lay.stage_indices),
+            _shift(self._lam_g_prev, lay.stage_rows),
+        )
 
     def _invalid(self, request: ControlRequest, message: str, start: float) -> ControlSolution:
         return ControlSolution(
@@ -412,6 +448,37 @@ class NonlinearMPC:
             message=message,
         )
 
+    def diagnose(self, request: ControlRequest) -> InfeasibilityDiagnosis:
+        """Name the hard constraints (MV limits, rate limits) that make ``request`` infeasible.
+
+        CV bands are soft and never reported; see :mod:`controllers.nmpc.diagnose`.
+
+        Raises
+        ------
+        NmpcError
+            For a request with invalid measurements or arrays of the wrong length.
+        AdvisorError
+            When even the relaxation fails.
+        """
+        meas = np.asarray(request.measurements, dtype=np.float64).ravel()
+        u_prev = np.asarray(request.mv_current, dtype=np.float64).ravel()
+        n_mv = len(self.mv_names)
+        if meas.shape != (self.n_measurements,) or not np.all(np.isfinite(meas)):
+            raise NmpcError(f"measurements must be {self.n_measurements} finite values")
+        if u_prev.shape != (n_mv,) or not np.all(np.isfinite(u_prev)):
+            raise NmpcError(f"mv_current must be {n_mv} finite values")
+        low, high, rate = self._mv_limits(request)
+        if low.shape != (n_mv,) or high.shape != (n_mv,) or rate.shape != (n_mv,):
+            raise NmpcError(f"MV limits must have length {n_mv}")
+        p = self._parameters(request)
+        saved = self._z_prev
+        self._z_prev = None
+        try:
+            z0 = self._initial_guess(p, u_prev)
+        finally:
+            self._z_prev = saved
+        return diagnose_problem(self._problem, self.settings, p, low, high, rate, z0)
+
     def _active(
         self,
         plan: np.ndarray,
@@ -437,7 +504,8 @@ class NonlinearMPC:
         for col, name in enumerate(lay.slack_names):
             j = lay.slack_cv[col]
             cv = self.settings.cvs[j]
-            bound = cv.low if name.endswith(".lower") else cv.high
+            tuning = self._tuning
+            bound = tuning.band_low[j] if name.endswith(".lower") else tuning.band_high[j]
             at_edge = np.abs(cv_pred[1:, j] - bound) <= tol * cv.scale
             if np.any(slacks[:, col] > tol) or np.any(at_edge):
                 names.append(name)

@@ -1,31 +1,37 @@
 """The NMPC's optimal-control NLP, built once from the model's casadi ``f`` and ``g``.
 
-Multiple shooting over ``N`` control intervals: the decision vector is
-ordered stage by stage, ``(x_0, u_0, c_0, x_1, u_1, c_1, s_1, ..., x_N, s_N)``,
-with the states ``x_k`` and MVs ``u_k`` scaled (``x = offset + scale *
-x_scaled``), ``c_k`` the scaled Radau IIA stage states of interval ``k``
-(collocation only, empty otherwise) and ``s_k`` the non-negative band slacks
-of sample ``k``.  The constraints are
+Multiple shooting over ``N`` control intervals, written stage by stage so
+that a structure-exploiting solver (fatrop's Riccati recursion) sees an
+optimal-control problem: stage ``k`` has the *states* ``(x_k, v_k)`` (the
+scaled model states and the MVs applied over the previous interval,
+``v_0 = u_prev``) and the *controls* ``(u_k, c_k, s_k)`` (scaled MVs, scaled
+Radau IIA stage states of interval ``k`` for collocation, non-negative band
+slacks of sample ``k``); the last stage ``N`` has ``(x_N, v_N)`` and ``s_N``.
+The decision vector is ``(x_0, v_0, u_0, c_0, x_1, v_1, u_1, c_1, s_1, ...,
+x_N, v_N, s_N)`` (``x = offset + scale * x_scaled``, ``u = scale *
+u_scaled``).  The constraints, in stage order, are
 
-- ``x_0 = x_hat`` (the estimate) and, per interval, either the shooting gap
-  ``x_{k+1} = F(x_k, u_k)``, ``F`` classical RK4 sub-steps of the model's
-  ``f`` (a discrete-time model's ``f`` applied ``dt / model.dt_s`` times), or
-  the collocation equations ``R(x_k, c_k, u_k) = 0`` followed by the gap
-  ``x_{k+1} = c_k[last]`` (the last Radau point is the interval end;
-  :mod:`controllers.nmpc.discretisation`);
-- the moves ``u_k - u_{k-1}`` (``u_{-1}`` the current MVs) inside the rate limits;
-- the soft bands ``(y_k - low) / scale + s_lo >= 0`` and
-  ``(high - y_k) / scale + s_hi >= 0`` for ``k = 1..N``;
+- at stage 0 the initial conditions ``x_0 = x_hat``, ``v_0 = u_prev``;
+- per interval the collocation equations ``R(x_k, c_k, u_k) = 0``
+  (collocation only), the moves ``u_k - v_k`` inside the rate limits, the
+  soft bands ``(y_k - low) / scale + s_lo >= 0`` and ``(high - y_k) / scale
+  + s_hi >= 0`` (``k >= 1``), and the gap ``x_{k+1} = c_k[last]`` or
+  ``x_{k+1} = F(x_k, u_k)`` (``F`` classical RK4 sub-steps or a discrete
+  model's ``f`` applied ``dt / model.dt_s`` times;
+  :mod:`controllers.nmpc.discretisation`) with ``v_{k+1} = u_k``;
+- at stage ``N`` the soft bands of sample ``N``;
 
 and the MV limits are bounds of ``u_k``.  Offset-free prediction: estimated
 disturbance states (:class:`~controllers.estimation.DisturbanceState`) are
 held constant over the horizon and added to their input, measured
-disturbance or CV.  Everything a solve changes (estimate, disturbances,
-current MVs, fixed inputs, setpoints, bands, MV targets) is a parameter, so
-the NLP and its derivatives are generated once.
+disturbance or CV.  Everything a solve or a tuning change alters (estimate,
+disturbances, current MVs, fixed inputs, setpoints, bands, MV targets and
+every weight) is a parameter, so the NLP and its derivatives are generated
+once (:data:`TUNING_PARAMETERS`).
 
-The CV at sample ``k`` is ``y(x_k, u_k)`` (``u_{N-1}`` at ``k = N``): an
-output with direct feedthrough sees the input applied from that sample on.
+The CV at sample ``k`` is ``y(x_k, u_k)`` (``y(x_N, v_N)``, i.e. ``u_{N-1}``,
+at ``k = N``): an output with direct feedthrough sees the input applied from
+that sample on.
 """
 
 from __future__ import annotations
@@ -44,7 +50,19 @@ from controllers.nmpc.discretisation import interval_map, state_scaling
 from controllers.nmpc.settings import NmpcSettings
 from plant_models.core.equations import EquationModel
 
-__all__ = ["Layout", "OcpProblem", "build_problem"]
+__all__ = ["TUNING_PARAMETERS", "Layout", "OcpProblem", "build_problem"]
+
+#: Parts of the parameter vector that tuning changes (``set_tuning``).
+TUNING_PARAMETERS: tuple[str, ...] = (
+    "setpoint",
+    "low",
+    "high",
+    "target",
+    "cv_weight",
+    "band_price",
+    "move_weight",
+    "target_weight",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,8 @@ class Layout:
     ----------
     x_index : numpy.ndarray, shape (N + 1, nx)
         Decision-vector positions of the scaled states.
+    v_index : numpy.ndarray, shape (N + 1, n_mv)
+        Decision-vector positions of the scaled previous MVs ``v_k = u_{k-1}``.
     u_index : numpy.ndarray, shape (N, n_mv)
         Decision-vector positions of the scaled MVs.
     s_index : numpy.ndarray, shape (N, n_slack)
@@ -62,6 +82,12 @@ class Layout:
     c_index : numpy.ndarray, shape (N, nx * degree)
         Decision-vector positions of the scaled collocation stage states of
         each interval, stage by stage (zero columns without collocation).
+    init_index : numpy.ndarray, shape (nx + n_mv,)
+        Constraint-vector positions of the initial conditions.
+    coll_index : numpy.ndarray, shape (N, nx * degree)
+        Constraint-vector positions of the collocation equations.
+    gap_index : numpy.ndarray, shape (N, nx + n_mv)
+        Constraint-vector positions of the shooting gaps.
     move_index : numpy.ndarray, shape (N, n_mv)
         Constraint-vector positions of the scaled moves.
     band_index : numpy.ndarray, shape (N, n_slack)
@@ -72,26 +98,40 @@ class Layout:
         The CV of each slack column.
     n_z, n_g : int
         Lengths of the decision and constraint vectors.
-    g_stage : int
-        Constraints per interval: the constraint vector is the ``nx`` initial
-        conditions followed by ``N`` blocks of this length.
     param_slices : dict of str to slice
-        Parts of the parameter vector: ``x0, w, d, u_prev, u_fixed, setpoint,
-        low, high, target``.
+        Parts of the parameter vector: ``x0, w, d, u_prev, u_fixed`` and the
+        :data:`TUNING_PARAMETERS`.
+    stage_sizes : tuple of tuple of int
+        ``(nx, nu, ng)`` of each stage ``0..N`` as fatrop sees it (states,
+        controls, path constraints).
     """
 
     x_index: np.ndarray
+    v_index: np.ndarray
     u_index: np.ndarray
     s_index: np.ndarray
     c_index: np.ndarray
+    init_index: np.ndarray
+    coll_index: np.ndarray
+    gap_index: np.ndarray
     move_index: np.ndarray
     band_index: np.ndarray
     slack_names: tuple[str, ...]
     slack_cv: tuple[int, ...]
     n_z: int
     n_g: int
-    g_stage: int
     param_slices: dict[str, slice]
+    stage_sizes: tuple[tuple[int, int, int], ...]
+
+    @property
+    def stage_indices(self) -> tuple[np.ndarray, ...]:
+        """Decision-vector position arrays with one row per interval (shift targets)."""
+        return (self.x_index, self.v_index, self.u_index, self.c_index, self.s_index)
+
+    @property
+    def stage_rows(self) -> tuple[np.ndarray, ...]:
+        """Constraint-vector position arrays with one row per interval (shift targets)."""
+        return (self.coll_index, self.gap_index, self.move_index, self.band_index)
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,6 +163,9 @@ class OcpProblem:
         Model input positions of the fixed inputs.
     method : {"rk4", "collocation", "discrete"}
         Discretisation used.
+    z, p, g : casadi.SX or casadi.MX
+        The NLP's decision and parameter symbols and its constraint
+        expressions (for the infeasibility diagnosis).
     """
 
     solver: Any
@@ -139,6 +182,9 @@ class OcpProblem:
     n_fixed: int
     fixed_index: tuple[int, ...]
     method: str
+    z: Any
+    p: Any
+    g: Any
 
 
 def build_problem(
@@ -170,7 +216,6 @@ def build_problem(
 
     mv_index = [lookup("u", m.name, f"MV {m.name}") for m in settings.mvs]
     fixed_index = tuple(i for i in range(nu) if i not in mv_index)
-    input_names = [v.name for v in model.inputs]
     for name in settings.fixed_inputs:
         i = lookup("u", name, "fixed input")
         if i in mv_index:
@@ -181,6 +226,19 @@ def build_problem(
     if len(set(names)) != len(names):
         raise NmpcError("duplicate disturbance-state names")
     nw = len(dstates)
+
+    # Slack columns (which band sides exist is structure; their values are parameters).
+    slack_cv: list[int] = []
+    slack_side: list[str] = []
+    for j, c in enumerate(settings.cvs):
+        if math.isfinite(c.low):
+            slack_cv.append(j)
+            slack_side.append("lower")
+        if math.isfinite(c.high):
+            slack_cv.append(j)
+            slack_side.append("upper")
+    n_s = len(slack_cv)
+
     imap = interval_map(model, np.asarray(p, dtype=np.float64), settings)
     F, G = imap.step, imap.output
     degree = imap.degree
@@ -198,6 +256,10 @@ def build_problem(
         "low": n_cv,
         "high": n_cv,
         "target": n_mv,
+        "cv_weight": n_cv,
+        "band_price": n_s,
+        "move_weight": n_mv,
+        "target_weight": n_mv,
     }
     param_slices: dict[str, slice] = {}
     start = 0
@@ -236,7 +298,6 @@ def build_problem(
             else:
                 value = par["u_fixed"][fixed_index.index(i)]
             parts.append(value + w_in.get(i, 0.0))
-        _ = input_names
         return ca.vertcat(*parts) if parts else sym(0, 1)
 
     def cvs(x: Any, u_mv: Any) -> Any:
@@ -247,25 +308,12 @@ def build_problem(
             out.append(value + w_cv.get(j, 0.0))
         return ca.vertcat(*out)
 
-    # Slack columns.
-    slack_cv: list[int] = []
-    slack_side: list[str] = []
-    for j, c in enumerate(settings.cvs):
-        if math.isfinite(c.low):
-            slack_cv.append(j)
-            slack_side.append("lower")
-        if math.isfinite(c.high):
-            slack_cv.append(j)
-            slack_side.append("upper")
-    n_s = len(slack_cv)
     cv_scale = np.array([c.scale for c in settings.cvs])
-    tracked = [j for j, c in enumerate(settings.cvs) if c.setpoint is not None]
     terminal = (
         np.zeros((n_cv, n_cv))
         if settings.terminal_weight is None
         else np.array(settings.terminal_weight, dtype=np.float64)
     )
-    prices = [settings.band_price(settings.cvs[j]) for j in slack_cv]
 
     def band_terms(y: Any) -> Any:
         """Scaled distance inside each band side (negative when violated)."""
@@ -278,50 +326,47 @@ def build_problem(
         return ca.vertcat(*terms) if terms else sym(0, 1)
 
     def stage_cost(y: Any, s: Any, last: bool) -> Any:
-        cost: Any = 0.0
         e = (y - par["setpoint"]) / cv_scale
-        for j in tracked:
-            cost += settings.cvs[j].weight * e[j] ** 2
+        cost: Any = ca.dot(par["cv_weight"], e**2)
         if last and np.any(terminal):
             cost += ca.bilin(ca.DM(terminal), e)
-        for col in range(n_s):
-            cost += prices[col] * (s[col] + s[col] ** 2)
+        if n_s:
+            cost += ca.dot(par["band_price"], s + s**2)
         return cost
 
     def mv_cost(u: Any, u_before: Any) -> Any:
-        cost: Any = 0.0
-        for i, m in enumerate(settings.mvs):
-            cost += m.move_weight * ((u[i] - u_before[i]) / m.scale) ** 2
-            if m.target is not None and m.target_weight > 0.0:
-                cost += m.target_weight * ((u[i] - par["target"][i]) / m.scale) ** 2
-        return cost
+        move = (u - u_before) / u_sc
+        off = (u - par["target"]) / u_sc
+        return ca.dot(par["move_weight"], move**2) + ca.dot(par["target_weight"], off**2)
 
     # Decision variables, stage by stage.
     Xs = [sym.sym(f"x_{k}", nx) for k in range(N + 1)]
+    Vs = [sym.sym(f"v_{k}", n_mv) for k in range(N + 1)]
     Us = [sym.sym(f"u_{k}", n_mv) for k in range(N)]
-    Ss = [sym.sym(f"s_{k}", n_s) for k in range(1, N + 1)]
     Cs = [sym.sym(f"c_{k}", nx * degree) for k in range(N)]
+    Ss = [sym.sym(f"s_{k}", n_s) for k in range(1, N + 1)]
     z_parts: list[Any] = []
     x_index = np.zeros((N + 1, nx), dtype=int)
+    v_index = np.zeros((N + 1, n_mv), dtype=int)
     u_index = np.zeros((N, n_mv), dtype=int)
     s_index = np.zeros((N, n_s), dtype=int)
     c_index = np.zeros((N, nx * degree), dtype=int)
     pos = 0
+
+    def place(part: Any, n: int) -> np.ndarray:
+        nonlocal pos
+        z_parts.append(part)
+        pos += n
+        return np.arange(pos - n, pos)
+
     for k in range(N + 1):
-        x_index[k] = np.arange(pos, pos + nx)
-        z_parts.append(Xs[k])
-        pos += nx
+        x_index[k] = place(Xs[k], nx)
+        v_index[k] = place(Vs[k], n_mv)
         if k < N:
-            u_index[k] = np.arange(pos, pos + n_mv)
-            z_parts.append(Us[k])
-            pos += n_mv
-            c_index[k] = np.arange(pos, pos + nx * degree)
-            z_parts.append(Cs[k])
-            pos += nx * degree
+            u_index[k] = place(Us[k], n_mv)
+            c_index[k] = place(Cs[k], nx * degree)
         if k >= 1:
-            s_index[k - 1] = np.arange(pos, pos + n_s)
-            z_parts.append(Ss[k - 1])
-            pos += n_s
+            s_index[k - 1] = place(Ss[k - 1], n_s)
     z = ca.vertcat(*z_parts)
 
     def x_of(k: int) -> Any:
@@ -330,71 +375,82 @@ def build_problem(
     def u_of(k: int) -> Any:
         return ca.DM(u_sc) * Us[k]
 
-    g_parts: list[Any] = [(x_of(0) - par["x0"]) / x_sc]
-    pos_g = nx
+    def v_of(k: int) -> Any:
+        return ca.DM(u_sc) * Vs[k]
+
+    g_parts: list[Any] = []
+    rows = 0
+
+    def add(expr: Any, n: int) -> np.ndarray:
+        nonlocal rows
+        g_parts.append(expr)
+        rows += n
+        return np.arange(rows - n, rows)
+
+    coll_index = np.zeros((N, nx * degree), dtype=int)
+    gap_index = np.zeros((N, nx + n_mv), dtype=int)
     move_index = np.zeros((N, n_mv), dtype=int)
     band_index = np.zeros((N, n_s), dtype=int)
+    init_index = np.zeros(0, dtype=int)
+    stage_sizes: list[tuple[int, int, int]] = []
     cost: Any = 0.0
-    for k in range(N):
-        u_k = u_of(k)
-        u_before = par["u_prev"] if k == 0 else u_of(k - 1)
-        if imap.collocation is not None:
-            stages = ca.reshape(Cs[k], nx, degree)
-            stages_si = ca.repmat(ca.DM(x_off), 1, degree) + ca.DM(x_sc) * stages
-            residual = imap.collocation.residual(
-                x_of(k), stages_si, full_input(u_k), d_eff, ca.DM(p)
+    # Rows of stage k: its gap (x_{k+1}, v_{k+1}) first, then its path
+    # constraints (fatrop's block order: [A B I; C D] per stage).
+    for k in range(N + 1):
+        if k < N:
+            u_k = u_of(k)
+            if imap.collocation is not None:
+                stages = ca.reshape(Cs[k], nx, degree)
+                end = stages[:, degree - 1]
+            else:
+                end = (F(x_of(k), full_input(u_k), d_eff) - x_off) / x_sc
+            gap_index[k] = add(ca.vertcat(Xs[k + 1] - end, Vs[k + 1] - Us[k]), nx + n_mv)
+        first_path = rows
+        if k == 0:
+            init_index = np.concatenate(
+                [add((x_of(0) - par["x0"]) / x_sc, nx), add(Vs[0] - par["u_prev"] / u_sc, n_mv)]
             )
-            g_parts.append(residual / ca.DM(np.tile(x_sc, degree)))
-            pos_g += nx * degree
-            g_parts.append(Xs[k + 1] - stages[:, degree - 1])
-        else:
-            x_next = F(x_of(k), full_input(u_k), d_eff)
-            g_parts.append(Xs[k + 1] - (x_next - x_off) / x_sc)
-        pos_g += nx
-        g_parts.append((u_k - u_before) / u_sc)
-        move_index[k] = np.arange(pos_g, pos_g + n_mv)
-        pos_g += n_mv
-        y_next = cvs(x_of(k + 1), u_of(min(k + 1, N - 1)))
-        g_parts.append(band_terms(y_next) + Ss[k])
-        band_index[k] = np.arange(pos_g, pos_g + n_s)
-        pos_g += n_s
-        cost += mv_cost(u_k, u_before) + stage_cost(y_next, Ss[k], k == N - 1)
+        if k < N:
+            if imap.collocation is not None:
+                stages_si = ca.repmat(ca.DM(x_off), 1, degree) + ca.DM(x_sc) * stages
+                residual = imap.collocation.residual(
+                    x_of(k), stages_si, full_input(u_k), d_eff, ca.DM(p)
+                )
+                coll_index[k] = add(residual / ca.DM(np.tile(x_sc, degree)), nx * degree)
+            move_index[k] = add(Us[k] - Vs[k], n_mv)
+            cost += mv_cost(u_k, v_of(k))
+        if k >= 1:
+            y_k = cvs(x_of(k), u_of(k) if k < N else v_of(k))
+            band_index[k - 1] = add(band_terms(y_k) + Ss[k - 1], n_s)
+            cost += stage_cost(y_k, Ss[k - 1], k == N)
+        n_controls = (n_mv + nx * degree if k < N else 0) + (n_s if k >= 1 else 0)
+        stage_sizes.append((nx + n_mv, n_controls, rows - first_path))
     g = ca.vertcat(*g_parts)
+    equality = np.ones(rows, dtype=bool)
+    equality[move_index.ravel()] = False
+    equality[band_index.ravel()] = False
 
-    solver = _make_solver(settings, z, P, cost, g, warm=False)
+    solver = _make_solver(settings, z, P, cost, g, equality, stage_sizes, warm=False)
     warm = settings.warm_start_dual and settings.solver == "ipopt"
-    warm_solver = _make_solver(settings, z, P, cost, g, warm=True) if warm else None
-    Y = ca.horzcat(*[cvs(x_of(k), u_of(min(k, N - 1))) for k in range(N + 1)])
+    warm_solver = (
+        _make_solver(settings, z, P, cost, g, equality, stage_sizes, warm=True) if warm else None
+    )
+    Y = ca.horzcat(
+        cvs(x_of(0), u_of(0)), *[cvs(x_of(k), u_of(min(k, N - 1))) for k in range(1, N + 1)]
+    )
     cv_of = ca.Function("nmpc_cv_of", [z, P], [Y], ["z", "p"], ["Y"])
-
-    # Holding the current MVs: roll out, slacks at their smallest values.  The
-    # objective of a state trajectory is one function of P; the roll-out is
-    # inlined for RK4 and calls the collocation Newton solve (an MX function).
-    X_h = sym.sym("X_h", nx, N + 1)
-    hold_cost: Any = 0.0
-    y_hold = [cvs(X_h[:, 0], par["u_prev"])]
-    for k in range(N):
-        y_h = cvs(X_h[:, k + 1], par["u_prev"])
-        y_hold.append(y_h)
-        s_h = ca.fmax(0.0, -band_terms(y_h)) if n_s else sym(0, 1)
-        hold_cost += mv_cost(par["u_prev"], par["u_prev"]) + stage_cost(y_h, s_h, k == N - 1)
-    hold_of = ca.Function("nmpc_hold_of", [P, X_h], [hold_cost, ca.horzcat(*y_hold)])
-    held = ca.Function("nmpc_held", [P], [full_input(par["u_prev"]), d_eff])
-    P_h = (ca.MX if imap.collocation is not None else sym).sym("P", P.numel())
-    u_h, d_h = held(P_h)
-    x_h = P_h[param_slices["x0"]]
-    rollout = [x_h]
-    for _ in range(N):
-        x_h = F(x_h, u_h, d_h)
-        rollout.append(x_h)
-    hold_outputs = hold_of(P_h, ca.horzcat(*rollout))
-    hold = ca.Function("nmpc_hold", [P_h], list(hold_outputs), ["p"], ["cost", "Y"])
+    hold = _hold_function(settings, imap, P, param_slices, cvs, full_input, d_eff,
+                          band_terms, stage_cost, mv_cost, n_s)  # fmt: skip
 
     layout = Layout(
         x_index=x_index,
+        v_index=v_index,
         u_index=u_index,
         s_index=s_index,
         c_index=c_index,
+        init_index=init_index,
+        coll_index=coll_index,
+        gap_index=gap_index,
         move_index=move_index,
         band_index=band_index,
         slack_names=tuple(
@@ -403,8 +459,8 @@ def build_problem(
         slack_cv=tuple(slack_cv),
         n_z=int(z.numel()),
         n_g=int(g.numel()),
-        g_stage=(int(g.numel()) - nx) // N,
         param_slices=param_slices,
+        stage_sizes=tuple(stage_sizes),
     )
     return OcpProblem(
         solver=solver,
@@ -421,10 +477,66 @@ def build_problem(
         n_fixed=len(fixed_index),
         fixed_index=fixed_index,
         method=imap.method,
+        z=z,
+        p=P,
+        g=g,
     )
 
 
-def _make_solver(settings: NmpcSettings, z: Any, P: Any, cost: Any, g: Any, *, warm: bool) -> Any:
+def _hold_function(
+    settings: NmpcSettings,
+    imap: Any,
+    P: Any,
+    param_slices: dict[str, slice],
+    cvs: Any,
+    full_input: Any,
+    d_eff: Any,
+    band_terms: Any,
+    stage_cost: Any,
+    mv_cost: Any,
+    n_s: int,
+) -> Any:
+    """``p -> (cost, Y)``: objective and CVs of holding the current MVs.
+
+    The roll-out is inlined for RK4 and discrete models and calls the
+    collocation Newton solve (an MX function) otherwise; slacks take their
+    smallest values.
+    """
+    N, nx = settings.horizon, imap.output.size1_in(0)
+    sym = type(P)
+    X_h = sym.sym("X_h", nx, N + 1)
+    u_prev = P[param_slices["u_prev"]]
+    hold_cost: Any = 0.0
+    y_hold = [cvs(X_h[:, 0], u_prev)]
+    for k in range(N):
+        y_h = cvs(X_h[:, k + 1], u_prev)
+        y_hold.append(y_h)
+        s_h = ca.fmax(0.0, -band_terms(y_h)) if n_s else sym(0, 1)
+        hold_cost += mv_cost(u_prev, u_prev) + stage_cost(y_h, s_h, k == N - 1)
+    hold_of = ca.Function("nmpc_hold_of", [P, X_h], [hold_cost, ca.horzcat(*y_hold)])
+    held = ca.Function("nmpc_held", [P], [full_input(u_prev), d_eff])
+    P_h = (ca.MX if imap.collocation is not None else sym).sym("P", P.numel())
+    u_h, d_h = held(P_h)
+    x_h = P_h[param_slices["x0"]]
+    rollout = [x_h]
+    for _ in range(N):
+        x_h = imap.step(x_h, u_h, d_h)
+        rollout.append(x_h)
+    hold_outputs = hold_of(P_h, ca.horzcat(*rollout))
+    return ca.Function("nmpc_hold", [P_h], list(hold_outputs), ["p"], ["cost", "Y"])
+
+
+def _make_solver(
+    settings: NmpcSettings,
+    z: Any,
+    P: Any,
+    cost: Any,
+    g: Any,
+    equality: np.ndarray,
+    stage_sizes: Sequence[tuple[int, int, int]],
+    *,
+    warm: bool,
+) -> Any:
     """Create the casadi ``nlpsol`` for the NLP, quiet and without raising on failure."""
     nlp = {"x": z, "p": P, "f": cost, "g": g}
     options: dict[str, Any] = {"error_on_fail": False, "print_time": False}
@@ -452,7 +564,14 @@ def _make_solver(settings: NmpcSettings, z: Any, P: Any, cost: Any, g: Any, *, w
                 }
             )
     else:
-        options["structure_detection"] = "auto"
+        # The stage structure is known: give it to fatrop instead of letting
+        # it be detected from the sparsity.
+        options["structure_detection"] = "manual"
+        options["N"] = len(stage_sizes) - 1
+        options["nx"] = [s[0] for s in stage_sizes]
+        options["nu"] = [s[1] for s in stage_sizes]
+        options["ng"] = [s[2] for s in stage_sizes]
+        options["equality"] = [bool(e) for e in equality]
         options["fatrop"] = {
             "print_level": 0,
             "max_iter": settings.max_iter,

@@ -1,0 +1,325 @@
+"""Process NMPC on the chemical demo plant: solve time per step, ours against do-mpc's default.
+
+The plant is the demo flowsheet (``energyopt/demos/chemical.toml``: 23
+states, the 5 PID-loop setpoints as MVs) simulated by the numba SDIRK2
+integrator at 5 s steps.  It starts at the steady state of the
+high-throughput mode and the reactor's c_B setpoint is raised by
+20 mol/m3 at the first step, so every solve moves the plan.  The controller
+runs 60 s x 20 intervals with Radau IIA collocation (degree 2), the MV
+limits and rate limits of the project's bindings and the weights of its
+``[controller]`` table.
+
+The same problem (same casadi equations from
+:func:`plant_models.core.equations.to_casadi`, horizon, weights, MV limits,
+collocation degree 2 with Radau points, ipopt with MUMPS) is formulated with
+do-mpc's ``MPC`` and run on the same closed loop.  do-mpc has no MV rate
+limits; in this scenario ours are inactive at the first move, so the first
+moves are compared (tolerance: 2 % of each MV's scale, the difference of
+two collocation grids and sample alignments of the stage cost).
+
+``run_nmpc_benchmark(n_steps)`` returns the figures; ``main()`` prints them.
+Usage: ``python benchmarks/ctl_nmpc.py [--steps N]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Any
+
+import numpy as np
+
+__all__ = ["main", "run_nmpc_benchmark"]
+
+_DT_S = 60.0
+_HORIZON = 20
+_SETPOINT_STEP_MOL_M3 = 20.0
+_PER_H = 1.0 / 3600.0
+_DISTURBANCES = {
+    "fresh_feed.in_c_a_mol_m3": 5100.0,
+    "fresh_feed.in_t_k": 303.15,
+    "reactor.t_cooling_water_k": 303.15,
+    "cw_pump.static_head_m": 5.0,
+    "cw_pump.resistance_s2_m5": 5040.0,
+    "plant_motors.demand_fraction": 1.0,
+}
+_START = {
+    "reactor.c_c_mol_m3": 1000.0,
+    "reactor.c_d_mol_m3": 400.0,
+    "reactor.cooling_water_kg_s": 0.1,
+    "flash.c_a_mol_m3": 1500.0,
+    "flash.c_b_mol_m3": 1000.0,
+    "flash.c_c_mol_m3": 1000.0,
+    "flash.c_d_mol_m3": 400.0,
+    "flash.steam_kg_s": 0.1,
+    "feed_preheater.t_hot_out_k": 330.0,
+    "feed_preheater.t_cold_exchanger_k": 360.0,
+    "feed_preheater.steam_kg_s": 0.1,
+    "fresh_feed.flow_m3_s": 0.005,
+    "flash.draw_m3_s": 0.005,
+    "fic_101.integral": 0.7,
+    "tic_102.integral": 0.05,
+    "fic_203.integral": 0.2,
+    "tic_110.integral": 0.2,
+}
+
+
+def _plant_problem() -> dict[str, Any]:
+    """Flowsheet, steady state, disturbances and the NMPC settings of the scenario."""
+    from importlib import resources
+    from pathlib import Path
+
+    from controllers.nmpc import CvSpec, MvSpec, NmpcSettings
+    from energyopt.demos.chemical_history import build_chemical_flowsheet, mode_setpoints
+    from energyopt.project import load_project
+    from plant_models.flowsheet.chemical import initial_state, setpoint_inputs, steady_state
+
+    project = load_project(Path(str(resources.files("energyopt.demos") / "chemical.toml")))
+    flowsheet = build_chemical_flowsheet(project)
+    model = flowsheet.model
+    d = np.zeros(model.sizes["d"])
+    for name, value in _DISTURBANCES.items():
+        d[model.index("d", name)] = value
+    u = setpoint_inputs(flowsheet, mode_setpoints(project, flowsheet)["high_throughput"])
+    u[model.index("u", "cw_pump.speed_fraction")] = 1.0
+    u[model.index("u", "cooling_tower.fan_speed_fraction")] = 1.0
+    x = steady_state(flowsheet, u, d, x0=initial_state(flowsheet, _START), settle_s=4 * 3600.0)
+    c_b = float(x[model.index("x", "reactor.c_b_mol_m3")])
+    # Limits and rates of the project's bindings (per minute = per interval).
+    mvs = (
+        MvSpec("fic_101.setpoint", 1 * _PER_H, 0.5, 8 * _PER_H, 20 * _PER_H, 0.5 * _PER_H),
+        MvSpec("tic_102.setpoint", 1.0, 1.0, 378.15, 395.15, 0.5),
+        MvSpec("tic_110.setpoint", 1.0, 0.1, 373.15, 403.15, 0.5),
+        MvSpec("lic_201.setpoint", 0.01, 0.1, 0.3, 0.7, 0.01),
+        MvSpec("fic_203.setpoint", 0.05 / 3.6, 0.1, 0.1 / 3.6, 1.2 / 3.6, 0.05 / 3.6),
+    )
+    cvs = (
+        CvSpec(
+            "reactor.c_b_mol_m3", "x", 20.0, c_b + _SETPOINT_STEP_MOL_M3, 1.0, 1000.0, 1300.0, 1
+        ),
+        CvSpec("reactor.t_reactor_k", "x", 1.0, None, 0.0, 378.15, 393.15, 2),
+        CvSpec("flash.level_fraction", "y", 0.05, 0.5, 0.2, 0.4, 0.6, 3),
+    )
+    fixed = {
+        name: float(u[model.index("u", name)])
+        for name in (
+            "cw_pump.speed_fraction",
+            "cooling_tower.fan_speed_fraction",
+            "plant_motors.shed_fraction",
+        )
+    }
+    settings = NmpcSettings(mvs=mvs, cvs=cvs, dt_s=_DT_S, horizon=_HORIZON, fixed_inputs=fixed,
+                            collocation_degree=2, priority_ratio=10.0)  # fmt: skip
+    return {"flowsheet": flowsheet, "model": model, "x": x, "u": u, "d": d, "settings": settings}
+
+
+def _plant_step(model: Any, x: np.ndarray, u: np.ndarray, d: np.ndarray, p: np.ndarray) -> Any:
+    from plant_models.core.simulate import simulate
+    from plant_models.flowsheet.chemical import SIMULATION_OPTIONS
+
+    n = round(_DT_S / 5.0)
+    run = simulate(model, x, np.tile(u, (n, 1)), np.tile(d, (n, 1)), p, 5.0, **SIMULATION_OPTIONS)
+    return run.states[-1]
+
+
+def _ours(prob: dict[str, Any], n_steps: int) -> dict[str, Any]:
+    from controllers.advisor import ControlRequest
+    from controllers.nmpc import NonlinearMPC
+
+    model, settings, p = prob["model"], prob["settings"], prob["flowsheet"].parameters
+    start = time.perf_counter()
+    mpc = NonlinearMPC(model, p, settings)
+    build_s = time.perf_counter() - start
+    mv_idx = [model.index("u", m.name) for m in settings.mvs]
+    low = np.array([m.low for m in settings.mvs])
+    high = np.array([m.high for m in settings.mvs])
+    rate = np.array([m.rate for m in settings.mvs])
+    x, u, d = prob["x"].copy(), prob["u"].copy(), prob["d"]
+    times, inside, first = [], [], None
+    statuses = []
+    for k in range(n_steps):
+        meas = mpc.pack_measurements(x, None, d)
+        request = ControlRequest(
+            time_s=_DT_S * k, mv_current=u[mv_idx], mv_lower=low, mv_upper=high, mv_rate=rate,
+            measurements=meas, measurement_valid=np.ones(meas.size, bool),
+            history=np.zeros((0, meas.size)), time_budget_s=10.0,
+        )  # fmt: skip
+        start = time.perf_counter()
+        sol = mpc.solve(request)
+        times.append(time.perf_counter() - start)
+        inside.append(sol.solve_time_s)
+        statuses.append(sol.status.value)
+        if not sol.status.usable:
+            break
+        if first is None:
+            first = sol.mv_plan[0].copy()
+        u = u.copy()
+        u[mv_idx] = sol.mv_plan[0]
+        x = _plant_step(model, x, u, d, p)
+    return {"times": times, "first": first, "statuses": statuses, "build_s": build_s,
+            "c_b_final": float(x[model.index("x", "reactor.c_b_mol_m3")])}  # fmt: skip
+
+
+def _do_mpc(prob: dict[str, Any], n_steps: int) -> dict[str, Any]:
+    import casadi as ca
+    import do_mpc
+
+    from controllers.nmpc.discretisation import state_scaling
+    from plant_models.core.equations import to_casadi
+
+    model, settings, p = prob["model"], prob["settings"], prob["flowsheet"].parameters
+    cas = to_casadi(model, "SX")
+    dm = do_mpc.model.Model("continuous", "SX")
+    x = dm.set_variable("_x", "x", (model.sizes["x"], 1))
+    mv = dm.set_variable("_u", "mv", (len(settings.mvs), 1))
+    u_full: list[Any] = [float(prob["u"][i]) for i in range(model.sizes["u"])]
+    mv_idx = [model.index("u", m.name) for m in settings.mvs]
+    for j, i in enumerate(mv_idx):
+        u_full[i] = mv[j]
+    u_vec = ca.vertcat(*u_full)
+    d = ca.DM(prob["d"])
+    dm.set_rhs("x", cas.f(x, u_vec, d, ca.DM(p)))
+    y = cas.g(x, u_vec, d, ca.DM(p))
+    for c in settings.cvs:
+        value = x[model.index("x", c.name)] if c.kind == "x" else y[model.index("y", c.name)]
+        dm.set_expression(c.name, value)
+    dm.setup()
+    cv_expr = [dm.aux[c.name] for c in settings.cvs]
+
+    mpc = do_mpc.controller.MPC(dm)
+    mpc.settings.n_horizon = settings.horizon
+    mpc.settings.t_step = settings.dt_s
+    mpc.settings.state_discretization = "collocation"
+    mpc.settings.collocation_type = "radau"
+    mpc.settings.collocation_deg = settings.collocation_degree
+    mpc.settings.collocation_ni = 1
+    mpc.settings.store_full_solution = False
+    mpc.settings.nlpsol_opts = {"ipopt.print_level": 0, "print_time": 0, "ipopt.sb": "yes"}
+    track: Any = 0.0
+    for c, e in zip(settings.cvs, cv_expr, strict=True):
+        if c.setpoint is not None:
+            track += c.weight * ((e - c.setpoint) / c.scale) ** 2
+    mpc.set_objective(lterm=track, mterm=ca.DM(0.0))
+    mpc.set_rterm(mv=np.array([m.move_weight / m.scale**2 for m in settings.mvs]))
+    mpc.bounds["lower", "_u", "mv"] = np.array([m.low for m in settings.mvs])
+    mpc.bounds["upper", "_u", "mv"] = np.array([m.high for m in settings.mvs])
+    _, x_sc = state_scaling(model)
+    mpc.scaling["_x", "x"] = x_sc
+    mpc.scaling["_u", "mv"] = np.array([m.scale for m in settings.mvs])
+    for j, (c, e) in enumerate(zip(settings.cvs, cv_expr, strict=True)):
+        price = settings.band_price(c)
+        if np.isfinite(c.high):
+            mpc.set_nl_cons(f"hi{j}", (e - c.high) / c.scale, 0.0, soft_constraint=True,
+                            penalty_term_cons=price)  # fmt: skip
+        if np.isfinite(c.low):
+            mpc.set_nl_cons(f"lo{j}", (c.low - e) / c.scale, 0.0, soft_constraint=True,
+                            penalty_term_cons=price)  # fmt: skip
+    mpc.setup()
+    xk, u = prob["x"].copy(), prob["u"].copy()
+    mpc.x0 = xk
+    mpc.u0 = u[mv_idx]
+    mpc.set_initial_guess()
+    times, first, statuses = [], None, []
+    for _ in range(n_steps):
+        start = time.perf_counter()
+        u_new = np.asarray(mpc.make_step(xk)).ravel()
+        times.append(time.perf_counter() - start)
+        # do-mpc returns a value even when ipopt failed: check the status here.
+        stats = mpc.solver_stats
+        statuses.append(str(stats.get("return_status", "")))
+        if not stats.get("success", False):
+            break
+        if first is None:
+            first = u_new.copy()
+        u = u.copy()
+        u[mv_idx] = u_new
+        xk = _plant_step(model, xk, u, prob["d"], p)
+    return {"times": times, "first": first, "statuses": statuses,
+            "c_b_final": float(xk[model.index("x", "reactor.c_b_mol_m3")])}  # fmt: skip
+
+
+def _quantiles(times: list[float]) -> tuple[float, float]:
+    """Median and p95 of the warm solves (the first, cold one left out). [s]"""
+    warm = times[1:] if len(times) > 1 else times
+    return statistics.median(warm), float(np.percentile(warm, 95))
+
+
+def run_nmpc_benchmark(n_steps: int = 30) -> dict[str, Any]:
+    """Run both closed loops and return the figures (times in seconds).
+
+    Returns
+    -------
+    dict
+        ``ours_median_s``, ``ours_p95_s``, ``dompc_median_s``, ``dompc_p95_s``,
+        ``speedup`` (do-mpc median / ours), ``ours_time_ratio`` (our median
+        over the control interval), ``first_move_diff_scaled`` (largest
+        first-move difference in MV scales), the statuses, the final c_B of
+        each loop and the NLP build time.
+    """
+    prob = _plant_problem()
+    ours = _ours(prob, n_steps)
+    theirs = _do_mpc(prob, n_steps)
+    om, op = _quantiles(ours["times"])
+    dm, dp = _quantiles(theirs["times"])
+    scales = np.array([m.scale for m in prob["settings"].mvs])
+    diff = (
+        float(np.max(np.abs(ours["first"] - theirs["first"]) / scales))
+        if ours["first"] is not None and theirs["first"] is not None
+        else float("nan")
+    )
+    return {
+        "steps": n_steps,
+        "ours_median_s": om,
+        "ours_p95_s": op,
+        "dompc_median_s": dm,
+        "dompc_p95_s": dp,
+        # A ratio against failed solves would mean nothing.
+        "speedup": dm / om
+        if len(theirs["times"]) == n_steps and theirs["first"] is not None
+        else float("nan"),
+        "ours_time_ratio": om / _DT_S,
+        "first_move_diff_scaled": diff,
+        "ours_statuses": sorted(set(ours["statuses"])),
+        "dompc_statuses": sorted(set(theirs["statuses"])),
+        "ours_steps_done": len(ours["times"]),
+        "dompc_steps_done": len(theirs["times"]),
+        "ours_c_b_final": ours["c_b_final"],
+        "dompc_c_b_final": theirs["c_b_final"],
+        "ours_build_s": ours["build_s"],
+    }
+
+
+def main() -> None:
+    """Print the figures of :func:`run_nmpc_benchmark` beside their targets."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=30)
+    r = run_nmpc_benchmark(parser.parse_args().steps)
+    ms = 1e3
+    print(f"chemical flowsheet NMPC, {_HORIZON} x {_DT_S:g} s, {r['steps']} closed-loop steps")
+    print(
+        f"  ours   median {r['ours_median_s'] * ms:7.1f} ms  p95 {r['ours_p95_s'] * ms:7.1f} ms"
+        f"  ({r['ours_steps_done']} steps, {r['ours_statuses']}, build {r['ours_build_s']:.1f} s)"
+    )
+    print(
+        f"  do-mpc median {r['dompc_median_s'] * ms:7.1f} ms  p95 {r['dompc_p95_s'] * ms:7.1f} ms"
+        f"  ({r['dompc_steps_done']} steps, {r['dompc_statuses']})"
+    )
+    print(
+        f"  speedup (do-mpc / ours, medians): {r['speedup']:.2f}x   target >= 5x "
+        f"{'PASS' if r['speedup'] >= 5 else 'FAIL'}"
+    )
+    print(
+        f"  ours median < 10 ms: {'PASS' if r['ours_median_s'] < 0.01 else 'FAIL'};  compute / "
+        f"interval {100 * r['ours_time_ratio']:.3f} % (target < 1 %) "
+        f"{'PASS' if r['ours_time_ratio'] < 0.01 else 'FAIL'}"
+    )
+    print(
+        f"  first move agreement: max |ours - do-mpc| = {r['first_move_diff_scaled']:.4f} MV "
+        f"scales (tolerance 0.02)  {'PASS' if r['first_move_diff_scaled'] < 0.02 else 'FAIL'}"
+    )
+    print(f"  final c_B: ours {r['ours_c_b_final']:.1f}, do-mpc {r['dompc_c_b_final']:.1f} mol/m3")
+
+
+if __name__ == "__main__":
+    main()
