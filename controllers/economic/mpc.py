@@ -36,6 +36,15 @@ import numpy as np
 import numpy.typing as npt
 
 from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
+from controllers.economic.commitment_plan import (
+    CommitmentReport,
+    NLPBounds,
+    NLPResult,
+    StepInputs,
+    measure_limits,
+    measure_scales,
+    plan_with_commitment,
+)
 from controllers.economic.discretise import (
     interval_function,
     radau_collocation,
@@ -43,6 +52,7 @@ from controllers.economic.discretise import (
 )
 from controllers.economic.formulation import ProblemLayout, build_formulation
 from controllers.economic.horizon import ForecastSource, HorizonInputs
+from controllers.economic.limits import project_plan, rate_limit_names, shift_blocks
 from controllers.economic.results import (
     _STATUS,
     _VIOLATION_TOL,
@@ -50,7 +60,6 @@ from controllers.economic.results import (
     active_constraints,
     hard_excess,
     objective_at,
-    project_plan,
     solution_slacks,
 )
 from controllers.economic.settings import EconomicMPCSettings
@@ -115,18 +124,33 @@ class EconomicMPC:
         self._mv_span = np.maximum(self._mv_high - self._mv_low, 1e-9)
         cv_default = [b.variable for b in s.soft_bands] + [h.variable for h in s.hard_limits]
         self.cv_names = tuple(s.cv_names) if s.cv_names else tuple(dict.fromkeys(cv_default))
+        # On/off groups with a measure get an exact-penalty hard-limit row each,
+        # unbounded unless a commitment sets it (appended after the user's limits).
+        nlp_settings = measure_limits(s)
         names = list(
             dict.fromkeys(
                 ([s.electricity_variable] if s.electricity_variable else [])
                 + [c.variable for c in s.cost_terms]
                 + [b.variable for b in s.soft_bands]
-                + [h.variable for h in s.hard_limits]
+                + [h.variable for h in nlp_settings.hard_limits]
                 + list(s.balances)
                 + list(self.cv_names)
             )
         )
         self._vnames = names
         self._vscale = np.array([self._scale_of(name) for name in names])
+        for name, scale in measure_scales(s).items():
+            self._vscale[names.index(name)] = scale
+        n_b, n_h = len(s.soft_bands), len(s.hard_limits)
+        # Row blocks of formulation.build_formulation: dynamics, moves (rate_slot),
+        # two per band, two per hard limit (low, high), balances.
+        first_hard = 2 + 2 * n_b
+        self._measure_slots = [
+            first_hard + 2 * j for j in range(n_h, len(nlp_settings.hard_limits))
+        ]
+        self._oracles: tuple[ca.Function, ca.Function] | None = None
+        self.last_commitment: CommitmentReport | None = None
+        self._last_on: np.ndarray | None = None
         cm = to_casadi(model)
         self.substeps = 1
         self._colloc = None
@@ -153,7 +177,7 @@ class EconomicMPC:
             self._n_nodes = 1
         self._sel = self._selector(cm)
         self._layout = ProblemLayout(
-            settings=s,
+            settings=nlp_settings,
             sizes=n,
             mv_index=tuple(self._mv_index),
             mv_low=self._mv_low,
@@ -167,6 +191,8 @@ class EconomicMPC:
             selector=self._sel,
         )
         self._nlp = build_formulation(self._layout)
+        if self._nlp.rate_slot != 1:
+            raise EconomicMPCError("unexpected row layout of the economic NLP")
         self._nz = self._nlp.n_z
         self._rollout = self._nlp.rollout
         self._last_z: np.ndarray | None = None
@@ -302,8 +328,13 @@ class EconomicMPC:
         mv_upper: npt.ArrayLike | None = None,
         mv_rate: npt.ArrayLike | None = None,
         mv_guess: npt.ArrayLike | None = None,
+        commitment: npt.ArrayLike | None = None,
+        time_in_state: npt.ArrayLike | None = None,
     ) -> ControlSolution:
         """Solve the economic NLP from state ``x0``; never raises for a failed solve.
+
+        With on/off groups in the settings the commitment is decided first
+        (see :mod:`controllers.economic.commitment`).
 
         Parameters
         ----------
@@ -317,17 +348,26 @@ class EconomicMPC:
             electricity price, non-MV inputs.
         mv_lower, mv_upper, mv_rate : array_like or None
             Per-solve MV limits and rate limits, intersected with the
-            settings'. [SI]
+            settings', shape ``(n_mv,)`` or per interval ``(N, n_mv)``. [SI]
         mv_guess : array_like or None
             Initial guess of the plan, shape ``(k, n_mv)`` (padded with its
             last row); default the shifted previous solution, else holding.
+        commitment : array_like of bool or None
+            Imposed on/off state of each on/off group per interval, shape
+            ``(N, n_groups)``: the commitment MILP is skipped.
+        time_in_state : array_like or None
+            Intervals each on/off group has spent in its present state (on
+            if any of its MVs in force is above its lower limit), shape
+            ``(n_groups,)``; default long enough for any minimum up/down time.
 
         Returns
         -------
         ControlSolution
-            Plan, predicted CVs, plan and hold objectives, active constraints,
-            status mapped from ipopt's return status; ``message`` holds the
-            return status and the iteration count.
+            Plan, predicted CVs, plan and hold objectives (the plan's includes
+            start-up costs), active constraints (``<group>.off`` and
+            ``<group>.min_load`` for on/off groups), status mapped from
+            ipopt's return status; ``message`` holds the return status, the
+            iteration count and how the commitment was decided.
 
         Raises
         ------
@@ -336,62 +376,121 @@ class EconomicMPC:
         """
         start = time.perf_counter()
         x, mv, d, price, u_base = self._check_inputs(x0, mv_prev, horizon)
-        s, N, n = self.settings, self.settings.horizon, self._n
-        n_mv, n_slack = len(s.mvs), 2 * (len(s.soft_bands) + len(s.hard_limits))
-        low = (
-            self._mv_low
-            if mv_lower is None
-            else np.maximum(self._mv_low, np.asarray(mv_lower, float))
-        )
-        high = (
-            self._mv_high
-            if mv_upper is None
-            else np.minimum(self._mv_high, np.asarray(mv_upper, float))
-        )
-        rate = (
-            self._mv_rate
-            if mv_rate is None
-            else np.minimum(self._mv_rate, np.asarray(mv_rate, float))
-        )
+        step = StepInputs(x, mv, d, price, u_base, horizon)
+        low, high, rate = self._limits(mv_lower, mv_upper, mv_rate)
+        if self.settings.on_off_groups:
+            return plan_with_commitment(
+                self,
+                step,
+                NLPBounds.free(low, high, rate, len(self._measure_slots)),
+                mv_guess=mv_guess,
+                commitment=commitment,
+                time_in_state=time_in_state,
+                start=start,
+            )
+        if commitment is not None or time_in_state is not None:
+            raise EconomicMPCError(
+                "commitment and time_in_state need on/off groups in the settings"
+            )
         if np.any(low > high):
             return ControlSolution(
                 SolveStatus.INFEASIBLE,
-                np.zeros((0, n_mv)),
+                np.zeros((0, len(self.settings.mvs))),
                 message="MV lower limit above upper limit",
             )
-        p_val = self._pvec(x, mv, d, price, u_base)
+        bounds = NLPBounds.free(low, high, rate, 0)
+        return self._solve_nlp(step, bounds, mv_guess, start).solution
+
+    def _limits(
+        self,
+        mv_lower: npt.ArrayLike | None,
+        mv_upper: npt.ArrayLike | None,
+        mv_rate: npt.ArrayLike | None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-interval MV limits and rate limits ``(N, n_mv)`` (settings' and per-solve)."""
+        N, n_mv = self.settings.horizon, len(self.settings.mvs)
+        out = []
+        for value, base, combine in (
+            (mv_lower, self._mv_low, np.maximum),
+            (mv_upper, self._mv_high, np.minimum),
+            (mv_rate, self._mv_rate, np.minimum),
+        ):
+            if value is None:
+                out.append(np.tile(base, (N, 1)))
+                continue
+            arr = np.asarray(value, dtype=float)
+            if arr.shape not in ((n_mv,), (N, n_mv)):
+                raise EconomicMPCError(
+                    f"MV limits must have shape ({n_mv},) or ({N}, {n_mv}), got {arr.shape}"
+                )
+            out.append(combine(base, np.broadcast_to(arr, (N, n_mv))))
+        return out[0], out[1], out[2]
+
+    def _bounds_z(self, bounds: NLPBounds) -> tuple[np.ndarray, np.ndarray]:
+        """Bounds of the scaled decision vector ``z`` for per-interval MV limits."""
+        n_x_all = self._n["x"] * self._n_nodes * self.settings.horizon
+        n_slack = self._nz - bounds.low.size - n_x_all
         lbz = np.concatenate(
             [
-                np.tile((low - self._mv_low) / self._mv_span, N),
-                np.full(n["x"] * self._n_nodes * N, -math.inf),
-                np.zeros(n_slack * N),
+                ((bounds.low - self._mv_low) / self._mv_span).ravel(),
+                np.full(n_x_all, -math.inf),
+                np.zeros(n_slack),
             ]
         )
         ubz = np.concatenate(
             [
-                np.tile((high - self._mv_low) / self._mv_span, N),
-                np.full(n["x"] * self._n_nodes * N, math.inf),
-                np.full(n_slack * N, math.inf),
+                ((bounds.high - self._mv_low) / self._mv_span).ravel(),
+                np.full(n_x_all, math.inf),
+                np.full(n_slack, math.inf),
             ]
         )
+        return lbz, ubz
+
+    def _bounds_g(self, bounds: NLPBounds) -> tuple[np.ndarray, np.ndarray]:
+        """Row bounds: per-interval rate limits and the on/off groups' measure limits."""
         lbg_parts = list(self._nlp.lbg_parts)
         ubg_parts = list(self._nlp.ubg_parts)
-        rate_s = np.tile(rate / self._mv_span, N)
+        rate_s = (bounds.rate / self._mv_span).ravel()
         lbg_parts[self._nlp.rate_slot], ubg_parts[self._nlp.rate_slot] = -rate_s, rate_s
+        for a, slot in enumerate(self._measure_slots):
+            lbg_parts[slot] = bounds.measure_low[a]
+            ubg_parts[slot + 1] = bounds.measure_high[a]
+        return np.concatenate(lbg_parts), np.concatenate(ubg_parts)
+
+    def _linearise(self, z0: np.ndarray, p_val: np.ndarray) -> tuple[Any, Any, Any]:
+        """Objective gradient, row values and row Jacobian of the NLP at ``z0`` (casadi DM)."""
+        if self._oracles is None:
+            self._oracles = (
+                self._nlp.solver.get_function("nlp_grad_f"),
+                self._nlp.solver.get_function("nlp_jac_g"),
+            )
+        grad_f, jac_g = self._oracles
+        _, c = grad_f(z0, p_val)
+        g0, jac = jac_g(z0, p_val)
+        return c, g0, jac
+
+    def _solve_nlp(
+        self,
+        step: StepInputs,
+        bounds: NLPBounds,
+        mv_guess: npt.ArrayLike | None,
+        start: float,
+    ) -> NLPResult:
+        """Solve the NLP with given per-interval bounds; the solution, ``z`` and plan values."""
+        x, mv, d, price, u_base = step.x, step.mv, step.d, step.price, step.u_base
+        s, N = self.settings, self.settings.horizon
+        n_mv = len(s.mvs)
+        low, high, rate = bounds.low, bounds.high, bounds.rate
+        p_val = self._pvec(x, mv, d, price, u_base)
+        lbz, ubz = self._bounds_z(bounds)
+        lbg, ubg = self._bounds_g(bounds)
         warm = (
             self._nlp.solver_warm is not None
             and self._last_lam is not None
             and (mv_guess is None or not np.asarray(mv_guess).size)
         )
         z0 = self._initial_guess(x, mv, d, u_base, low, high, mv_guess)
-        args = {
-            "x0": z0,
-            "p": p_val,
-            "lbx": lbz,
-            "ubx": ubz,
-            "lbg": np.concatenate(lbg_parts),
-            "ubg": np.concatenate(ubg_parts),
-        }
+        args = {"x0": z0, "p": p_val, "lbx": lbz, "ubx": ubz, "lbg": lbg, "ubg": ubg}
         solve_start = time.perf_counter()
         try:
             if warm and self._last_lam is not None and self._nlp.solver_warm is not None:
@@ -399,8 +498,8 @@ class EconomicMPC:
                 solver = self._nlp.solver_warm
                 result = solver(
                     **args,
-                    lam_x0=_shift(lam_x, self._nlp.z_blocks, N),
-                    lam_g0=_shift(lam_g, self._nlp.g_blocks, N),
+                    lam_x0=shift_blocks(lam_x, self._nlp.z_blocks, N),
+                    lam_g0=shift_blocks(lam_g, self._nlp.g_blocks, N),
                 )
                 if not _STATUS.get(str(solver.stats()["return_status"]), SolveStatus.FAILED).usable:
                     solver = self._nlp.solver  # a warm start gone astray: solve cold once
@@ -410,11 +509,13 @@ class EconomicMPC:
                 result = solver(**args)
             stats = solver.stats()
         except RuntimeError as exc:  # a NaN/inf evaluation inside casadi
-            return ControlSolution(
-                SolveStatus.FAILED,
-                np.zeros((0, n_mv)),
-                solve_time_s=time.perf_counter() - start,
-                message=f"solver error: {exc}",
+            return NLPResult(
+                ControlSolution(
+                    SolveStatus.FAILED,
+                    np.zeros((0, n_mv)),
+                    solve_time_s=time.perf_counter() - start,
+                    message=f"solver error: {exc}",
+                )
             )
         return_status = str(stats.get("return_status", "unknown"))
         status = _STATUS.get(return_status, SolveStatus.FAILED)
@@ -433,17 +534,19 @@ class EconomicMPC:
         if not status.usable or not np.isfinite(z).all():
             self._last_z = None
             self._last_lam = None
-            return ControlSolution(
-                status if status.usable is False else SolveStatus.FAILED,
-                np.zeros((0, n_mv)),
-                solve_time_s=time.perf_counter() - start,
-                message=message,
+            return NLPResult(
+                ControlSolution(
+                    status if status.usable is False else SolveStatus.FAILED,
+                    np.zeros((0, n_mv)),
+                    solve_time_s=time.perf_counter() - start,
+                    message=message,
+                )
             )
-        h_slack = solution_slacks(z, self._layout)[2:]
+        slacks = solution_slacks(z, self._layout)
         violated = [
             h.variable
             for j, h in enumerate(s.hard_limits)
-            if np.max(h_slack[:, j], initial=0.0) > _VIOLATION_TOL
+            if np.max(slacks[2:, :, j], initial=0.0) > _VIOLATION_TOL
         ]
         if violated and status is SolveStatus.OPTIMAL:
             status = SolveStatus.SUBOPTIMAL
@@ -460,35 +563,41 @@ class EconomicMPC:
         )
         plan = z[: n_mv * N].reshape(N, n_mv) * self._mv_span + self._mv_low
         plan = project_plan(plan, mv, low, high, rate)
-        plan_eval = self.evaluate(x, plan, mv, horizon)
-        hold = self.evaluate(x, np.tile(mv, (N, 1)), mv, horizon)
-        hold_feasible = hold.hard_violation <= 1e-6 and np.all(mv >= low) and np.all(mv <= high)
+        plan_eval = self.evaluate(x, plan, mv, step.horizon)
+        hold = self.evaluate(x, np.tile(mv, (N, 1)), mv, step.horizon)
+        hold_feasible = (
+            hold.hard_violation <= 1e-6
+            and np.all(mv >= bounds.names_low)
+            and np.all(mv <= bounds.names_high)
+        )
         cv_idx = [self._vi(c) for c in self.cv_names]
         v0 = np.asarray(self._sel(x, self._u_full(u_base, mv), d[0], self._p), float).ravel()
         cv_pred = np.vstack([v0[cv_idx], plan_eval.values[:, cv_idx]])
-        return ControlSolution(
+        names = active_constraints(
+            self.settings,
+            self._vnames,
+            self._vscale,
+            self._mv_span,
+            plan,
+            mv,
+            bounds.names_low.T,  # per interval: row i of the transpose is MV i
+            bounds.names_high.T,
+            np.full(n_mv, math.inf),  # rate limits vary per interval: named below
+            plan_eval.values,
+            slacks,
+        )
+        solution = ControlSolution(
             status=status,
             mv_plan=plan,
             cv_names=self.cv_names,
             cv_predicted=cv_pred,
             objective=objective,
             objective_hold=hold.objective if hold_feasible else math.inf,
-            active_constraints=active_constraints(
-                self.settings,
-                self._vnames,
-                self._vscale,
-                self._mv_span,
-                plan,
-                mv,
-                low,
-                high,
-                rate,
-                plan_eval.values,
-                solution_slacks(z, self._layout),
-            ),
+            active_constraints=(*names, *rate_limit_names(s, plan, mv, rate, self._mv_span)),
             solve_time_s=time.perf_counter() - start,
             message=message,
         )
+        return NLPResult(solution, z, plan_eval.values)
 
     def solve(self, request: ControlRequest) -> ControlSolution:
         """Solve for an advisor request: ``measurements`` is the plant state.
@@ -552,7 +661,7 @@ class EconomicMPC:
         return u
 
     def _initial_guess(self, x, mv, d, u_base, low, high, mv_guess) -> np.ndarray:  # type: ignore[no-untyped-def]
-        s, N = self.settings, self.settings.horizon
+        s, N = self._layout.settings, self.settings.horizon
         n_mv, n_b = len(s.mvs), len(s.soft_bands)
         if mv_guess is not None and np.asarray(mv_guess).size:
             g = np.atleast_2d(np.asarray(mv_guess, dtype=float))
@@ -583,17 +692,3 @@ class EconomicMPC:
                 h_hi.T.ravel(),
             ]
         )
-
-
-def _shift(values: np.ndarray, blocks: list[int], n_intervals: int) -> np.ndarray:
-    """Shift a vector of per-interval blocks one interval ahead (last block repeated).
-
-    ``values`` is the concatenation of parts of ``blocks[i] * n_intervals``
-    entries whose intervals are contiguous (casadi's column-major ``vec``).
-    """
-    out, start = [], 0
-    for size in blocks:
-        part = values[start : start + size * n_intervals].reshape(n_intervals, size)
-        out.append(np.vstack([part[1:], part[-1:]]).ravel())
-        start += size * n_intervals
-    return np.concatenate(out) if out else values.copy()

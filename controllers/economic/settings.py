@@ -12,7 +12,14 @@ from dataclasses import dataclass
 
 from controllers.errors import EconomicMPCError
 
-__all__ = ["CostTerm", "EconomicMPCSettings", "HardLimit", "ManipulatedVariable", "SoftBand"]
+__all__ = [
+    "CostTerm",
+    "EconomicMPCSettings",
+    "HardLimit",
+    "ManipulatedVariable",
+    "OnOffGroup",
+    "SoftBand",
+]
 
 
 @dataclass(frozen=True)
@@ -133,6 +140,76 @@ class HardLimit:
 
 
 @dataclass(frozen=True)
+class OnOffGroup:
+    """A unit that is either off or runs between a minimum and a maximum load.
+
+    Off, every MV of the group sits at its settings' lower limit
+    (``ManipulatedVariable.low``: zero fuel, zero throttle flow).  On, the
+    ``measure`` is kept in ``[min_on, max_on]`` (see
+    :mod:`controllers.economic.commitment`).
+
+    Parameters
+    ----------
+    name : str
+        Name of the unit in messages and active constraints (``"boiler_1"``).
+    mvs : tuple of str
+        The MVs switched with the unit (a boiler's fuel flows); an MV belongs
+        to at most one group.
+    measure : str or None
+        Plant output or state whose value is the unit's load
+        (``"boiler_1.fuel_power_w"``), checked at every interval end;
+        ``None`` for a group of one MV: its minimum load is then a lower limit
+        of that MV on the intervals it runs.
+    min_on, max_on : float
+        Minimum stable load and maximum load of the measure while on. [SI]
+    min_up_intervals, min_down_intervals : int
+        Fewest intervals the unit stays on after a start / off after a stop.
+    startup_cost : float
+        Cost of one start (fuel to warm up, wear). [currency]
+    switch_at_min_load : bool
+        A start reaches at most the minimum load in its first interval and a
+        stop leaves from at most the minimum load (the start-up/shut-down
+        ramps of unit commitment); the ramp limits of the group's MVs are
+        waived in those two moves either way.
+    """
+
+    name: str
+    mvs: tuple[str, ...]
+    measure: str | None = None
+    min_on: float = 0.0
+    max_on: float = math.inf
+    min_up_intervals: int = 1
+    min_down_intervals: int = 1
+    startup_cost: float = 0.0
+    switch_at_min_load: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.mvs:
+            raise EconomicMPCError(f"on/off group {self.name}: needs at least one MV")
+        if len(set(self.mvs)) != len(self.mvs):
+            raise EconomicMPCError(f"on/off group {self.name}: duplicate MVs in {self.mvs}")
+        if self.measure is None and len(self.mvs) != 1:
+            raise EconomicMPCError(
+                f"on/off group {self.name}: without a measure the group must have one MV, "
+                f"got {len(self.mvs)}"
+            )
+        if not (math.isfinite(self.min_on) and self.min_on <= self.max_on):
+            raise EconomicMPCError(
+                f"on/off group {self.name}: need finite min_on <= max_on, got "
+                f"{self.min_on}, {self.max_on}"
+            )
+        if self.min_up_intervals < 1 or self.min_down_intervals < 1:
+            raise EconomicMPCError(
+                f"on/off group {self.name}: min_up_intervals and min_down_intervals must be >= 1"
+            )
+        if not (math.isfinite(self.startup_cost) and self.startup_cost >= 0.0):
+            raise EconomicMPCError(
+                f"on/off group {self.name}: startup_cost must be finite and >= 0, "
+                f"got {self.startup_cost}"
+            )
+
+
+@dataclass(frozen=True)
 class EconomicMPCSettings:
     """Configuration of an :class:`~controllers.economic.mpc.EconomicMPC`.
 
@@ -191,6 +268,15 @@ class EconomicMPCSettings:
         Factor applied to the objective handed to ipopt (order of the inverse
         of a horizon's cost keeps the gradients near 1 and ``tol`` relative);
         reported objectives are unscaled. [1/currency]
+    on_off_groups : tuple of OnOffGroup
+        Units with on/off decisions and minimum loads; with any, each solve
+        first fixes the commitment by a MILP (see
+        :mod:`controllers.economic.commitment`).
+    commitment_time_limit_s : float
+        Wall-clock limit of the commitment MILP; beyond it the fallback
+        commitment is used. [s]
+    commitment_mip_gap : float
+        Relative optimality gap at which the commitment MILP stops. [1]
     """
 
     mvs: tuple[ManipulatedVariable, ...]
@@ -211,6 +297,9 @@ class EconomicMPCSettings:
     tolerance: float = 1e-8
     hard_limit_weight: float = 1.0e9
     objective_scale: float = 1.0e-6
+    on_off_groups: tuple[OnOffGroup, ...] = ()
+    commitment_time_limit_s: float = 10.0
+    commitment_mip_gap: float = 1.0e-4
 
     def __post_init__(self) -> None:
         if not self.mvs:
@@ -244,3 +333,22 @@ class EconomicMPCSettings:
                 "hard_limit_weight and objective_scale must be positive and finite, got "
                 f"{self.hard_limit_weight}, {self.objective_scale}"
             )
+        self._check_groups(names)
+
+    def _check_groups(self, mv_names: list[str]) -> None:
+        if not (self.commitment_time_limit_s > 0.0 and 0.0 <= self.commitment_mip_gap < 1.0):
+            raise EconomicMPCError(
+                "commitment_time_limit_s must be positive and commitment_mip_gap in [0, 1), got "
+                f"{self.commitment_time_limit_s}, {self.commitment_mip_gap}"
+            )
+        group_names = [g.name for g in self.on_off_groups]
+        if len(set(group_names)) != len(group_names):
+            raise EconomicMPCError(f"duplicate on/off group names in {group_names}")
+        seen: set[str] = set()
+        for g in self.on_off_groups:
+            for name in g.mvs:
+                if name not in mv_names:
+                    raise EconomicMPCError(f"on/off group {g.name}: {name!r} is not an MV")
+                if name in seen:
+                    raise EconomicMPCError(f"MV {name!r} belongs to more than one on/off group")
+                seen.add(name)
