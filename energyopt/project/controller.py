@@ -6,9 +6,23 @@ from typing import Annotated, Literal, Self, get_args
 
 from pydantic import Field, model_validator
 
-from energyopt.project.base import DurationS, Issue, Number, SchemaModel, issues_error
+from energyopt.project.base import (
+    DurationS,
+    Issue,
+    Number,
+    RawQuantity,
+    SchemaModel,
+    issues_error,
+)
 
-__all__ = ["CONTROLLER_MODES", "SOLVERS", "ControllerSettings"]
+__all__ = [
+    "CONTROLLER_MODES",
+    "SOLVERS",
+    "ControllerSettings",
+    "EconomicControllerSettings",
+    "ForecastControllerSettings",
+    "VariableLimit",
+]
 
 #: Controller modes: OFF (no controller), PREDICT (forecast only), ADVISE
 #: (recommend setpoints to the operator).
@@ -18,6 +32,108 @@ CONTROLLER_MODES: tuple[str, ...] = get_args(ControllerMode)
 #: Optimisation solvers (casadi plugin names bundled in the casadi wheel).
 Solver = Literal["ipopt", "fatrop", "sqpmethod", "hpipm", "osqp", "qpoases", "highs"]
 SOLVERS: tuple[str, ...] = get_args(Solver)
+
+
+class VariableLimit(SchemaModel):
+    """Hard limits on a plant variable that no binding carries (``grid.power_import_w``)."""
+
+    low: RawQuantity | None = Field(
+        None, description='Lower limit: SI number or a quantity string ("0 MW"); none if omitted'
+    )
+    high: RawQuantity | None = Field(
+        None, description='Upper limit: SI number or a quantity string ("300 MW")'
+    )
+
+    @model_validator(mode="after")
+    def _one_given(self) -> Self:
+        if self.low is None and self.high is None:
+            raise issues_error([((), "give low, high or both")])
+        return self
+
+
+class EconomicControllerSettings(SchemaModel):
+    """The ``[controller.economic]`` table: the economic MPC (energy cost over a day)."""
+
+    interval_s: DurationS | None = Field(
+        None, gt=0.0, description='Control interval [s]; "15 min"; default [controller] interval_s'
+    )
+    horizon_s: DurationS | None = Field(
+        None,
+        gt=0.0,
+        description='Horizon, a multiple of the interval [s]; "24 h"; '
+        "default [controller] horizon_s",
+    )
+    move_weight: Number = Field(
+        0.0,
+        ge=0.0,
+        description="Cost of a full-span move of a manipulated variable, squared [currency]",
+    )
+    move_weights: dict[str, Annotated[Number, Field(ge=0.0)]] = Field(
+        default_factory=dict,
+        description="Manipulated binding -> its own move_weight [currency]",
+    )
+    manipulated: list[str] = Field(
+        default_factory=list,
+        description="Plant inputs the controller also sets without a tag ('gas_mixing."
+        "flow_mixed_m3_s'), within the model's envelope",
+    )
+    hard_limits: dict[str, VariableLimit] = Field(
+        default_factory=dict,
+        description="Plant output or state -> hard limits not carried by a binding",
+    )
+    balances: list[str] | None = Field(
+        None,
+        description="Plant outputs held at zero; default: net supply of every fuel-gas node "
+        "with neither a holder nor a purchase price",
+    )
+    discretisation: Literal["radau", "rk4"] = Field(
+        "radau", description="radau (collocation) or rk4 (multiple shooting)"
+    )
+    collocation_degree: Annotated[int, Field(strict=True, ge=1, le=9)] = Field(
+        2, description="Radau stages per interval"
+    )
+    tolerance: Number = Field(1e-8, gt=0.0, description="Ipopt tol (scaled objective) [-]")
+    max_iter: Annotated[int, Field(strict=True, ge=1)] = Field(
+        300, description="Ipopt iteration limit"
+    )
+    hard_limit_weight: Number = Field(
+        1.0e9,
+        gt=0.0,
+        description="Exact-penalty weight of a hard-limit excursion per unit of the variable's "
+        "scale [currency]",
+    )
+
+
+#: Scenario kinds of :meth:`controllers.forecast.Forecast.scenarios`.
+ScenarioKind = Literal["interval", "quadrature", "sampled"]
+
+
+class ForecastControllerSettings(SchemaModel):
+    """The ``[controller.forecast]`` table: disturbance forecasts for the economic MPC."""
+
+    training_s: DurationS | None = Field(
+        None, gt=0.0, description='History the forecasters are fitted on [s]; "14 d"; default all'
+    )
+    level: Number = Field(
+        0.9, gt=0.0, lt=1.0, description="Central coverage of the prediction intervals [-]"
+    )
+    scenarios: ScenarioKind = Field(
+        "interval", description="Scenario set: interval, quadrature or sampled"
+    )
+    n_scenarios: Annotated[int, Field(strict=True, ge=1, le=50)] = Field(
+        3, description="Scenarios of the quadrature and sampled sets"
+    )
+    max_order: Annotated[int, Field(strict=True, ge=0, le=48)] = Field(
+        6, description="Largest AR order tried"
+    )
+    weekend_profile: bool = Field(
+        False, description="A separate daily profile for Saturdays and Sundays"
+    )
+    held: list[str] = Field(
+        default_factory=list,
+        description="Disturbance bindings held at their last value instead of forecast "
+        "(heating values are always held)",
+    )
 
 
 class ControllerSettings(SchemaModel):
@@ -57,6 +173,12 @@ class ControllerSettings(SchemaModel):
     default_move_suppression: Number = Field(
         0.1, ge=0.0, description="Move suppression of manipulated variables not listed"
     )
+    economic: EconomicControllerSettings = Field(
+        default_factory=EconomicControllerSettings, description="Economic MPC"
+    )
+    forecast: ForecastControllerSettings = Field(
+        default_factory=ForecastControllerSettings, description="Disturbance forecasts"
+    )
 
     @model_validator(mode="after")
     def _horizon(self) -> Self:
@@ -74,6 +196,20 @@ class ControllerSettings(SchemaModel):
             )
         elif round(steps) > 2000:
             issues.append((("horizon_s",), f"{round(steps)} intervals is too long (at most 2000)"))
+        eco_interval = self.economic.interval_s or self.interval_s
+        eco_horizon = self.economic.horizon_s or self.horizon_s
+        eco_steps = eco_horizon / eco_interval
+        own = self.economic.interval_s is not None or self.economic.horizon_s is not None
+        if own and (eco_steps < 1.0 or abs(eco_steps - round(eco_steps)) > 1e-9 * eco_steps):
+            issues.append(
+                (
+                    ("economic", "horizon_s"),
+                    (
+                        f"must be a whole multiple of the economic interval "
+                        f"({eco_interval:g} s), got {eco_horizon:g} s"
+                    ),
+                )
+            )
         if self.max_solve_time_s is not None and self.max_solve_time_s >= self.interval_s:
             issues.append(
                 (
@@ -92,6 +228,16 @@ class ControllerSettings(SchemaModel):
     def horizon_steps(self) -> int:
         """Number of control intervals in the horizon."""
         return round(self.horizon_s / self.interval_s)
+
+    @property
+    def economic_interval_s(self) -> float:
+        """Economic MPC interval [s]: ``economic.interval_s`` or :attr:`interval_s`."""
+        return self.economic.interval_s or self.interval_s
+
+    @property
+    def economic_horizon_steps(self) -> int:
+        """Intervals in the economic MPC's horizon."""
+        return round((self.economic.horizon_s or self.horizon_s) / self.economic_interval_s)
 
     @property
     def solve_time_limit_s(self) -> float:
