@@ -13,6 +13,8 @@ from controllers.economic.horizon import (
     interval_means,
 )
 from controllers.economic.mpc import EconomicMPC, PlanEvaluation
+from controllers.economic.scenario import ScenarioEconomicMPC
+from controllers.economic.scenario_horizon import ScenarioHorizon, scenarios_from_forecasts
 from controllers.economic.settings import (
     CostTerm,
     EconomicMPCSettings,
@@ -31,6 +33,9 @@ __all__ = [
     "ManipulatedVariable",
     "PlanEvaluation",
     "RecordedHorizon",
+    "ScenarioEconomicMPC",
+    "ScenarioHorizon",
     "SoftBand",
     "interval_means",
+    "scenarios_from_forecasts",
 ]
