@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     quit_on_close = app.quitOnLastWindowClosed()
     if args.smoke:
         # --smoke quits explicitly; a window closing after the loop ended
-        # must not call quit() outside exec() (see _smoke).
+        # must not ask Qt to quit once its event loop has returned (see _smoke).
         app.setQuitOnLastWindowClosed(False)
     reported: list[str] = []
     errors.dialog_shown.connect(lambda title, text: reported.append(f"{title}: {text}"))
@@ -108,8 +108,8 @@ def _smoke(app: QApplication, window: MainWindow, reported: list[str], timeout_s
     """Run the event loop until the background work is done, then close.
 
     The window is closed and the loop quit from inside the event loop: a
-    ``quit()`` outside ``exec()`` (for instance the last window closing after
-    it returned) would leave Qt's quit flag set and end every later event
+    quit request made while no event loop runs (for instance the last window
+    closing after the loop returned) would leave Qt's quit flag set and end every later event
     loop of the process at once.
     """
     poll = QTimer()

@@ -60,6 +60,7 @@ from controllers.economic.results import (
     active_constraints,
     hard_excess,
     objective_at,
+    reject_request,
     solution_slacks,
 )
 from controllers.economic.settings import EconomicMPCSettings
@@ -618,16 +619,9 @@ class EconomicMPC:
         """
         n_mv = len(self.settings.mvs)
         x0 = np.asarray(request.measurements, dtype=float)
-        if self.forecast is None:
-            return ControlSolution(
-                SolveStatus.FAILED, np.zeros((0, n_mv)), message="no forecast source"
-            )
-        if x0.shape != (self._n["x"],) or not (
-            np.isfinite(x0).all() and np.all(request.measurement_valid)
-        ):
-            return ControlSolution(
-                SolveStatus.FAILED, np.zeros((0, n_mv)), message="state measurement invalid"
-            )
+        rejected = reject_request(request, self._n["x"], n_mv, self.forecast is not None)
+        if rejected is not None:
+            return rejected
         try:
             horizon = self.forecast(request.time_s)
             return self.plan(

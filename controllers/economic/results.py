@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from controllers.advisor.contract import SolveStatus
+from controllers.advisor.contract import ControlSolution, SolveStatus
 from controllers.economic.formulation import NLPFormulation, ProblemLayout
 from controllers.economic.settings import EconomicMPCSettings
 
@@ -178,3 +179,36 @@ def hard_excess(values: np.ndarray, layout: ProblemLayout) -> tuple[np.ndarray, 
         lo[j] = np.maximum(h.low - values[i], 0.0) / layout.var_scale[i]
         hi[j] = np.maximum(values[i] - h.high, 0.0) / layout.var_scale[i]
     return lo, hi
+
+
+def reject_request(request: Any, n_x: int, n_mv: int, has_forecast: bool) -> ControlSolution | None:
+    """Return a ``FAILED`` solution if a request cannot be solved, else ``None``.
+
+    Shared by the nominal and the scenario economic MPC: no forecast source,
+    or a state measurement of the wrong shape, non-finite or flagged invalid.
+
+    Parameters
+    ----------
+    request : ControlRequest
+        The advisor's request (``measurements`` is the plant state).
+    n_x : int
+        Number of plant states.
+    n_mv : int
+        Number of MVs (width of the empty plan).
+    has_forecast : bool
+        Whether the controller has a forecast source.
+
+    Returns
+    -------
+    ControlSolution or None
+    """
+    if not has_forecast:
+        return ControlSolution(
+            SolveStatus.FAILED, np.zeros((0, n_mv)), message="no forecast source"
+        )
+    x0 = np.asarray(request.measurements, dtype=float)
+    if x0.shape != (n_x,) or not (np.isfinite(x0).all() and np.all(request.measurement_valid)):
+        return ControlSolution(
+            SolveStatus.FAILED, np.zeros((0, n_mv)), message="state measurement invalid"
+        )
+    return None

@@ -37,6 +37,7 @@ from controllers.economic.results import (
     PlanEvaluation,
     active_constraints,
     project_plan,
+    reject_request,
 )
 from controllers.economic.scenario_formulation import (
     BLOCKS_PER_SCENARIO,
@@ -508,16 +509,9 @@ class ScenarioEconomicMPC:
         """
         n_mv = len(self.settings.mvs)
         x0 = np.asarray(request.measurements, dtype=float)
-        if self.forecast is None:
-            return ControlSolution(
-                SolveStatus.FAILED, np.zeros((0, n_mv)), message="no forecast source"
-            )
-        if x0.shape != (self._n["x"],) or not (
-            np.isfinite(x0).all() and np.all(request.measurement_valid)
-        ):
-            return ControlSolution(
-                SolveStatus.FAILED, np.zeros((0, n_mv)), message="state measurement invalid"
-            )
+        rejected = reject_request(request, self._n["x"], n_mv, self.forecast is not None)
+        if rejected is not None:
+            return rejected
         try:
             return self.plan(
                 x0,
