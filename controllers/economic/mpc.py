@@ -619,11 +619,12 @@ class EconomicMPC:
         """
         n_mv = len(self.settings.mvs)
         x0 = np.asarray(request.measurements, dtype=float)
-        rejected = reject_request(request, self._n["x"], n_mv, self.forecast is not None)
-        if rejected is not None:
-            return rejected
+        source = self.forecast
+        rejected = reject_request(request, self._n["x"], n_mv, source is not None)
+        if rejected is not None or source is None:
+            return rejected or ControlSolution(SolveStatus.FAILED, np.zeros((0, n_mv)))
         try:
-            horizon = self.forecast(request.time_s)
+            horizon = source(request.time_s)
             return self.plan(
                 x0,
                 request.mv_current,

@@ -509,14 +509,15 @@ class ScenarioEconomicMPC:
         """
         n_mv = len(self.settings.mvs)
         x0 = np.asarray(request.measurements, dtype=float)
-        rejected = reject_request(request, self._n["x"], n_mv, self.forecast is not None)
-        if rejected is not None:
-            return rejected
+        source = self.forecast
+        rejected = reject_request(request, self._n["x"], n_mv, source is not None)
+        if rejected is not None or source is None:
+            return rejected or ControlSolution(SolveStatus.FAILED, np.zeros((0, n_mv)))
         try:
             return self.plan(
                 x0,
                 request.mv_current,
-                self.forecast(request.time_s),
+                source(request.time_s),
                 mv_lower=request.mv_lower,
                 mv_upper=request.mv_upper,
                 mv_rate=request.mv_rate,
