@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from energyopt.demos import DEMO_PLANTS
+
 __all__ = ["register", "run"]
 
 
@@ -28,9 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "data-quality checks). The same seed gives the same files."
         ),
     )
-    parser.add_argument(
-        "--plant", choices=("steelworks", "chemical"), default="steelworks", help="demo plant"
-    )
+    parser.add_argument("--plant", choices=DEMO_PLANTS, default="steelworks", help="demo plant")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     parser.add_argument("--days", type=float, default=7.0, help="length of history [d] (7)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (0)")
@@ -64,6 +64,17 @@ def run(args: argparse.Namespace) -> int:
         tmp.write_text(demo_project_text(args.plant), encoding="utf-8")
     project = load_project(project_path)
     history_path = out / "history.h5"
+    if args.plant == "datadriven":
+        from energyopt.demos.datadriven_history import write_datadriven_history
+
+        n_samples = max(round(args.days * 1440.0), 2)
+        write_datadriven_history(history_path, n_samples, seed=args.seed, overwrite=args.force)
+        print(f"wrote {project_path}")
+        print(
+            f"wrote {history_path}: {len(project.bindings)} tags, {n_samples} samples at 1 min "
+            "(identify its units with 'energyopt fit' before running a controller)"
+        )
+        return 0
     defects = write_demo_history(
         project, args.plant, history_path, days=args.days, seed=args.seed, overwrite=args.force
     )

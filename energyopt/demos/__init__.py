@@ -2,7 +2,10 @@
 
 ``steelworks`` is the multi-medium energy system of an integrated steelworks
 and ``chemical`` a Van de Vusse reactor process with heat integration,
-separation and recycle (design guide, section 4).
+separation and recycle (design guide, section 4).  ``datadriven`` is a plant
+we have no physics for (a reactor and a boiler declared only as generic
+data-driven units): its units are identified from its history with
+``energyopt fit`` before a controller can use them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from energyopt.errors import ProjectError
 __all__ = ["DEMO_PLANTS", "demo_project_text"]
 
 #: Names of the built-in demo plants.
-DEMO_PLANTS: tuple[str, ...] = ("steelworks", "chemical")
+DEMO_PLANTS: tuple[str, ...] = ("steelworks", "chemical", "datadriven")
 
 
 def demo_project_text(plant: str) -> str:
