@@ -26,12 +26,13 @@ nmpc,empc] [--days 14]``; ``make bench`` runs every section with defaults.
 from __future__ import annotations
 
 import argparse
-import importlib
-import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _sections import main as run_sections
 
 SECTIONS: dict[str, tuple[str, str]] = {
     "nmpc": ("ctl_nmpc", "run_nmpc_benchmark"),
@@ -41,51 +42,25 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _run_section(name: str, days: float | None) -> dict[str, Any]:
-    module_name, func_name = SECTIONS[name]
-    module = importlib.import_module(module_name)
-    func = getattr(module, func_name)
-    kwargs: dict[str, Any] = {}
-    if days is not None and name in ("chemical", "steelworks"):
-        kwargs["days"] = days
-    start = time.perf_counter()
-    result = func(**kwargs)
-    result = dict(result) if isinstance(result, dict) else {"result": result}
-    result.setdefault("section_wall_s", time.perf_counter() - start)
-    return result
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--days", type=float, default=None, help="closed-loop length [d]")
 
 
-def _checks(result: dict[str, Any]) -> list[tuple[str, bool]]:
-    checks = result.get("checks", {})
-    return [(str(k), bool(v)) for k, v in checks.items()]
+def _kwargs(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    if args.days is not None and name in ("chemical", "steelworks"):
+        return {"days": args.days}
+    return {}
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the selected sections, print each report and the target checks."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
-    parser.add_argument("--days", type=float, default=None, help="closed-loop length [d]")
-    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    args = parser.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    names = [n.strip() for n in args.only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in SECTIONS]
-    if unknown:
-        parser.error(f"unknown section(s) {unknown}; choose from {list(SECTIONS)}")
-    results: dict[str, Any] = {}
-    summary: list[tuple[str, str, bool]] = []
-    for name in names:
-        print(f"\n=== {name} ===", flush=True)
-        results[name] = _run_section(name, args.days)
-        summary += [(name, check, ok) for check, ok in _checks(results[name])]
-    print("\n=== targets ===")
-    for section, check, ok in summary:
-        print(f"{'PASS' if ok else 'FAIL'}  {section}: {check}")
-    if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-    # A missed target is a finding to report, not a crash: exit 0 so `make
-    # bench` runs every benchmark; the PASS/FAIL lines carry the verdict.
-    return 0
+    return run_sections(
+        __doc__.splitlines()[0],
+        SECTIONS,
+        argv,
+        add_arguments=_add_arguments,
+        section_kwargs=_kwargs,
+    )
 
 
 if __name__ == "__main__":
