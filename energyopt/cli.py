@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "energyopt.commands.inspect",
     "energyopt.commands.import_csv",
     "energyopt.commands.check",
+    "energyopt.commands.fit",
     "energyopt.commands.report",
 )
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 from energyopt.errors import OutputError, ProjectError
 from energyopt.fitting.workflow import CalibrationReport
 
-__all__ = ["calibrated_project_path", "write_calibrated_project"]
+__all__ = ["apply_calibration", "calibrated_project_path", "write_calibrated_project"]
 
 
 def calibrated_project_path(project_path: str | os.PathLike[str]) -> Path:
@@ -57,7 +59,6 @@ def write_calibrated_project(
         If the input cannot be read or the estimates break the project's validation.
     """
     from energyopt.fileio import atomic_output
-    from energyopt.plantbuild import DERIVED_PARAMETERS
     from energyopt.project.loader import dumps_project, project_from_mapping
 
     source = Path(project_path)
@@ -69,6 +70,42 @@ def write_calibrated_project(
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ProjectError(f"{source}: cannot read the project: {exc}") from None
     header = [f"# Calibrated from '{report.historian}' by energyopt.fitting:"]
+    header.extend(apply_calibration(data, report, target))
+    project = project_from_mapping(data, source=str(target))
+    text = "\n".join(header) + "\n" + dumps_project(project)
+    with atomic_output(target, overwrite=overwrite) as tmp:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+    return target
+
+
+def apply_calibration(
+    data: MutableMapping[str, Any], report: CalibrationReport, target: str | os.PathLike[str]
+) -> list[str]:
+    """Write the estimates of ``report`` into a project mapping as ``[units.<unit>.params]``.
+
+    Parameters
+    ----------
+    data : MutableMapping
+        The project file's content (``tomllib`` output), changed in place.
+    report : CalibrationReport
+        Result of :func:`~energyopt.fitting.calibrate_units`.
+    target : str or path-like
+        The file the mapping is for (named in error messages).
+
+    Returns
+    -------
+    list of str
+        One comment line per estimate: value, standard error and the former value.
+
+    Raises
+    ------
+    OutputError
+        If a fitted parameter is not a project parameter of its unit
+        (flowsheet settings) or is derived from a node or ``[tariffs]``.
+    """
+    from energyopt.plantbuild import DERIVED_PARAMETERS
+
+    lines = []
     for unit, cal in report.units.items():
         params = cal.data.unit.params
         fields = {f.name for f in dataclasses.fields(params)}
@@ -82,12 +119,8 @@ def write_calibrated_project(
                     "write it elsewhere (flowsheet setting, media node or [tariffs])"
                 )
             table[name] = float(row["value"])
-            header.append(
+            lines.append(
                 f"#   units.{unit}.params.{name} = {row['value']:.6g} "
                 f"(s.e. {row['standard_error']:.3g}; was {row['nominal']:.6g})"
             )
-    project = project_from_mapping(data, source=str(target))
-    text = "\n".join(header) + "\n" + dumps_project(project)
-    with atomic_output(target, overwrite=overwrite) as tmp:
-        tmp.write_text(text, encoding="utf-8", newline="\n")
-    return target
+    return lines

@@ -108,6 +108,10 @@ class UnitData:
         The signals read (for provenance and plotting).
     notes : tuple of str
         Data findings and the hold-out rule used.
+    validation_grid : SignalGrid or None
+        The grid the hold-out records were cut from (their ``t0_s`` is
+        relative to its first time): ``grid`` itself when the hold-out is
+        the end of the training window.
     """
 
     unit: UnitModel
@@ -116,6 +120,7 @@ class UnitData:
     validation: tuple[Dataset, ...]
     grid: SignalGrid
     notes: tuple[str, ...]
+    validation_grid: SignalGrid | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -266,6 +271,7 @@ def read_unit_data(
         cut = round((1.0 - HOLDOUT_FRACTION) * grid.n_samples)
         train_records = grid_records(grid, 0, cut, min_samples=min_samples)
         val_records = grid_records(grid, cut, None, min_samples=min_samples)
+        val_grid = grid
         notes.append(f"validated on the last {grid.n_samples - cut} samples of the window")
     else:
         train_records = grid_records(grid, min_samples=min_samples)
@@ -278,7 +284,7 @@ def read_unit_data(
                 f"{_where(project, spec.unit)}: no gap-free stretch of {min_samples} usable "
                 f"samples in the {label} period of '{reader.path}'"
             )
-    return UnitData(unit, model, train_records, val_records, grid, tuple(notes))
+    return UnitData(unit, model, train_records, val_records, grid, tuple(notes), val_grid)
 
 
 def _calibrate_one(project: Project, spec: UnitFitSpec, data: UnitData) -> UnitCalibration:
