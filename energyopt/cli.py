@@ -32,6 +32,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "energyopt.commands.import_csv",
     "energyopt.commands.check",
     "energyopt.commands.fit",
+    "energyopt.commands.recommend",
+    "energyopt.commands.replay",
     "energyopt.commands.report",
 )
 

@@ -30,6 +30,7 @@ ControllerMode = Literal["OFF", "PREDICT", "ADVISE"]
 CONTROLLER_MODES: tuple[str, ...] = get_args(ControllerMode)
 
 #: Optimisation solvers (casadi plugin names bundled in the casadi wheel).
+Baseline = Literal["dispatch", "hold"]
 Solver = Literal["ipopt", "fatrop", "sqpmethod", "hpipm", "osqp", "qpoases", "highs"]
 SOLVERS: tuple[str, ...] = get_args(Solver)
 
@@ -172,6 +173,14 @@ class ControllerSettings(SchemaModel):
     )
     default_move_suppression: Number = Field(
         0.1, ge=0.0, description="Move suppression of manipulated variables not listed"
+    )
+    baseline: Baseline | None = Field(
+        None,
+        description=(
+            "Rule-based baseline of replays: dispatch (holder-level-driven boiler firing, "
+            "flare when a holder is full) or hold (PID loops at the recorded setpoints); "
+            "default dispatch for plants with gas holders and boilers, else hold"
+        ),
     )
     economic: EconomicControllerSettings = Field(
         default_factory=EconomicControllerSettings, description="Economic MPC"

@@ -1,0 +1,423 @@
+"""The replay case: a project's plant driven by a historian's record over a period.
+
+:func:`build_case` reads the bound tags a replay needs (read-only, by time
+range) and turns them into what the closed-loop harness
+(:mod:`energyopt.closedloop`) simulates:
+
+Fine grid
+    The plant step is the historian's sampling, but at least
+    :data:`MIN_STEP_S` (60 s): a one-second historian would multiply the
+    cost sixty-fold for dynamics (holder levels, header pressures) that the
+    RK4 sub-steps of :data:`SUBSTEP_S` resolve anyway.  The step is lowered
+    to a divisor of the control interval, and the period is cut to whole
+    control intervals.
+Disturbances
+    Every plant disturbance reconstructed from its bound tags by
+    :meth:`energyopt.controlbuild.DisturbancePlan.reconstruct` on the fine
+    grid (unbound ones nominal), the electricity price from the tariff.
+Recorded inputs
+    Inputs bound to tags (the operators' setpoints), converted to SI; inputs
+    without a tag but seen in a measured output of their unit (a
+    compressor's flow in its power) read back by
+    :mod:`energyopt.replay.readback`; the rest are set by the baseline.
+Initial state
+    Read off the recorded outputs at the first step
+    (:class:`~energyopt.replay.readback.StateReader`); states that cannot be
+    read start mid-envelope (listed in :attr:`ReplayCase.notes`).
+
+Gaps: each tag is cleaned by its binding's data-quality policy
+(:func:`energyopt.tagdata.read_clean_tags`); runs of unusable samples of a
+tag that drives the replay are bridged by linear interpolation (held at the
+ends) when no longer than ``max_gap_s`` (default :data:`MAX_GAP_S`, 3 h:
+the holders and headers integrate over hours, so a bridged disturbance
+shifts levels by a few percent at most), and a longer run is a
+:class:`~energyopt.errors.DataError` naming the tag and the time range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from energyopt.errors import DataError, TagNotFoundError
+
+if TYPE_CHECKING:
+    from energyopt.data.reader import HistorianReader
+    from energyopt.plantbuild import BuiltPlant
+    from energyopt.progress import CancelToken
+    from energyopt.replay.readback import StateReader
+
+__all__ = ["MAX_GAP_S", "MIN_STEP_S", "SUBSTEP_S", "ReplayCase", "build_case", "replay_step_s"]
+
+#: Smallest plant step of a replay. [s]
+MIN_STEP_S = 60.0
+#: Integration sub-step inside a plant step (RK4): resolves lags of 5 s and more. [s]
+SUBSTEP_S = 5.0
+#: Longest run of unusable samples of a driving tag that a replay bridges. [s]
+MAX_GAP_S = 3.0 * 3600.0
+
+
+@dataclass(frozen=True, eq=False)
+class ReplayCase:
+    """A plant driven by a recorded period, on the fine grid.
+
+    Attributes
+    ----------
+    built : BuiltPlant
+        The project's plant.
+    parameters : numpy.ndarray
+        Plant parameters of the simulated plant. [SI]
+    time_ms : numpy.ndarray of int64, shape (N,)
+        Start of each fine step. [ms since epoch]
+    step_s : float
+        Fine step. [s]
+    substeps : int
+        RK4 sub-steps per fine step.
+    x0 : numpy.ndarray, shape (nx,)
+        State at the start. [SI]
+    disturbances : numpy.ndarray, shape (N, nd)
+        Plant disturbances per step. [SI]
+    inputs : numpy.ndarray, shape (N, nu)
+        Recorded inputs per step, NaN for inputs not recorded. [SI]
+    operator_inputs : tuple of int
+        Inputs bound to a manipulated tag (the operators' decisions).
+    exogenous_inputs : tuple of int
+        Other recorded inputs (bound non-manipulated, or read back): they
+        follow the record under every controller.
+    price_per_j : numpy.ndarray, shape (N,)
+        Electricity price per step. [currency/J]
+    tags : dict of str to numpy.ndarray
+        Recorded tag -> values per step in the tag's unit, NaN where unusable. [tag unit]
+    driving_tags : tuple of str
+        Tags the simulation is driven by (their gaps were bridged).
+    notes : tuple of str
+        What was bridged or assumed.
+    """
+
+    built: BuiltPlant
+    parameters: npt.NDArray[np.float64]
+    time_ms: npt.NDArray[np.int64]
+    step_s: float
+    substeps: int
+    x0: npt.NDArray[np.float64]
+    disturbances: npt.NDArray[np.float64]
+    inputs: npt.NDArray[np.float64]
+    operator_inputs: tuple[int, ...]
+    exogenous_inputs: tuple[int, ...]
+    price_per_j: npt.NDArray[np.float64]
+    tags: dict[str, npt.NDArray[np.float64]]
+    driving_tags: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def n_steps(self) -> int:
+        """Number of fine steps."""
+        return int(self.time_ms.size)
+
+    def u0(self, baseline_u: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Inputs in force at the start: recorded where known, else ``baseline_u``. [SI]."""
+        u = np.array(baseline_u, dtype=np.float64)
+        known = np.isfinite(self.inputs[0])
+        u[known] = self.inputs[0, known]
+        return u
+
+
+def replay_step_s(sampling_ms: float | None, interval_s: float) -> float:
+    """Fine step of a replay (see the module docstring). [s].
+
+    Parameters
+    ----------
+    sampling_ms : float or None
+        Historian's median sampling. [ms]
+    interval_s : float
+        Control interval the step must divide. [s]
+    """
+    wanted = max(MIN_STEP_S, math.ceil((sampling_ms or 0.0) / 1000.0))
+    if wanted >= interval_s:
+        return float(interval_s)
+    count = math.ceil(interval_s / wanted)
+    while count > 1 and abs(interval_s / count - round(interval_s / count)) > 1e-9:
+        count += 1
+        if interval_s / count < 1.0:
+            break
+    return float(interval_s / count)
+
+
+def _describe(built: BuiltPlant, tag: str) -> str:
+    entry = built.bindings.by_tag(tag)
+    return f"tag '{tag}' (bindings.{entry.binding})"
+
+
+def _bridge(
+    values: npt.NDArray[np.float64],
+    time_ms: npt.NDArray[np.int64],
+    step_ms: int,
+    max_gap_s: float,
+    what: str,
+    reader: HistorianReader,
+) -> tuple[npt.NDArray[np.float64], int]:
+    """Fill runs of NaN no longer than ``max_gap_s`` linearly; raise on a longer run."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return values, 0
+    edges = np.diff(np.concatenate(([0], bad.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    longest = int(np.argmax(stops - starts))
+    if (stops[longest] - starts[longest]) * step_ms > max_gap_s * 1000.0:
+        t0 = int(time_ms[starts[longest]])
+        t1 = int(time_ms[stops[longest] - 1]) + step_ms
+        raise DataError(
+            f"replay: {what} has no usable data from {reader.format_time(t0)} to "
+            f"{reader.format_time(t1)} ({(t1 - t0) / 3.6e6:.2f} h), longer than the "
+            f"{max_gap_s / 3600.0:g} h a replay bridges; choose a period without this gap "
+            f"(--from/--to) or repair the tag"
+        )
+    good = ~bad
+    filled = values.copy()
+    filled[bad] = np.interp(time_ms[bad], time_ms[good], values[good])
+    return filled, int(bad.sum())
+
+
+def _check_period(
+    reader: HistorianReader, start_ms: int | None, end_ms: int | None, step_ms: int
+) -> tuple[int, int]:
+    first, last = reader.time_span_ms
+    span = f"{reader.format_time(first)} .. {reader.format_time(last)}"
+    start = first if start_ms is None else int(start_ms)
+    end = last + step_ms if end_ms is None else int(end_ms)
+    if start < first or end > last + step_ms or start >= last:
+        raise DataError(
+            f"replay: period {reader.format_time(start)} .. {reader.format_time(end)} is not "
+            f"inside '{reader.path}', which covers {span}"
+        )
+    start = -(-start // step_ms) * step_ms
+    if end <= start:
+        raise DataError(
+            f"replay: the period ends ({reader.format_time(end)}) before it starts "
+            f"({reader.format_time(start)})"
+        )
+    return start, end
+
+
+def build_case(
+    built: BuiltPlant,
+    reader: HistorianReader,
+    *,
+    interval_s: float,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    parameters: npt.ArrayLike | None = None,
+    max_gap_s: float = MAX_GAP_S,
+    cancel: CancelToken | None = None,
+) -> ReplayCase:
+    """Read a recorded period and build the replay case (see the module docstring).
+
+    Parameters
+    ----------
+    built : BuiltPlant
+        The project's plant.
+    reader : HistorianReader
+        The open historian file (read-only).
+    interval_s : float
+        Control interval of the replay; the fine step divides it and the
+        period is whole intervals. [s]
+    start_ms, end_ms : int, optional
+        Period ``[start, end)``; default the whole file. [ms since epoch]
+    parameters : array_like, optional
+        Parameters of the simulated plant; default the project's (calibrated
+        in a fitted project). [SI]
+    max_gap_s : float
+        Longest bridged run of unusable samples of a driving tag. [s]
+    cancel : CancelToken, optional
+        Checked between reads.
+
+    Returns
+    -------
+    ReplayCase
+
+    Raises
+    ------
+    TagNotFoundError
+        If a tag the replay is driven by is not in the file (message names
+        the binding).
+    DataError
+        If the period is not inside the file, is shorter than one control
+        interval, or a driving tag has a gap longer than ``max_gap_s``.
+    """
+    from energyopt.controlbuild import plan_disturbances
+    from energyopt.controlbuild.record import forecast_bindings
+    from energyopt.replay.readback import StateReader, find_readback
+    from energyopt.tagdata import read_clean_tags
+
+    model = built.model
+    project = built.project
+    p = built.parameters() if parameters is None else np.asarray(parameters, dtype=np.float64)
+    if p.shape != (model.sizes["p"],) or not np.all(np.isfinite(p)):
+        raise DataError(f"replay: parameters must be {model.sizes['p']} finite values")
+    step_s = replay_step_s(reader.sampling_ms, interval_s)
+    step_ms = round(step_s * 1000.0)
+    start, end = _check_period(reader, start_ms, end_ms, step_ms)
+    per = round(interval_s / step_s)
+    n = ((end - start) // step_ms) // per * per
+    if n < per:
+        raise DataError(
+            f"replay: the period {reader.format_time(start)} .. {reader.format_time(end)} is "
+            f"shorter than one control interval ({interval_s:g} s)"
+        )
+    end = start + n * step_ms
+    entries = built.bindings.entries
+    output_names = {v.name for v in model.outputs}
+    bound_inputs = {e.index for e in entries if e.vector == "u"}
+    measured = {e.name for e in entries if e.vector in ("y", "x") and e.name in output_names}
+    unbound_inputs = [i for i in range(model.sizes["u"]) if i not in bound_inputs]
+    plan = plan_disturbances(built, (), p)
+    # Inputs are read back from measurements only: a disturbance tag (a user's
+    # gas flow) is already spent on its demand and cannot tell its curtailment.
+    sources = {built.bindings[b].name for b in plan.sources if b is not None}
+    sensed = {
+        e.name
+        for e in entries
+        if e.name in measured and e.role in ("measurement", "controlled") and e.name not in sources
+    }
+    readbacks = [
+        rb
+        for i in unbound_inputs
+        if (rb := find_readback(built, "u", i, sensed, exclude_inputs=unbound_inputs)) is not None
+    ]
+    reader_out = StateReader(built, p, measured | _state_outputs(built), strict=False)
+    driving = {s for s in plan.sources if s is not None}
+    driving |= {e.binding for e in entries if e.vector == "u"}
+    readback_outputs = {rb.output for rb in readbacks}
+    driving |= {e.binding for e in entries if e.name in readback_outputs and e.vector in "yx"}
+    state_bindings = set(forecast_bindings(built)) | {
+        e.binding for e in entries if e.name in reader_out.outputs_used and e.vector in "yx"
+    }
+    missing = sorted(
+        e.binding
+        for e in entries
+        if e.binding in driving | state_bindings and e.tag not in reader.tags
+    )
+    if missing:
+        detail = ", ".join(f"bindings.{b} (tag '{built.bindings[b].tag}')" for b in missing)
+        raise TagNotFoundError(
+            f"replay: '{reader.path}' lacks the tag(s) the replay is driven by: {detail}"
+        )
+    tags = [e.tag for e in entries if e.tag in reader.tags]
+    if cancel is not None:
+        cancel.raise_if_cancelled()
+    clean = read_clean_tags(
+        project,
+        reader,
+        tags,
+        (start, end),
+        step_ms,
+        owner="replay",
+        describe=lambda tag: _describe(built, tag),
+        cancel=cancel,
+    )
+    time_ms = np.asarray(clean.time_ms[:n], dtype=np.int64)
+    if time_ms.size < n or time_ms[0] != start:
+        raise DataError(f"replay: '{reader.path}' has no regular data from {start} ms")
+    values = {tag: np.asarray(v[:n], dtype=np.float64) for tag, v in clean.values.items()}
+    notes = list(clean.notes)
+    si: dict[str, npt.NDArray[np.float64]] = {}
+    for e in entries:
+        if e.tag not in values:
+            continue
+        v = values[e.tag]
+        if e.binding in driving:
+            v, filled = _bridge(v, time_ms, step_ms, max_gap_s, _describe(built, e.tag), reader)
+            if filled:
+                notes.append(f"{_describe(built, e.tag)}: {filled} steps bridged")
+        si[e.binding] = e.to_model(v)
+    # Recorded inputs (operator decisions and other bound inputs).
+    u_low, u_high = model.bounds("u")
+    inputs = np.full((n, model.sizes["u"]), np.nan)
+    operator: list[int] = []
+    exogenous: list[int] = []
+    for e in entries:
+        if e.vector == "u":
+            # As recorded, not clipped to the model's envelope: the plant did it.
+            inputs[:, e.index] = si[e.binding]
+            (operator if e.role == "manipulated" else exogenous).append(e.index)
+    # Plant disturbances read back from their tags, the price from the tariff.
+    u_base = np.where(np.isfinite(inputs[0]), inputs[0], 0.0)
+    needed = {s for s in plan.sources if s is not None} | {b for b, _ in plan._state_sources}
+    d = plan.reconstruct({b: si[b] for b in needed}, u_base, step_s)
+    price = np.asarray(built.electricity_price_per_j(time_ms), dtype=np.float64)
+    for j in plan.indices("price"):
+        d[:, j] = price
+    # Not clipped to the model's envelope (a design range, e.g. a heating value
+    # at or above its nominal): the record is what drove the plant.
+    # Outputs as recorded, for the read-backs.
+    y = np.full((n, model.sizes["y"]), np.nan)
+    y_names = [v.name for v in model.outputs]
+    for e in entries:
+        if e.name in output_names and e.vector in ("y", "x") and e.binding in si:
+            y[:, y_names.index(e.name)] = si[e.binding]
+    u_work = np.where(np.isfinite(inputs), inputs, 0.0)
+    x_rows = reader_out.states(y, u_work, d)
+    for rb in readbacks:
+        value = rb.invert(y[:, rb.output_index], x_rows, u_work, d, p)
+        inputs[:, rb.index] = np.clip(value, u_low[rb.index], u_high[rb.index])
+        exogenous.append(rb.index)
+        notes.append(f"input {model.inputs[rb.index].name} read back from {rb.output}")
+    u_work = np.where(np.isfinite(inputs), inputs, 0.0)
+    x0 = _initial_state(reader_out, y, u_work, d, time_ms, max_gap_s, notes)
+    return ReplayCase(
+        built=built,
+        parameters=p,
+        time_ms=time_ms,
+        step_s=step_s,
+        substeps=max(1, math.ceil(step_s / SUBSTEP_S)),
+        x0=x0,
+        disturbances=np.ascontiguousarray(d),
+        inputs=inputs,
+        operator_inputs=tuple(sorted(operator)),
+        exogenous_inputs=tuple(sorted(exogenous)),
+        price_per_j=price,
+        tags=values,
+        driving_tags=tuple(sorted(built.bindings[b].tag for b in driving)),
+        notes=tuple(notes),
+    )
+
+
+def _initial_state(
+    reader_out: StateReader,
+    y: npt.NDArray[np.float64],
+    u: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64],
+    time_ms: npt.NDArray[np.int64],
+    max_gap_s: float,
+    notes: list[str],
+) -> npt.NDArray[np.float64]:
+    """State at the first step, read off the recorded outputs.
+
+    An output missing at the first step is taken at its first usable sample
+    within ``max_gap_s``; a state still unknown starts mid-envelope (noted).
+    """
+    row = y[0].copy()
+    late = (time_ms - time_ms[0]) <= max_gap_s * 1000.0
+    for k in np.flatnonzero(~np.isfinite(row)):
+        finite = np.flatnonzero(np.isfinite(y[:, k]) & late)
+        if finite.size:
+            row[k] = y[finite[0], k]
+    x0 = reader_out.states(row[None, :], u[:1], d[:1])[0]
+    names = reader_out.state_names
+    notes.extend(
+        f"state {names[i]} starts mid-envelope (no usable measurement at the start)"
+        for i in np.flatnonzero(~np.isfinite(x0))
+    )
+    notes.extend(f"state {n} starts mid-envelope (not measured)" for n in reader_out.unread)
+    low, high = reader_out.bounds
+    return np.clip(np.where(np.isfinite(x0), x0, reader_out.x_ref), low, high)
+
+
+def _state_outputs(built: BuiltPlant) -> set[str]:
+    """Outputs named like a state bound to a tag in vector ``x``."""
+    outputs = {v.name for v in built.model.outputs}
+    return {e.name for e in built.bindings.entries if e.vector == "x" and e.name in outputs}
