@@ -6,6 +6,7 @@ costs over a rolling horizon on the plant's own casadi equations; with a
 bound.
 """
 
+from controllers.economic.blocking import growing_move_blocks
 from controllers.economic.horizon import (
     ForecastSource,
     HorizonInputs,
@@ -36,6 +37,7 @@ __all__ = [
     "ScenarioEconomicMPC",
     "ScenarioHorizon",
     "SoftBand",
+    "growing_move_blocks",
     "interval_means",
     "scenarios_from_forecasts",
 ]

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from controllers.economic.blocking import block_starts, mv_blocks
 from controllers.economic.results import _ACTIVE_REL
 from controllers.economic.settings import EconomicMPCSettings
 
@@ -52,6 +53,8 @@ def rate_limit_names(
 ) -> list[str]:
     """Return ``<mv>.rate`` for each MV whose move reaches its per-interval rate limit.
 
+    Moves inside a move block (``settings.move_blocks``) are not considered.
+
     Parameters
     ----------
     settings : EconomicMPCSettings
@@ -70,9 +73,14 @@ def rate_limit_names(
     list of str
     """
     moves = np.abs(np.diff(np.vstack([mv, plan]), axis=0))
+    # With move blocking the zero "rate" inside a block is no limit of the plant's.
+    names_mv = tuple(m.name for m in settings.mvs)
+    free = block_starts(
+        mv_blocks(settings.move_blocks, plan.shape[0], names_mv, settings.move_blocks_exempt)
+    )
     names = []
     for i, m in enumerate(settings.mvs):
-        limited = np.isfinite(rate[:, i])
+        limited = np.isfinite(rate[:, i]) & free[:, i]
         tol = _ACTIVE_REL * mv_span[i]
         if np.any(limited & (moves[:, i] >= np.where(limited, rate[:, i], math.inf) - tol)):
             names.append(f"{m.name}.rate")

@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
+from controllers.economic.blocking import blocked_limits, mv_blocks
 from controllers.economic.commitment_plan import (
     CommitmentReport,
     NLPBounds,
@@ -194,6 +195,7 @@ class EconomicMPC:
         self._nlp = build_formulation(self._layout)
         if self._nlp.rate_slot != 1:
             raise EconomicMPCError("unexpected row layout of the economic NLP")
+        self._block = mv_blocks(s.move_blocks, s.horizon, self.mv_names, s.move_blocks_exempt)
         self._nz = self._nlp.n_z
         self._rollout = self._nlp.rollout
         self._last_z: np.ndarray | None = None
@@ -393,11 +395,16 @@ class EconomicMPC:
             raise EconomicMPCError(
                 "commitment and time_in_state need on/off groups in the settings"
             )
+        where = ""
+        if self.settings.move_blocks:
+            # One value per block: the intersection of its intervals' limits, no move inside.
+            low, high, rate = blocked_limits(low, high, rate, self._block)
+            where = " inside a move block"
         if np.any(low > high):
             return ControlSolution(
                 SolveStatus.INFEASIBLE,
                 np.zeros((0, len(self.settings.mvs))),
-                message="MV lower limit above upper limit",
+                message=f"MV lower limit above upper limit{where}",
             )
         bounds = NLPBounds.free(low, high, rate, 0)
         return self._solve_nlp(step, bounds, mv_guess, start).solution

@@ -95,8 +95,9 @@ class ScenarioEconomicMPC:
     Raises
     ------
     EconomicMPCError
-        For ``n_scenarios < 1``, a robust horizon outside ``1..N``, or what
-        ``EconomicMPC`` rejects (unknown names, parameters of the wrong length).
+        For ``n_scenarios < 1``, a robust horizon outside ``1..N``, settings
+        with on/off groups or move blocks, or what ``EconomicMPC`` rejects
+        (unknown names, parameters of the wrong length).
     """
 
     def __init__(
@@ -120,6 +121,10 @@ class ScenarioEconomicMPC:
             raise EconomicMPCError(
                 "the scenario MPC has no on/off (commitment) decisions: remove on_off_groups "
                 "or fix the commitment in the MV limits"
+            )
+        if settings.move_blocks:
+            raise EconomicMPCError(
+                "the scenario MPC has no move blocking: remove move_blocks from the settings"
             )
         # The nominal MPC over one interval builds the plant layout cheaply; the
         # layout does not depend on the horizon, so it is reused with ours.
