@@ -9,7 +9,9 @@ ControlSolution``), :class:`DiagnosingController` (adds ``diagnose``),
 Advisor: :class:`Advisor` with :class:`AdvisorSettings`,
 :class:`ManipulatedVariable` and :class:`AdvisorMode` (OFF, PREDICT,
 ADVISE); its output :class:`Recommendation` with :class:`MVRecommendation`,
-:class:`Prediction` and :class:`FallbackLevel`.
+:class:`Prediction` and :class:`FallbackLevel`; the expected saving's
+yardstick :class:`SavingBaseline` (operators change nothing), made by
+:func:`solve_baseline`.
 
 Safety and inputs: :func:`safe_setpoints`, :func:`project_plan`,
 :class:`MoveLimitation`, :func:`sanitise_measurements`.
@@ -21,6 +23,7 @@ Reference controller for tests: :class:`LinearMPC`, :class:`LinearMPCSettings`.
 """
 
 from controllers.advisor.advisor import Advisor
+from controllers.advisor.baseline import SavingBaseline, solve_baseline
 from controllers.advisor.contract import (
     Controller,
     ControlRequest,
@@ -63,9 +66,11 @@ __all__ = [
     "Prediction",
     "Recommendation",
     "SanitisedMeasurements",
+    "SavingBaseline",
     "SolveStatus",
     "find_conflicting_constraints",
     "project_plan",
     "safe_setpoints",
     "sanitise_measurements",
+    "solve_baseline",
 ]

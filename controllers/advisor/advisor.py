@@ -11,7 +11,11 @@ Each call of :meth:`Advisor.recommend`:
    shifted to now, then to holding the current setpoints, and says why; for
    an infeasible problem it asks the controller which constraints conflict;
 4. projects the plan onto the limits and rate limits
-   (:mod:`controllers.advisor.safety`), whatever its source.
+   (:mod:`controllers.advisor.safety`), whatever its source;
+5. for an accepted controller plan, prices it against the baseline "the
+   operators change nothing" when one is configured
+   (``AdvisorSettings.baseline_held``; :mod:`controllers.advisor.baseline`):
+   the expected saving, or why it is unknown.
 
 A controller that raises is treated as a failed solve, never propagated:
 the advisor must always answer.  The time budget is checked after the call
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from controllers.advisor.baseline import SavingBaseline, solve_baseline
 from controllers.advisor.contract import (
     Controller,
     ControlRequest,
@@ -281,6 +286,7 @@ class Advisor:
         solve_time_s = 0.0
         infeasible: tuple[str, ...] = ()
         accepted: ControlSolution | None = None
+        baseline: SavingBaseline | None = None
         reason = "; ".join(blockers)
         if not blockers:
             request = ControlRequest(
@@ -310,10 +316,24 @@ class Advisor:
             if isinstance(raw, ControlSolution) and raw.status is SolveStatus.INFEASIBLE:
                 infeasible, note = self._diagnose(raw, request)
                 reason += note
+            if accepted is not None and cfg.baseline_held is not None:
+                baseline = solve_baseline(
+                    self._controller,
+                    request,
+                    np.asarray(accepted.mv_plan, dtype=float),
+                    cfg.baseline_held,
+                    cfg.baseline_hold_intervals,
+                    plan_constraints=accepted.active_constraints,
+                    interval_s=cfg.interval_s,
+                    trim=cfg.baseline_trim,
+                    tolerance=cfg.plan_tolerance,
+                    diagnose=cfg.diagnose_infeasibility,
+                    clock=self._clock,
+                )
 
         return self._build(
             time_s, u_now, known, accepted, shifted, reason, status, solve_time_s,
-            infeasible, issues, plant_mode,
+            infeasible, issues, plant_mode, baseline,
         )  # fmt: skip
 
     def _diagnose(
@@ -347,6 +367,7 @@ class Advisor:
         infeasible: tuple[str, ...],
         issues: tuple[str, ...],
         plant_mode: str | None,
+        baseline: SavingBaseline | None = None,
     ) -> Recommendation:
         cfg = self._settings
         # Unknown MVs are projected from their mid-range only to keep arrays
@@ -361,8 +382,13 @@ class Advisor:
             cv = np.asarray(accepted.cv_predicted, dtype=float)
             plan = _Plan(time_s, safe, tuple(accepted.cv_names), cv)
             self._plan = plan
-            hold = accepted.objective_hold
-            saving = hold - accepted.objective if math.isfinite(hold) else None
+            if baseline is not None:
+                # Operators change nothing: their setpoints held, balancing MVs re-optimised.
+                comparable = baseline.comparable
+                saving = baseline.objective - accepted.objective if comparable else None
+            else:
+                hold = accepted.objective_hold
+                saving = hold - accepted.objective if math.isfinite(hold) else None
             active += list(accepted.active_constraints)
             source = "controller plan"
         elif shifted is not None and np.isfinite(shifted.mv_plan).all():
@@ -427,6 +453,7 @@ class Advisor:
             infeasible_constraints=infeasible,
             measurement_issues=issues,
             plant_mode=plant_mode,
+            baseline=baseline if accepted is not None else None,
         )
 
 

@@ -59,7 +59,11 @@ class ControlRequest:
         Current (sanitised, finite) value of each manipulated variable, shape
         ``(n_mv,)``. [SI]
     mv_lower, mv_upper : numpy.ndarray
-        Limits of each manipulated variable, shape ``(n_mv,)``. [SI]
+        Limits of each manipulated variable, shape ``(n_mv,)``; per interval,
+        shape ``(n_horizon, n_mv)``, in the advisor's baseline requests with a
+        hold window shorter than the horizon
+        (:mod:`controllers.advisor.baseline`; a controller that cannot honour
+        them reports ``FAILED``). [SI]
     mv_rate : numpy.ndarray
         Largest allowed move of each MV per control interval, shape
         ``(n_mv,)``, positive, ``inf`` for none. [SI per interval]
@@ -118,7 +122,9 @@ class ControlSolution:
         Objective value of holding the current setpoints over the horizon
         (``inf`` if holding them is infeasible). [objective unit]
     active_constraints : tuple of str
-        Names of the constraints active at the solution.
+        Names of the constraints active at the solution; a hard limit the
+        plan does not keep (softened by an exact penalty) is named
+        ``<variable>.low_violated`` or ``<variable>.high_violated``.
     solve_time_s : float
         Wall-clock time of the solve. [s]
     message : str

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from controllers.advisor.baseline import SavingBaseline
 from controllers.advisor.contract import SolveStatus
 from controllers.advisor.safety import MoveLimitation
 from controllers.advisor.settings import AdvisorMode
@@ -101,9 +102,13 @@ class Recommendation:
     prediction : Prediction or None
         Predicted trajectories (``None`` in mode OFF or when holding).
     expected_saving : float or None
-        Objective of holding the current setpoints minus objective of the
-        plan, over the horizon (``0`` when holding; ``None`` when unknown:
-        shifted plan, OFF, or a non-finite hold objective). [objective unit]
+        Objective of the baseline "the operators change nothing" minus
+        objective of the plan, over the controller's horizon (see
+        ``baseline``; currency for an economic MPC).  ``0`` when holding;
+        ``None`` when unknown: shifted plan, OFF, or a baseline that cannot
+        be compared (``baseline.reason`` says why).  Without a configured
+        baseline (``AdvisorSettings.baseline_held``) the controller's
+        ``objective_hold`` (every MV held) is used. [objective unit]
     active_constraints : tuple of str
         The controller's active constraints and the MV limits binding the
         recommended setpoints (``"<mv>.lower"``, ``"<mv>.upper"``, ``"<mv>.rate"``).
@@ -121,6 +126,10 @@ class Recommendation:
         Substituted, missing or frozen measurements and MV values.
     plant_mode : str or None
         The plant's operating mode the recommendation was made for.
+    baseline : SavingBaseline or None
+        The baseline the saving is measured against: what was held, for how
+        long, its plan and objective, or why it cannot be compared
+        (``None`` without a configured baseline or a controller plan).
     """
 
     time_s: float
@@ -136,8 +145,31 @@ class Recommendation:
     infeasible_constraints: tuple[str, ...]
     measurement_issues: tuple[str, ...]
     plant_mode: str | None
+    baseline: SavingBaseline | None = None
 
     @property
     def setpoints(self) -> dict[str, float]:
         """Recommended setpoints by MV name, only MVs with a recommendation. [SI]."""
         return {mv.name: mv.setpoint for mv in self.mvs if mv.setpoint is not None}
+
+    @property
+    def saving_horizon_s(self) -> float | None:
+        """Duration the expected saving covers (``None`` if not known). [s]."""
+        if self.baseline is not None:
+            return self.baseline.horizon_s
+        if self.prediction is not None and self.prediction.time_s.size > 1:
+            return float(self.prediction.time_s[-1] - self.prediction.time_s[0])
+        return None
+
+    @property
+    def saving_note(self) -> str:
+        """Why the expected saving is unknown, in words (empty when it is known)."""
+        if self.expected_saving is not None:
+            return ""
+        if self.baseline is not None and self.baseline.reason:
+            return self.baseline.reason
+        if self.mode is AdvisorMode.OFF:
+            return "the advisor is OFF"
+        if self.fallback is not FallbackLevel.NONE:
+            return f"no fresh controller plan ({self.fallback.value})"
+        return "holding every setpoint over the horizon breaks a hard limit"

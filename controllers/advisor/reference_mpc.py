@@ -168,13 +168,22 @@ class LinearMPC:
             _ = k
         return total + float(x @ self.P @ x)
 
+    def _mv_limits(self, request: ControlRequest) -> tuple[np.ndarray, np.ndarray]:
+        """MV limits per interval, shape ``(N, n_u)`` (the request's may be per MV)."""
+        shape = (self.settings.horizon, len(self.settings.mv_names))
+        try:
+            low = np.broadcast_to(np.asarray(request.mv_lower, float), shape)
+            high = np.broadcast_to(np.asarray(request.mv_upper, float), shape)
+        except ValueError:
+            raise AdvisorError(f"MV limits must have shape {shape[1:]} or {shape}") from None
+        return low, high
+
     def _bounds(self, request: ControlRequest) -> tuple[np.ndarray, ...]:
         N = self.settings.horizon
         n_x = len(self.settings.cv_names)
-        lbz = np.concatenate([np.tile(request.mv_lower, N), np.full(n_x, -math.inf),
-                              np.tile(self.x_lower, N)])  # fmt: skip
-        ubz = np.concatenate([np.tile(request.mv_upper, N), np.full(n_x, math.inf),
-                              np.tile(self.x_upper, N)])  # fmt: skip
+        low, high = self._mv_limits(request)
+        lbz = np.concatenate([low.ravel(), np.full(n_x, -math.inf), np.tile(self.x_lower, N)])
+        ubz = np.concatenate([high.ravel(), np.full(n_x, math.inf), np.tile(self.x_upper, N)])
         n_dyn = n_x * (N + 1)
         rate = np.tile(request.mv_rate, N)
         lbg = np.concatenate([np.zeros(n_dyn), -rate])
@@ -187,7 +196,8 @@ class LinearMPC:
         Parameters
         ----------
         request : ControlRequest
-            Measurements are the state ``x_0``; ``mv_current`` is ``u_{-1}``.
+            Measurements are the state ``x_0``; ``mv_current`` is ``u_{-1}``;
+            MV limits per MV or per interval.
 
         Returns
         -------
@@ -203,7 +213,10 @@ class LinearMPC:
             return ControlSolution(
                 SolveStatus.FAILED, np.zeros((0, n_u)), message="state measurement invalid"
             )
-        lbz, ubz, lbg, ubg = self._bounds(request)
+        try:
+            lbz, ubz, lbg, ubg = self._bounds(request)
+        except AdvisorError as exc:
+            return ControlSolution(SolveStatus.FAILED, np.zeros((0, n_u)), message=str(exc))
         p = np.concatenate([x0, request.mv_current])
         z0 = np.zeros(self._z.numel())
         result = self._solver(x0=z0, p=p, lbx=lbz, ubx=ubz, lbg=lbg, ubg=ubg)
@@ -241,10 +254,11 @@ class LinearMPC:
     ) -> tuple[str, ...]:
         names: list[str] = []
         moves = np.diff(np.vstack([request.mv_current, plan]), axis=0)
+        low, high = self._mv_limits(request)
         for i, name in enumerate(self.settings.mv_names):
-            if np.any(plan[:, i] <= request.mv_lower[i] + _ACTIVE_TOL):
+            if np.any(plan[:, i] <= low[:, i] + _ACTIVE_TOL):
                 names.append(f"{name}.lower")
-            if np.any(plan[:, i] >= request.mv_upper[i] - _ACTIVE_TOL):
+            if np.any(plan[:, i] >= high[:, i] - _ACTIVE_TOL):
                 names.append(f"{name}.upper")
             if np.any(np.abs(moves[:, i]) >= request.mv_rate[i] - _ACTIVE_TOL):
                 names.append(f"{name}.rate")
@@ -270,13 +284,14 @@ class LinearMPC:
             ``"<cv>.lower|upper"``; the dynamics stay hard.
         """
         U, X = self._U, self._X
+        low, high = self._mv_limits(request)
         groups: list[ConstraintGroup] = [
             ConstraintGroup("dynamics", self._dynamics, 0.0, 0.0, relax=False)
         ]
         for i, name in enumerate(self.settings.mv_names):
             groups += [
-                ConstraintGroup(f"{name}.lower", U[i, :].T, lower=request.mv_lower[i]),
-                ConstraintGroup(f"{name}.upper", U[i, :].T, upper=request.mv_upper[i]),
+                ConstraintGroup(f"{name}.lower", U[i, :].T, lower=low[:, i]),
+                ConstraintGroup(f"{name}.upper", U[i, :].T, upper=high[:, i]),
             ]
             if math.isfinite(request.mv_rate[i]):
                 rate = request.mv_rate[i]

@@ -95,6 +95,23 @@ class AdvisorSettings:
     diagnose_infeasibility : bool
         Whether to ask a :class:`DiagnosingController` which constraints
         conflict when it reports an infeasible problem.
+    baseline_held : tuple of str or None
+        MVs the expected saving's baseline holds at their current values:
+        the setpoints the operators move (bound to a tag).  The other MVs
+        (balancing loops) are re-optimised in the baseline; see
+        :mod:`controllers.advisor.baseline`.  ``None`` (default): no
+        baseline solve, the saving is the controller's own
+        ``objective_hold`` (every MV held over the horizon).
+    baseline_hold_intervals : tuple of int
+        Hold windows of the baseline in intervals, each >= 1, tried in order
+        until one gives a baseline that keeps every hard limit (a window at
+        least as long as the horizon holds over the whole horizon); empty
+        (default): the whole horizon only.
+    baseline_trim : float
+        Share of each held MV's span (``upper - lower``) it may still move by,
+        either way, during the hold: the trim of the plant's automatic loops
+        around an operator's setpoint (a steam header's pressure controller
+        moving a turbine's extraction).  >= 0; 0 (default) holds exactly.
     """
 
     mvs: tuple[ManipulatedVariable, ...]
@@ -109,6 +126,9 @@ class AdvisorSettings:
     max_plan_age_intervals: int = 4
     plan_tolerance: float = 1e-6
     diagnose_infeasibility: bool = True
+    baseline_held: tuple[str, ...] | None = None
+    baseline_hold_intervals: tuple[int, ...] = ()
+    baseline_trim: float = 0.0
 
     def __post_init__(self) -> None:
         if not self.mvs:
@@ -134,6 +154,17 @@ class AdvisorSettings:
             raise AdvisorError("max_plan_age_intervals must be >= 1")
         if not (self.plan_tolerance >= 0.0):
             raise AdvisorError("plan_tolerance must be >= 0")
+        if self.baseline_held is not None:
+            strangers = sorted(set(self.baseline_held) - set(names))
+            if strangers:
+                raise AdvisorError(f"baseline_held names unknown MVs: {strangers}")
+        if any(not isinstance(k, int) or isinstance(k, bool) or k < 1
+               for k in self.baseline_hold_intervals):  # fmt: skip
+            raise AdvisorError(
+                f"baseline_hold_intervals must be integers >= 1, got {self.baseline_hold_intervals}"
+            )
+        if not (math.isfinite(self.baseline_trim) and self.baseline_trim >= 0.0):
+            raise AdvisorError(f"baseline_trim must be finite and >= 0, got {self.baseline_trim}")
 
     @property
     def mv_names(self) -> tuple[str, ...]:

@@ -9,11 +9,8 @@ to the plant state and inputs (:mod:`energyopt.advise.snapshot`), and asks
 the advisor.  Projects without ``[controller.economic]`` (process NMPC) are
 refused with a :class:`~energyopt.errors.ProjectError` for now.
 
-The expected saving is measured against the operators changing nothing:
-the MVs bound to a setpoint tag held at their current values (within
-:data:`BASELINE_TRIM` of their range) for the first hour, else the first
-interval (:data:`BASELINE_HOLD_S`), the untagged balancing MVs re-optimised
-(:mod:`controllers.advisor.baseline`).
+The expected saving's baseline holds the tagged MVs (:data:`BASELINE_HOLD_S`,
+:data:`BASELINE_TRIM`; :mod:`controllers.advisor.baseline`).
 """
 
 from __future__ import annotations
