@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "energyopt.commands.recommend",
     "energyopt.commands.replay",
     "energyopt.commands.report",
+    "energyopt.commands.tune",
 )
 
 EXIT_USER_ERROR = 2

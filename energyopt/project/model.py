@@ -24,6 +24,7 @@ from energyopt.project.datadriven_ports import connection_issues
 from energyopt.project.modes import OperatingMode
 from energyopt.project.schema import ControllerSettings, MediumNode, Name, ProjectInfo, UnitSpec
 from energyopt.project.tariffs import Tariffs, TimeOfUseTariff
+from energyopt.tune.schema import TuneSettings
 from plant_models.parameters import UnitParams
 
 __all__ = ["Project"]
@@ -68,6 +69,9 @@ class Project(SchemaModel):
     data_quality: QualityPolicy = Field(
         default_factory=QualityPolicy,
         description="Data-quality checks and the action on each issue",
+    )
+    tune: TuneSettings | None = Field(
+        None, description="What energyopt tune searches and scores (docs/workflows.md)"
     )
 
     _source: str | None = PrivateAttr(default=None)
