@@ -1,8 +1,9 @@
-"""GUI benchmarks: trend pan/zoom on 10 M points, Sankey update rate, app start to first paint.
+"""GUI benchmarks: trend pan/zoom on 10 M points, Sankey update rate, app start to first paint,
+longest event-loop stall during a 1-day MPC replay.
 
 Run: ``QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_gui.py [section ...]``
-(sections: ``trend_fps``, ``sankey_rate``, ``start_paint``).  Each section
-prints its figure beside its target.
+(sections: ``trend_fps``, ``sankey_rate``, ``start_paint``, ``replay_stall``).  Each
+section prints its figure beside its target.
 
 A frame is one change of state (a view range, a replay index) followed by
 ``processEvents``, which delivers the changes and paints the widget once, as
@@ -35,6 +36,14 @@ TREND_POINTS = 10_000_000
 TREND_FPS_TARGET = 30.0
 SANKEY_UPDATES_TARGET = 30.0
 START_PAINT_TARGET_S = 3.0
+STALL_TARGET_MS = 50.0
+REPLAY_DAYS = 1.0
+"""Simulated time the MPC replay covers (96 intervals of 15 min). [d]"""
+REPLAY_HISTORY_DAYS = 3.0 + REPLAY_DAYS + 1.0 / 24.0
+"""Demo history length: the advisor's forecast needs 3 days before the first decision,
+then the replayed day and an hour to spare. [d]"""
+REPLAY_HORIZON = "6 h"
+"""Economic MPC horizon of the replay (the demo's 24 h solves about four times slower). [-]"""
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -253,10 +262,163 @@ def bench_start_paint(app) -> None:
     )
 
 
+def bench_replay_stall(app) -> None:
+    """Replay one day of the steelworks demo with the economic MPC in the window: event-loop stalls.
+
+    The main window (1280 x 800, every panel docked) on a demo history of
+    4 days and an hour, the trends and the energy flows shown, the advisor in
+    ADVISE; the replay clock plays "as fast as possible" over the 96 control
+    intervals of 15 min of the last day, one MPC solve each in a worker, the
+    trends, the flows and the recommendations following.  Intervals the
+    advisor refuses (the demo's injected gaps) are skipped as an operator
+    would: the error dialog closed, one step, play.  A 5 ms timer on the GUI thread records every
+    gap between its ticks: the longest is the longest time the event loop
+    could not run.
+    """
+    import tomli_w
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from energyopt.appstate.replay_clock import AS_FAST_AS_POSSIBLE
+    from energyopt.demos import demo_project_file
+    from energyopt.demos.history import write_demo_history
+    from energyopt.project import load_project
+    from energyopt.runtime import configure_caches
+    from gui.errors import ErrorReporter
+    from gui.main_window import MainWindow
+    from gui.settings import AppSettings
+
+    configure_caches()
+
+    class Gaps:
+        def __init__(self) -> None:
+            self.gaps_ms: list[float] = []
+            self.last = time.perf_counter()
+            self.timer = QTimer()
+            self.timer.setInterval(5)
+            self.timer.timeout.connect(self.tick)
+
+        def tick(self) -> None:
+            now = time.perf_counter()
+            self.gaps_ms.append(1000.0 * (now - self.last))
+            self.last = now
+
+        def start(self) -> None:
+            self.gaps_ms, self.last = [], time.perf_counter()
+            self.timer.start()
+
+        def stop(self) -> np.ndarray:
+            self.timer.stop()
+            return np.asarray(self.gaps_ms)
+
+    def run_until(done: Callable[[], bool], timeout_s: float) -> bool:
+        loop = QEventLoop()
+        poll = QTimer()
+        poll.setInterval(20)
+        poll.timeout.connect(lambda: loop.quit() if done() else None)
+        deadline = QTimer()
+        deadline.setSingleShot(True)
+        deadline.timeout.connect(loop.quit)
+        poll.start()
+        deadline.start(round(timeout_s * 1000))
+        if not done():
+            loop.exec()
+        poll.stop()
+        deadline.stop()
+        return done()
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder)
+        project = load_project(demo_project_file("steelworks"))
+        history = out / "history.h5"
+        write_demo_history(project, "steelworks", history, days=REPLAY_HISTORY_DAYS, seed=5)
+        data = project.to_toml_dict()
+        data["controller"]["economic"]["horizon_s"] = REPLAY_HORIZON
+        project_path = out / "plant.toml"
+        project_path.write_text(tomli_w.dumps(data), encoding="utf-8")
+        errors = ErrorReporter(log_dir=out / "log")
+        window = MainWindow(
+            settings=AppSettings.from_ini(out / "settings.ini"),
+            project=project_path,
+            historian=history,
+            restore_session=False,
+            errors=errors,
+        )
+        window.resize(1280, 800)
+        window.show()
+        model, clock = window.recommendations, window.replay_clock
+        gaps = Gaps()
+        gaps.start()
+        t0 = time.perf_counter()
+        window.recommendations_panel.mode_box.setCurrentIndex(2)  # ADVISE
+        loaded = run_until(
+            lambda: (
+                window.trends_dock.ready
+                and window.flows_dock.view is not None
+                and model.current is not None
+            ),
+            600.0,
+        )
+        loading = gaps.stop()
+        load_s = time.perf_counter() - t0
+        if not loaded:
+            print("replay stall: the window did not load the demo within 600 s")
+            window.close()
+            return
+        failures: list[str] = []
+
+        def skip(exc: BaseException) -> None:
+            # The demo history has injected gaps: the advisor refuses such an
+            # interval and the clock pauses; the operator would skip it and play on.
+            failures.append(f"{type(exc).__name__}: {exc}")
+            for dialog in errors.open_dialogs:
+                dialog.close()
+            clock.step(1)
+            clock.play()
+
+        model.failed.connect(lambda exc: QTimer.singleShot(0, lambda: skip(exc)))
+        solves: list[int] = []
+        model.recommendation_changed.connect(
+            lambda view: solves.append(view.time_ms) if view is not None else None
+        )
+        n_intervals = round(REPLAY_DAYS * 86_400 / clock.interval_s)
+        end_ms = clock.time_ms + n_intervals * round(clock.interval_s * 1000)
+        clock.speed = AS_FAST_AS_POSSIBLE
+        gaps.start()
+        t0 = time.perf_counter()
+        window.replay_widget.play_button.click()
+        finished = run_until(lambda: clock.time_ms >= end_ms and not model.busy, 3600.0)
+        finished = finished and clock.time_ms >= end_ms
+        clock.pause()
+        replay = gaps.stop()
+        wall_s = time.perf_counter() - t0
+        window.close()
+        errors.uninstall()
+        app.processEvents()
+    print(
+        f"replay stall: loading the window (trends, flows replayed, advisor opened) "
+        f"{load_s:.1f} s, longest stall {loading.max():.0f} ms "
+        f"(p99 {np.percentile(loading, 99):.1f} ms)"
+    )
+    print(
+        f"longest event-loop stall during a {REPLAY_DAYS:g}-day MPC replay: "
+        f"{replay.max():.1f} ms (target < {STALL_TARGET_MS:.0f} ms); "
+        f"p99 {np.percentile(replay, 99):.1f} ms; {(replay > STALL_TARGET_MS).sum()} of "
+        f"{replay.size} gaps over the target; {len(solves)} solves of {n_intervals} in "
+        f"{wall_s:.0f} s ({wall_s / max(len(solves), 1):.2f} s a solve, horizon "
+        f"{REPLAY_HORIZON}){'' if finished else '; NOT FINISHED'}"
+    )
+    if failures:
+        print(
+            f"replay stall: {len(failures)} intervals skipped (the advisor refused them), "
+            f"e.g. {failures[0]}"
+        )
+
+
 SECTIONS: dict[str, Callable[..., None]] = {
     "trend_fps": bench_trend_fps,
     "sankey_rate": bench_sankey_rate,
     "start_paint": bench_start_paint,
+    "replay_stall": bench_replay_stall,
 }
 
 

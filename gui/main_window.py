@@ -33,12 +33,27 @@ from PySide6.QtWidgets import (
 
 from energyopt import __version__
 from energyopt.appstate import SessionState
+from energyopt.appstate.fitting import FitModel
+from energyopt.appstate.plant_views import PlantViewsModel
+from energyopt.appstate.recommendations import RecommendationsModel
+from energyopt.appstate.replay_clock import ReplayClock
 from energyopt.errors import EnergyoptError
 from gui.errors import ErrorReporter
 from gui.fonts import apply_language_font
 from gui.i18n import LanguageManager, language_manager
+from gui.kpi_dashboard import install_kpi_dashboard
+from gui.model_panel import ModelPanel, progress_worker_runner
+from gui.plant_views import (
+    FlowsDock,
+    TrendsDock,
+    freeze_heap_when_loaded,
+    report_failures,
+    task_runner,
+)
 from gui.progress_panel import ProgressPanel
 from gui.project_view import ProjectView
+from gui.recommendations_panel import RecommendationsPanel, worker_runner
+from gui.replay_clock import ReplayClockWidget
 from gui.settings import AppSettings
 from gui.settings_dialog import SettingsDialog
 from gui.tag_browser import TagBrowser
@@ -57,6 +72,10 @@ _Area = Qt.DockWidgetArea
 PANEL_SLOTS: dict[str, Qt.DockWidgetArea] = {
     "flows": _Area.RightDockWidgetArea,
     "trends": _Area.BottomDockWidgetArea,
+    "recommendations": _Area.RightDockWidgetArea,
+    "replay": _Area.BottomDockWidgetArea,
+    "model": _Area.RightDockWidgetArea,
+    "kpis": _Area.RightDockWidgetArea,
 }
 """Placeholder docks for panels built elsewhere: name -> dock area."""
 
@@ -68,6 +87,10 @@ def _panel_title(name: str) -> str:
         "tags": QCoreApplication.translate("MainWindow", "Tags"),
         "flows": QCoreApplication.translate("MainWindow", "Energy flows"),
         "trends": QCoreApplication.translate("MainWindow", "Trends"),
+        "recommendations": QCoreApplication.translate("MainWindow", "Recommendations"),
+        "replay": QCoreApplication.translate("MainWindow", "Replay"),
+        "model": QCoreApplication.translate("MainWindow", "Model"),
+        "kpis": QCoreApplication.translate("MainWindow", "KPI dashboard"),
     }
     return titles.get(name, name)
 
@@ -124,6 +147,9 @@ class MainWindow(QMainWindow):
             self._add_dock(name, self._placeholder(), area)
         self._build_menus()
         self._build_status_bar()
+        self._build_advisor()
+        self._build_model_panel()
+        self.kpi_dashboard = install_kpi_dashboard(self)
 
         self.session.project_changed.connect(self._update_title)
         self.session.historian_changed.connect(self._update_title)
@@ -225,6 +251,38 @@ class MainWindow(QMainWindow):
         self.menu_help = bar.addMenu("")
         self.action_about = self.menu_help.addAction("", self._about)
         self._rebuild_recent_menus()
+
+    def _build_advisor(self) -> None:
+        """The replay clock and the recommendations panel, following the session."""
+        self.replay_clock = ReplayClock()
+        self.replay_clock.follow_session(self.session)
+        runner = worker_runner(self.workers, self.tr("Advisor"))
+        self.recommendations = RecommendationsModel(runner)
+        self.recommendations.follow_session(self.session)
+        self.recommendations.follow_clock(self.replay_clock)
+        self.replay_widget = ReplayClockWidget(self.replay_clock)
+        self.recommendations_panel = RecommendationsPanel(
+            self.recommendations, self.errors, self.replay_clock.format_time
+        )
+        self.register_panel("replay", self.replay_widget)
+        self.register_panel("recommendations", self.recommendations_panel)
+        # Trends and flows of the recorded history, loaded when first shown.
+        self.plant_views = PlantViewsModel(task_runner(self.workers, self.tr("Trends and flows")))
+        self.plant_views.follow_session(self.session)
+        report_failures(self.plant_views, self.errors)
+        self.trends_dock = TrendsDock(self.plant_views, self.replay_clock)
+        self.flows_dock = FlowsDock(self.plant_views, self.replay_clock)
+        self.register_panel("trends", self.trends_dock)
+        self.register_panel("flows", self.flows_dock)
+        loaded = (self.plant_views.trends_changed, self.plant_views.flows_changed)
+        freeze_heap_when_loaded(self, self.session, *loaded, self.recommendations.source_changed)
+
+    def _build_model_panel(self) -> None:
+        """The model panel: fits in a worker, following the session."""
+        self.fit_model = FitModel(progress_worker_runner(self.workers, self.tr("Fit")))
+        self.fit_model.follow_session(self.session)
+        self.model_panel = ModelPanel(self.fit_model, self.errors)
+        self.register_panel("model", self.model_panel)
 
     def _build_status_bar(self) -> None:
         self.replay_label = QLabel()
@@ -463,8 +521,16 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------- close
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Cancel and join the workers, then save the layout and the session."""
+        self.replay_widget.stop()
         if not self.workers.shutdown():
             log.warning("a worker did not stop within the shutdown timeout")
+        self.recommendations.close()
+        self.fit_model.close()
+        self.plant_views.close()
+        try:
+            self.recommendations.decisions.save_if_needed()
+        except EnergyoptError as exc:  # the journal keeps them: reported, not lost
+            log.warning("decisions not saved: %s", exc)
         self.settings.save_window(self.saveGeometry(), self.saveState())
         self.settings.save_session(self.session.snapshot())
         self.settings.save_recent(self.session)

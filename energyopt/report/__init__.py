@@ -15,6 +15,7 @@ Modules
     :mod:`~energyopt.report.charts` (matplotlib SVG charts),
     :mod:`~energyopt.report.decimate` (min/max decimation),
     :mod:`~energyopt.report.series` (plotted series, cumulative cost),
+    :mod:`~energyopt.report.intensity` (rolling energy intensity),
     :mod:`~energyopt.report.sections`, :mod:`~energyopt.report.evidence`
     (sections), :mod:`~energyopt.report.page` (HTML),
     :mod:`~energyopt.report.strings` (bilingual texts),

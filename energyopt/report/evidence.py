@@ -21,7 +21,7 @@ from energyopt.report.strings import fmt_value, tr
 if TYPE_CHECKING:
     from energyopt.report.inputs import ReportInputs
 
-__all__ = ["MAX_FIT_PLOTS", "fit_section", "recommendations_section"]
+__all__ = ["MAX_FIT_PLOTS", "SAVING_KEYS", "fit_section", "recommendations_section"]
 
 #: Most measured-vs-predicted charts in a report. [-]
 MAX_FIT_PLOTS = 8
@@ -33,14 +33,48 @@ def _number(value: object) -> float | None:
     return float(value)
 
 
-def _saving(rec: Mapping[str, Any], currency: str) -> tuple[float | None, str]:
-    """Expected saving of a recommendation and its unit (a number or a {value, unit} object)."""
-    saving = rec.get("expected_saving")
-    if isinstance(saving, Mapping):
-        unit = saving.get("unit")
-        return _number(saving.get("value")), unit if isinstance(unit, str) else currency
-    unit = rec.get("expected_saving_unit", rec.get("currency"))
-    return _number(saving), unit if isinstance(unit, str) else currency
+#: Saving fields of a recommendation record, in the order the report prefers them:
+#: the shadow run's ``predicted_saving`` (acting now against waiting one interval),
+#: the record's ``interval_saving`` (the same figure, from the advisor record), then
+#: ``expected_saving`` over the horizon (often ``null`` on the steelworks, where
+#: holding the current setpoints is infeasible on the model).
+SAVING_KEYS: tuple[str, ...] = ("predicted_saving", "interval_saving", "expected_saving")
+
+
+def _saving(rec: Mapping[str, Any], currency: str) -> tuple[float | None, str, str]:
+    """The saving a recommendation row shows, its unit and which field it came from.
+
+    Returns
+    -------
+    value : float or None
+        The first finite number of :data:`SAVING_KEYS` (a number or a
+        ``{value, unit}`` object); ``None`` if none. [currency]
+    unit : str
+        Its currency.
+    key : str
+        The field shown (``""`` if none).
+    """
+    fallback_unit = rec.get("expected_saving_unit", rec.get("currency"))
+    default_unit = fallback_unit if isinstance(fallback_unit, str) else currency
+    for key in SAVING_KEYS:
+        raw = rec.get(key)
+        unit = default_unit
+        if isinstance(raw, Mapping):
+            unit = raw["unit"] if isinstance(raw.get("unit"), str) else default_unit
+            raw = raw.get("value")
+        value = _number(raw)
+        if value is not None and math.isfinite(value):
+            return value, unit, key
+    return None, default_unit, ""
+
+
+def _plan_reason(rec: Mapping[str, Any]) -> str:
+    """The record's top-level reason (what drives the plan, or why it fell back)."""
+    for key in ("reason", "fallback_reason"):
+        value = rec.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return ""
 
 
 def _moves(rec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
@@ -56,7 +90,9 @@ def _move_text(move: Mapping[str, Any]) -> str:
     unit = move.get("unit") if isinstance(move.get("unit"), str) else ""
     current = fmt_value(_number(move.get("current")))
     target = fmt_value(_number(move.get("recommended")))
-    return f"{name}: {current} → {target} {unit}".rstrip()
+    text = f"{name}: {current} → {target} {unit}".rstrip()
+    reason = move.get("reason")
+    return f"{text} ({reason})" if isinstance(reason, str) and reason else text
 
 
 def _constraints(rec: Mapping[str, Any]) -> str:
@@ -97,12 +133,13 @@ def recommendations_section(inputs: ReportInputs, lang: str) -> Section:
         section.text(tr("recs.empty", lang))
     else:
         rows = []
+        unit = currency
+        shown: dict[str, int] = {}
         for rec in top:
-            saving, unit = _saving(rec, currency)
+            saving, unit, key = _saving(rec, currency)
+            shown[key] = shown.get(key, 0) + 1
             time_ms = _number(rec.get("time_ms"))
             when = format_time_ms(int(time_ms), inputs.timezone) if time_ms is not None else "–"
-            moves = _moves(rec)
-            reasons = "; ".join(dict.fromkeys(str(m["reason"]) for m in moves if m.get("reason")))
             status = str(rec.get("status", ""))
             fallback = rec.get("fallback", rec.get("fallback_level"))
             if fallback is not None and str(fallback).lower() not in ("", "none", "0"):
@@ -111,8 +148,9 @@ def recommendations_section(inputs: ReportInputs, lang: str) -> Section:
                 [
                     (when, ""),
                     (fmt_value(saving), "num"),
-                    ("; ".join(_move_text(m) for m in moves), ""),
-                    (reasons or str(rec.get("reason", "")), ""),
+                    (tr(f"recs.basis.{key or 'none'}", lang), ""),
+                    ("; ".join(_move_text(m) for m in _moves(rec)), ""),
+                    (_plan_reason(rec) or "–", ""),
                     (_constraints(rec), ""),
                     (status, ""),
                 ]
@@ -120,11 +158,18 @@ def recommendations_section(inputs: ReportInputs, lang: str) -> Section:
         header = [
             tr("recs.time", lang),
             tr("recs.saving", lang, unit=unit),
+            tr("recs.basis", lang),
             tr("recs.moves", lang),
             tr("recs.reason", lang),
             tr("recs.constraints", lang),
             tr("recs.status", lang),
         ]
+        if len(shown) == 1:
+            # One basis for every row: said once above the table, not in a column.
+            (key,) = shown
+            section.text(tr("recs.basis_note", lang, basis=tr(f"recs.basis.{key or 'none'}", lang)))
+            header.pop(2)
+            rows = [row[:2] + row[3:] for row in rows]
         section.body.append(table_html(header, rows))
     causes = shadow.get("missed_by_cause", {})
     if causes:

@@ -125,7 +125,25 @@ _STRINGS: dict[str, tuple[str, str]] = {
     ),
     "recs.empty": ("The shadow run made no recommendation.", "影子运行没有给出建议。"),
     "recs.time": ("Time", "时间"),
-    "recs.saving": ("Expected saving [{unit}]", "预计节约 [{unit}]"),
+    "recs.saving": ("Saving [{unit}]", "节约 [{unit}]"),
+    "recs.basis": ("Saving shown", "所示节约"),
+    "recs.basis_note": ("Saving shown: {basis}.", "所示节约：{basis}。"),
+    "recs.basis.predicted_saving": (
+        "predicted saving of acting now instead of one interval later (predicted_saving)",
+        "立即执行而非推迟一个控制周期的预测节约（predicted_saving）",
+    ),
+    "recs.basis.interval_saving": (
+        "saving of acting now over the first interval (interval_saving)",
+        "立即调整在首个控制周期内的节约（interval_saving）",
+    ),
+    "recs.basis.expected_saving": (
+        "expected saving over the horizon (expected_saving)",
+        "预测期内预期节约（expected_saving）",
+    ),
+    "recs.basis.none": (
+        "none known (holding the current setpoints is infeasible on the model)",
+        "未知（在模型上保持当前设定值不可行）",
+    ),
     "recs.moves": ("Moves", "调整"),
     "recs.reason": ("Reason", "原因"),
     "recs.constraints": ("Active constraints", "起作用约束"),

@@ -2,6 +2,45 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>DecisionLogTableModel</name>
+    <message>
+        <source>Accepted</source>
+        <translation>已接受</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>已拒绝</translation>
+    </message>
+    <message>
+        <source>Held</source>
+        <translation>暂缓</translation>
+    </message>
+    <message>
+        <source>Decided by %1 at %2</source>
+        <translation>由 %1 于 %2 决定</translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation>时间</translation>
+    </message>
+    <message>
+        <source>Tag</source>
+        <translation>位号</translation>
+    </message>
+    <message>
+        <source>Recommended</source>
+        <translation>建议值</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>决定</translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation>备注</translation>
+    </message>
+</context>
+<context>
     <name>ErrorReporter</name>
     <message>
         <source>Error</source>
@@ -38,6 +77,137 @@ Details were written to:
     </message>
 </context>
 <context>
+    <name>KpiDashboard</name>
+    <message>
+        <source>Recorded</source>
+        <extracomment>Text colour of a difference that is better / worse than the reference. Item data role holding whether a difference cell is better (True), worse (False) or neither.</extracomment>
+        <translation>实际运行</translation>
+    </message>
+    <message>
+        <source>Baseline</source>
+        <translation>基准策略</translation>
+    </message>
+    <message>
+        <source>MPC</source>
+        <translation>MPC</translation>
+    </message>
+</context>
+<context>
+    <name>KpiDashboardPanel</name>
+    <message>
+        <source>Open replay folder</source>
+        <translation>打开回放目录</translation>
+    </message>
+    <message>
+        <source>Loading replay folder</source>
+        <translation>正在读取回放目录</translation>
+    </message>
+    <message>
+        <source>Replay (%1)</source>
+        <translation>回放（%1）</translation>
+    </message>
+    <message>
+        <source>HTML report</source>
+        <translation>HTML 报告</translation>
+    </message>
+    <message>
+        <source>Cannot export the report</source>
+        <translation>无法导出报告</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Cannot open replay folder</source>
+        <translation>无法打开回放目录</translation>
+    </message>
+    <message>
+        <source>Replay failed</source>
+        <translation>回放失败</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>已取消</translation>
+    </message>
+    <message>
+        <source>Report written: %1</source>
+        <translation>报告已写入：%1</translation>
+    </message>
+    <message>
+        <source>No replay folder open.</source>
+        <translation>未打开回放目录。</translation>
+    </message>
+    <message>
+        <source>%1 · %2 · period %3 · controller %4</source>
+        <translation>%1 · %2 · 时段 %3 · 控制器 %4</translation>
+    </message>
+    <message>
+        <source>No KPIs: %1</source>
+        <translation>无 KPI：%1</translation>
+    </message>
+    <message>
+        <source>KPI</source>
+        <translation>KPI</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Δ vs %1</source>
+        <translation>相对%1的差值</translation>
+    </message>
+    <message>
+        <source>Δ %</source>
+        <translation>差值 %</translation>
+    </message>
+    <message>
+        <source>Differences against %1: green is better, red is worse.</source>
+        <translation>相对%1的差值：绿色为更优，红色为更差。</translation>
+    </message>
+    <message>
+        <source>Cumulative cost [%1]</source>
+        <translation>累计成本 [%1]</translation>
+    </message>
+    <message>
+        <source>Energy intensity, %1 h rolling [kgce/t]</source>
+        <translation>单位产品综合能耗，%1 小时滚动 [kgce/t]</translation>
+    </message>
+    <message>
+        <source>No cost over time: %1</source>
+        <translation>无累计成本：%1</translation>
+    </message>
+    <message>
+        <source>No energy intensity over time: %1</source>
+        <translation>无能耗强度曲线：%1</translation>
+    </message>
+    <message>
+        <source>Open replay folder...</source>
+        <translation>打开回放目录...</translation>
+    </message>
+    <message>
+        <source>Run replay...</source>
+        <translation>运行回放...</translation>
+    </message>
+    <message>
+        <source>Export HTML report</source>
+        <translation>导出 HTML 报告</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Cost over time</source>
+        <translation>成本随时间变化</translation>
+    </message>
+    <message>
+        <source>Energy intensity over time</source>
+        <translation>能耗强度随时间变化</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Project</source>
@@ -54,6 +224,34 @@ Details were written to:
     <message>
         <source>Trends</source>
         <translation>趋势</translation>
+    </message>
+    <message>
+        <source>Recommendations</source>
+        <translation>操作建议</translation>
+    </message>
+    <message>
+        <source>Replay</source>
+        <translation>回放</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>KPI dashboard</source>
+        <translation>KPI 看板</translation>
+    </message>
+    <message>
+        <source>Advisor</source>
+        <translation>优化顾问</translation>
+    </message>
+    <message>
+        <source>Trends and flows</source>
+        <translation>趋势与能流</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>拟合</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -165,6 +363,220 @@ Details were written to:
     </message>
 </context>
 <context>
+    <name>ModelPanel</name>
+    <message>
+        <source>Unit</source>
+        <translation>装置</translation>
+    </message>
+    <message>
+        <source>Fitted as</source>
+        <translation>拟合方式</translation>
+    </message>
+    <message>
+        <source>Output</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>NRMSE</source>
+        <translation>NRMSE</translation>
+    </message>
+    <message>
+        <source>R²</source>
+        <translation>R²</translation>
+    </message>
+    <message>
+        <source>Bias</source>
+        <translation>偏差</translation>
+    </message>
+    <message>
+        <source>Parameter</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Nominal</source>
+        <translation>标称值</translation>
+    </message>
+    <message>
+        <source>Fitted</source>
+        <translation>拟合值</translation>
+    </message>
+    <message>
+        <source>Std. error</source>
+        <translation>标准误差</translation>
+    </message>
+    <message>
+        <source>SI unit</source>
+        <translation>SI 单位</translation>
+    </message>
+    <message>
+        <source>calibrated</source>
+        <translation>机理校准</translation>
+    </message>
+    <message>
+        <source>identified</source>
+        <translation>数据辨识</translation>
+    </message>
+    <message>
+        <source>hybrid</source>
+        <translation>混合模型</translation>
+    </message>
+    <message>
+        <source>The training window is empty.</source>
+        <translation>训练时间窗为空。</translation>
+    </message>
+    <message>
+        <source>The validation window is empty.</source>
+        <translation>验证时间窗为空。</translation>
+    </message>
+    <message>
+        <source>A window reaches outside the historian file.</source>
+        <translation>时间窗超出了历史数据文件的范围。</translation>
+    </message>
+    <message>
+        <source>The training and validation windows overlap.</source>
+        <translation>训练时间窗与验证时间窗重叠。</translation>
+    </message>
+    <message>
+        <source>Replace the fitted project?</source>
+        <translation>替换拟合后的项目？</translation>
+    </message>
+    <message>
+        <source>%1 exists already. Fit again and replace it?</source>
+        <translation>%1 已存在。重新拟合并替换它吗？</translation>
+    </message>
+    <message>
+        <source>Cannot fit</source>
+        <translation>无法拟合</translation>
+    </message>
+    <message>
+        <source>Fitting...</source>
+        <translation>正在拟合……</translation>
+    </message>
+    <message>
+        <source>Cancelling...</source>
+        <translation>正在取消……</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Fit failed.</source>
+        <translation>拟合失败。</translation>
+    </message>
+    <message>
+        <source>Fit failed</source>
+        <translation>拟合失败</translation>
+    </message>
+    <message>
+        <source>Fit cancelled: nothing was written.</source>
+        <translation>拟合已取消：未写入任何文件。</translation>
+    </message>
+    <message>
+        <source>Fit finished.</source>
+        <translation>拟合完成。</translation>
+    </message>
+    <message>
+        <source>%1 skipped: %2</source>
+        <translation>%1 已跳过：%2</translation>
+    </message>
+    <message>
+        <source>No fit yet: run a fit or open a fit report.</source>
+        <translation>尚无拟合结果：请运行拟合或打开拟合报告。</translation>
+    </message>
+    <message>
+        <source>Fit report: %1</source>
+        <translation>拟合报告：%1</translation>
+    </message>
+    <message>
+        <source>Fitted project: %1</source>
+        <translation>拟合后的项目：%1</translation>
+    </message>
+    <message>
+        <source>Residual [%1]</source>
+        <translation>残差 [%1]</translation>
+    </message>
+    <message>
+        <source>Open fit report</source>
+        <translation>打开拟合报告</translation>
+    </message>
+    <message>
+        <source>Fit report (*.fit.json)</source>
+        <translation>拟合报告 (*.fit.json)</translation>
+    </message>
+    <message>
+        <source>Cannot open the fitted project</source>
+        <translation>无法打开拟合后的项目</translation>
+    </message>
+    <message>
+        <source>Training:</source>
+        <translation>训练：</translation>
+    </message>
+    <message>
+        <source>Validation:</source>
+        <translation>验证：</translation>
+    </message>
+    <message>
+        <source>to</source>
+        <translation>至</translation>
+    </message>
+    <message>
+        <source>Default split</source>
+        <translation>默认划分</translation>
+    </message>
+    <message>
+        <source>Train on the first %1 % of the file and validate on the rest</source>
+        <translation>用文件前 %1 % 的数据训练，其余数据验证</translation>
+    </message>
+    <message>
+        <source>Run fit</source>
+        <translation>运行拟合</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Open fitted project</source>
+        <translation>打开拟合后的项目</translation>
+    </message>
+    <message>
+        <source>Open fit report...</source>
+        <translation>打开拟合报告……</translation>
+    </message>
+    <message>
+        <source>Hold-out: measured and predicted</source>
+        <translation>验证段：实测值与预测值</translation>
+    </message>
+    <message>
+        <source>Residual (predicted - measured)</source>
+        <translation>残差（预测值 - 实测值）</translation>
+    </message>
+    <message>
+        <source>measured</source>
+        <translation>实测值</translation>
+    </message>
+    <message>
+        <source>predicted</source>
+        <translation>预测值</translation>
+    </message>
+</context>
+<context>
+    <name>PlantViews</name>
+    <message>
+        <source>Cannot show trends and flows</source>
+        <translation>无法显示趋势与能流</translation>
+    </message>
+    <message>
+        <source>Loading...</source>
+        <translation>正在加载……</translation>
+    </message>
+    <message>
+        <source>Open a project and its historian file to see this view.</source>
+        <translation>请打开项目及其历史数据文件以查看此视图。</translation>
+    </message>
+</context>
+<context>
     <name>ProgressPanel</name>
     <message>
         <source>%1 left</source>
@@ -188,6 +600,292 @@ Details were written to:
     <message>
         <source>Value</source>
         <translation>值</translation>
+    </message>
+</context>
+<context>
+    <name>RecommendationsPanel</name>
+    <message>
+        <source>Tag</source>
+        <translation>位号</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>单位</translation>
+    </message>
+    <message>
+        <source>Current</source>
+        <translation>当前值</translation>
+    </message>
+    <message>
+        <source>Predicted</source>
+        <translation>预测值</translation>
+    </message>
+    <message>
+        <source>Recommended</source>
+        <translation>建议值</translation>
+    </message>
+    <message>
+        <source>Move</source>
+        <translation>调整量</translation>
+    </message>
+    <message>
+        <source>Low limit</source>
+        <translation>下限</translation>
+    </message>
+    <message>
+        <source>High limit</source>
+        <translation>上限</translation>
+    </message>
+    <message>
+        <source>Reason</source>
+        <translation>原因</translation>
+    </message>
+    <message>
+        <source>Decision</source>
+        <translation>决定</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>Predict</source>
+        <translation>预测</translation>
+    </message>
+    <message>
+        <source>Advise</source>
+        <translation>建议</translation>
+    </message>
+    <message>
+        <source>Advisor:</source>
+        <translation>优化顾问：</translation>
+    </message>
+    <message>
+        <source>Off: nothing computed; Predict: predicted moves only; Advise: setpoints</source>
+        <translation>关闭：不计算；预测：仅显示预测调整；建议：给出设定值</translation>
+    </message>
+    <message>
+        <source>The advisor is off: no recommendation is computed or shown.</source>
+        <translation>优化顾问已关闭：不计算也不显示建议。</translation>
+    </message>
+    <message>
+        <source>Note for the next decision (optional)</source>
+        <translation>下一个决定的备注（可选）</translation>
+    </message>
+    <message>
+        <source>Decision log</source>
+        <translation>决策记录</translation>
+    </message>
+    <message>
+        <source>Save decisions</source>
+        <translation>保存决策</translation>
+    </message>
+    <message>
+        <source>Write the decisions next to the project file (they are autosaved anyway)</source>
+        <translation>将决策写入项目文件旁（决策已自动保存）</translation>
+    </message>
+    <message>
+        <source>Computing the recommendation...</source>
+        <translation>正在计算建议……</translation>
+    </message>
+    <message>
+        <source>No recommendation yet (open a project and its historian file).</source>
+        <translation>尚无建议（请打开项目及其历史数据文件）。</translation>
+    </message>
+    <message>
+        <source>Recommendation for %1</source>
+        <translation>%1 的建议</translation>
+    </message>
+    <message>
+        <source>Accept</source>
+        <translation>接受</translation>
+    </message>
+    <message>
+        <source>Reject</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <source>Hold</source>
+        <translation>暂缓</translation>
+    </message>
+    <message>
+        <source>Expected saving: unknown</source>
+        <translation>预期节省：未知</translation>
+    </message>
+    <message>
+        <source>Expected saving over the horizon: %1</source>
+        <translation>预测时域内预期节省：%1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Active constraints: %1</source>
+        <translation>起作用的约束：%1</translation>
+    </message>
+    <message>
+        <source>%1; solver status: %2</source>
+        <translation>%1；求解状态：%2</translation>
+    </message>
+    <message>
+        <source>Plan: %1</source>
+        <translation>方案：%1</translation>
+    </message>
+    <message>
+        <source>Cannot record the decision</source>
+        <translation>无法记录决策</translation>
+    </message>
+    <message>
+        <source>Cannot save the decisions</source>
+        <translation>无法保存决策</translation>
+    </message>
+    <message>
+        <source>Decisions saved to %1</source>
+        <translation>决策已保存到 %1</translation>
+    </message>
+    <message>
+        <source>The advisor failed: %1</source>
+        <translation>优化顾问出错：%1</translation>
+    </message>
+    <message>
+        <source>Recommendation failed</source>
+        <translation>计算建议失败</translation>
+    </message>
+    <message>
+        <source>Decision log problem</source>
+        <translation>决策记录有问题</translation>
+    </message>
+</context>
+<context>
+    <name>ReplayClockWidget</name>
+    <message>
+        <source>As fast as possible</source>
+        <translation>尽可能快</translation>
+    </message>
+    <message>
+        <source>Step back</source>
+        <translation>后退一步</translation>
+    </message>
+    <message>
+        <source>Go back one control interval</source>
+        <translation>后退一个控制周期</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>前进一步</translation>
+    </message>
+    <message>
+        <source>Go forward one control interval</source>
+        <translation>前进一个控制周期</translation>
+    </message>
+    <message>
+        <source>Speed:</source>
+        <translation>速度：</translation>
+    </message>
+    <message>
+        <source>Simulated seconds per second</source>
+        <translation>每秒回放的模拟秒数</translation>
+    </message>
+    <message>
+        <source>Replay time within the recorded history</source>
+        <translation>历史记录中的回放时间</translation>
+    </message>
+    <message>
+        <source>No history open</source>
+        <translation>未打开历史数据</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Pause the replay</source>
+        <translation>暂停回放</translation>
+    </message>
+    <message>
+        <source>Replay the recorded history</source>
+        <translation>回放历史记录</translation>
+    </message>
+</context>
+<context>
+    <name>ReplayDialog</name>
+    <message>
+        <source>MPC (economic controller)</source>
+        <extracomment>Length of the period proposed when the historian&apos;s span is known: its first day. [ms]</extracomment>
+        <translation>MPC（经济优化控制器）</translation>
+    </message>
+    <message>
+        <source>Baseline (rule-based dispatch)</source>
+        <translation>基准策略（规则调度）</translation>
+    </message>
+    <message>
+        <source>Recorded (operators&apos; moves)</source>
+        <translation>实际运行（操作员操作）</translation>
+    </message>
+    <message>
+        <source>Run replay</source>
+        <translation>运行回放</translation>
+    </message>
+    <message>
+        <source>Also run the other controllers for comparison</source>
+        <translation>同时运行其他控制器以作对比</translation>
+    </message>
+    <message>
+        <source>Project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Historian file</source>
+        <translation>历史数据文件</translation>
+    </message>
+    <message>
+        <source>Controller</source>
+        <translation>控制器</translation>
+    </message>
+    <message>
+        <source>Start (%1)</source>
+        <translation>开始（%1）</translation>
+    </message>
+    <message>
+        <source>End (%1)</source>
+        <translation>结束（%1）</translation>
+    </message>
+    <message>
+        <source>Output folder</source>
+        <translation>输出目录</translation>
+    </message>
+    <message>
+        <source>Browse...</source>
+        <translation>浏览...</translation>
+    </message>
+    <message>
+        <source>Project (*.toml)</source>
+        <translation>项目 (*.toml)</translation>
+    </message>
+    <message>
+        <source>Historian (*.h5 *.hdf5)</source>
+        <translation>历史数据 (*.h5 *.hdf5)</translation>
+    </message>
+    <message>
+        <source>project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>historian file</source>
+        <translation>历史数据文件</translation>
+    </message>
+    <message>
+        <source>output folder</source>
+        <translation>输出目录</translation>
+    </message>
+    <message>
+        <source>Please give the %1.</source>
+        <translation>请填写：%1。</translation>
     </message>
 </context>
 <context>

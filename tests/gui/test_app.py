@@ -103,7 +103,7 @@ def test_missing_files_of_the_last_session_do_not_raise_dialogs(
 def test_register_panel_fills_a_slot_or_adds_a_dock(make_window):
     window = make_window(restore_session=False)
     assert set(PANEL_SLOTS) <= set(window.docks)
-    assert isinstance(window.docks["trends"].widget(), QLabel)
+    assert window.docks["trends"].widget() is window.trends_dock  # the window's own panel
     trends = QLabel("trend plot")
     dock = window.register_panel("trends", trends)
     assert dock is window.docks["trends"]
