@@ -53,10 +53,6 @@ BAND_MARGIN: dict[str, float] = {
 }
 #: Horizon of the NMPC (intervals of 60 s).
 HORIZON = 20
-#: EKF RK4 sub-steps per 60 s: the fastest closed-loop mode of the flowsheet is
-#: about -0.47 1/s (valve and flow-loop lags), RK4 is stable for |lambda h| < 2.78,
-#: so h <= 5.9 s; 20 sub-steps (3 s) leave a margin.
-EKF_SUBSTEPS = 20
 
 
 def chemical_pid_policy(scenario: ChemicalScenario) -> ControllerPolicy:
@@ -253,17 +249,16 @@ def _nmpc_settings(scenario: ChemicalScenario) -> Any:
 
 
 def chemical_nmpc_policy(scenario: ChemicalScenario) -> ControllerPolicy:
-    """Return the offset-free NMPC with its EKF as a closed-loop policy."""
-    from controllers.estimation import (
-        DisturbanceState,
-        ExtendedKalmanFilter,
-        Measurement,
-        augment,
-    )
-    from controllers.nmpc import NonlinearMPC
+    """Return the offset-free NMPC with its EKF as a closed-loop policy.
+
+    The scenario's hand-tuned settings (:func:`_nmpc_settings`), its sensor
+    noise and the fresh-feed strength as the estimated disturbance, assembled
+    by the shared :func:`energyopt.controlbuild.nmpc.nmpc_policy`.
+    """
+    from controllers.estimation import DisturbanceState, Measurement
+    from energyopt.controlbuild.nmpc import NmpcBuild, nmpc_policy
 
     model = scenario.flowsheet.model
-    p_nominal = scenario.flowsheet.parameters
     w_feed = DisturbanceState(
         "feed_strength",
         kind="disturbance",
@@ -273,42 +268,25 @@ def chemical_nmpc_policy(scenario: ChemicalScenario) -> ControllerPolicy:
         low=-2000.0,
         high=3000.0,
     )
-    nmpc = NonlinearMPC(model, p_nominal, _nmpc_settings(scenario), (w_feed,))
     sensors = list(SENSOR_STD)
-    measurements = [
-        Measurement(name, std=float(scenario.noise_std[model.index("y", name)])) for name in sensors
-    ]
-    low, high = model.bounds("x")
-    scale = np.maximum(np.abs(low), np.abs(high))
-    scale = np.where(np.isfinite(scale) & (scale > 0.0), scale, 1.0)
-    aug = augment(
-        model,
-        p_nominal,
-        STEP_S,
-        measurements=measurements,
-        state_std_per_step=1e-3 * scale,
-        initial_state_std=1e-2 * scale,
+    build = NmpcBuild(
+        settings=_nmpc_settings(scenario),
+        mv_bindings=tuple(scenario.mv_inputs),
         disturbance_states=(w_feed,),
-        substeps=EKF_SUBSTEPS,
+        measurements=tuple(
+            Measurement(name, std=float(scenario.noise_std[model.index("y", name)]))
+            for name in sensors
+        ),
+        measured_index=np.array([model.index("y", name) for name in sensors], dtype=np.intp),
+        measured_disturbances=scenario.measured_disturbances,
+        nominal_disturbances=scenario.nominal_disturbances,
     )
-    ekf = ExtendedKalmanFilter(aug, scenario.plant.x0)
-    builder = EkfMeasurements(
-        ekf,
-        nmpc,
-        np.array([model.index("y", name) for name in sensors], dtype=np.intp),
-        scenario.measured_disturbances,
-        scenario.nominal_disturbances,
-    )
-    return ControllerPolicy(
-        ModeTrackingNmpc(nmpc, scenario.modes),
+    return nmpc_policy(
         model,
-        scenario.mv_inputs,
-        scenario.mv_lower,
-        scenario.mv_upper,
-        scenario.mv_rate,
-        interval_s=STEP_S,
-        measurements=builder,
-        time_budget_s=5.0,
+        scenario.flowsheet.parameters,
+        build,
+        scenario.plant.x0,
+        lambda nmpc: ModeTrackingNmpc(nmpc, scenario.modes),
     )
 
 

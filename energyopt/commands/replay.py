@@ -39,8 +39,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--controller",
         choices=("mpc", "baseline", "recorded"),
         required=True,
-        help="mpc: the economic MPC; baseline: the rule-based baseline; "
-        "recorded: the operators' recorded setpoints",
+        help="mpc: the economic MPC ([controller.economic]) or, on a process flowsheet "
+        "without one, the NMPC; baseline: the rule-based baseline (dispatch, or hold: "
+        "PID-only); recorded: the operators' recorded setpoints",
     )
     parser.add_argument(
         "--from",

@@ -491,8 +491,14 @@ def build_flow_network(built: BuiltPlant) -> FlowNetwork:
     Raises
     ------
     ModelError
-        If a fuel-gas node has no heating value.
+        If a fuel-gas node has no heating value, or the plant is a process
+        flowsheet (its units' utility draws are not declared as media ports yet).
     """
+    if getattr(built, "flowsheet", None) is not None:
+        raise ModelError(
+            "energy-flow views of process flowsheets are not available yet (the "
+            "flowsheet's utility draws are not declared as media ports)"
+        )
     ports, slack_nodes = _ports(built)
     site_info, site_nodes, site_links, excluded = _site_view(built, ports, slack_nodes)
     views = [site_info]

@@ -2,7 +2,8 @@
 
 Public API
 ----------
-:func:`build_plant` (``project -> BuiltPlant``), :class:`BuiltPlant`,
+:func:`build_plant` (``project -> BuiltPlant``; media networks and process
+flowsheets, :func:`is_process_project`), :class:`BuiltPlant`,
 :class:`BindingMap`, :class:`BoundVariable`, :func:`nominal_disturbances`,
 :data:`DERIVED_PARAMETERS`.
 """
@@ -12,6 +13,7 @@ from energyopt.plantbuild.builder import (
     DERIVED_PARAMETERS,
     BuiltPlant,
     build_plant,
+    is_process_project,
     nominal_disturbances,
 )
 
@@ -22,5 +24,6 @@ __all__ = [
     "BuiltPlant",
     "build_binding_map",
     "build_plant",
+    "is_process_project",
     "nominal_disturbances",
 ]

@@ -12,6 +12,11 @@ variable name (``boiler_1.steam_kg_s``, ``bfg_holder.level_fraction``), or
     such as natural gas costs is its demand).
 ``pressure``
     The pressure output of the steam header on the node.
+any other
+    For a ``disturbance`` binding on a purchased process feed, the feed's
+    disturbance (``fresh_feed.temperature`` -> ``fresh_feed.in_t_k``);
+    otherwise the node's own model variable ``<node>.<property>`` when the model has
+    one (a process stream's ``temperature`` or ``c_a_mol_m3``).
 
 A unit variable is looked up in the vectors in an order that depends on the
 role: manipulated ``u, y, x, d``; disturbance ``d, y, x, u``; measurement and
@@ -25,7 +30,8 @@ The signals of a data-driven unit are bound by their ``model`` table
 
 Each tag's engineering unit is converted to and from the model's SI unit by
 the shared pint registry (:func:`energyopt.data.units.conversion_affine`):
-``tag = model * scale + offset``.
+``tag = model * scale + offset``.  A PID loop's ``setpoint`` (unit-free in
+its equations) has the SI unit of the variable the loop measures.
 """
 
 from __future__ import annotations
@@ -170,13 +176,34 @@ def build_binding_map(project: Project, plant: Plant) -> BindingMap:
     for name, binding in project.bindings.items():
         vector, index = _resolve(project, plant, name, binding, where)
         entries.append(
-            _bound(plant, name, binding.tag, binding.unit, binding.role, vector, index, where)
+            _bound(
+                project, plant, name, binding.tag, binding.unit, binding.role, vector, index, where
+            )
         )
     entries.extend(_signal_entries(project, plant, entries, where))
     return BindingMap(tuple(entries))
 
 
+def _loop_unit(project: Project, plant: Plant, variable: str) -> str | None:
+    """SI unit of a PID loop's setpoint: the unit of what the loop measures.
+
+    The loop's equations are unit-free (its setpoint is declared
+    dimensionless); a ``[units.<pid>]`` table names the measured variable,
+    whose unit the setpoint shares.
+    """
+    head, _, tail = variable.partition(".")
+    spec = project.units.get(head)
+    if tail != "setpoint" or spec is None or spec.type != "pid" or not spec.measurement:
+        return None
+    for kind in ("y", "x"):
+        for var in plant.model.variables(kind):
+            if var.name == spec.measurement:
+                return var.unit
+    return None
+
+
 def _bound(
+    project: Project,
     plant: Plant,
     name: str,
     tag: str,
@@ -187,14 +214,15 @@ def _bound(
     where: str,
 ) -> BoundVariable:
     var = plant.model.variables(vector)[index]
+    model_unit = _loop_unit(project, plant, var.name) or var.unit
     try:
         from energyopt.data.units import conversion_affine
 
-        scale, offset = conversion_affine(var.unit, tag_unit, tag=tag)
+        scale, offset = conversion_affine(model_unit, tag_unit, tag=tag)
     except UnitConversionError as exc:
         raise ModelError(
             f"{where}: bindings.{name}: unit '{tag_unit}' does not fit model variable "
-            f"{var.name} [{var.unit}]: {exc}"
+            f"{var.name} [{model_unit}]: {exc}"
         ) from None
     return BoundVariable(
         binding=name,
@@ -204,7 +232,7 @@ def _bound(
         vector=vector,
         index=index,
         name=var.name,
-        model_unit=var.unit,
+        model_unit=model_unit,
         scale=scale,
         offset=offset,
     )
@@ -235,7 +263,11 @@ def _signal_entries(
                 continue
             role, vector = _SIGNAL_ROLES[group]
             index = plant.model.index(vector, variable)
-            out.append(_bound(plant, variable, signal.tag, signal.unit, role, vector, index, where))
+            out.append(
+                _bound(
+                    project, plant, variable, signal.tag, signal.unit, role, vector, index, where
+                )
+            )
     return out
 
 
@@ -253,6 +285,10 @@ def _resolve(
     head, prop = binding.variable.split(".")
     prefix = f"{where}: bindings.{name}: variable '{binding.variable}'"
     if head in project.media:
+        if binding.role == "disturbance":
+            feed = _feed_disturbance(plant, head, prop)
+            if feed is not None:
+                return feed
         target = _node_variable(plant, head, prop)
         if target is None:
             raise ModelError(f"{prefix}: the model has no {prop} of node {head}")
@@ -280,6 +316,23 @@ def _resolve(
     return found
 
 
+def _feed_disturbance(plant: Plant, node: str, prop: str) -> tuple[str, int] | None:
+    """The plant disturbance a purchased feed's stream signal is, if ``node`` is such a feed.
+
+    A boundary feed (:func:`plant_models.flowsheet.nodes.feed_model`) passes
+    its composition and temperature disturbances ``<node>.in_*`` straight to
+    its outputs ``<node>.c_a_mol_m3`` ... ``<node>.temperature``: a sensor on
+    the feed reads the disturbance itself, which is what a ``disturbance``
+    binding means.
+    """
+    from plant_models.flowsheet.stream import NODE_FIELDS, stream_variables
+
+    if prop not in NODE_FIELDS[1:]:
+        return None
+    inlet = stream_variables("in", "")[NODE_FIELDS.index(prop)].name
+    return _find(plant, ("d",), f"{node}.{inlet}")
+
+
 def _node_variable(plant: Plant, node: str, prop: str) -> str | None:
     if prop == "lhv":
         source = plant.node_lhv.get(node)
@@ -292,4 +345,7 @@ def _node_variable(plant: Plant, node: str, prop: str) -> str | None:
                 "steam", ()
             ):
                 return f"{unit.name}.pressure_pa"
-    return None
+    # A process stream's own outputs (temperature, concentrations) by name.
+    target = f"{node}.{prop}"
+    names = {v.name for kind in ("y", "x", "d") for v in plant.model.variables(kind)}
+    return target if target in names else None

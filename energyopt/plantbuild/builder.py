@@ -67,8 +67,15 @@ if TYPE_CHECKING:
     import os
 
     from plant_models.datadriven import DataDrivenUnit
+    from plant_models.flowsheet import ComposedModel
 
-__all__ = ["DERIVED_PARAMETERS", "BuiltPlant", "build_plant", "nominal_disturbances"]
+__all__ = [
+    "DERIVED_PARAMETERS",
+    "BuiltPlant",
+    "build_plant",
+    "is_process_project",
+    "nominal_disturbances",
+]
 
 _KWH_J = 3.6e6
 #: 30-day month for the demand charge per W. [s]
@@ -101,11 +108,17 @@ class BuiltPlant:
         The composed plant (units in project order).
     bindings : BindingMap
         Every tag binding resolved to a model variable with its conversion.
+    flowsheet : ComposedModel or None
+        For a process plant (:func:`is_process_project`), the composed
+        flowsheet the model and parameters come from (``plant`` then wraps
+        its model with no media-network units or nodes); ``None`` for a
+        media-network plant.
     """
 
     project: Project
     plant: Plant
     bindings: BindingMap
+    flowsheet: ComposedModel | None = None
     _price_cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -115,6 +128,8 @@ class BuiltPlant:
 
     def parameters(self) -> npt.NDArray[np.float64]:
         """Return the nominal parameter vector ``p`` (the project's values). [SI]."""
+        if self.flowsheet is not None:
+            return np.array(self.flowsheet.parameters, dtype=np.float64)
         return self.plant.pack_parameters()
 
     def index(self, kind: str, name: str) -> int:
@@ -190,6 +205,8 @@ def build_plant(
         has an incompatible unit.
     """
     where = project.source or project.project.name
+    if is_process_project(project):
+        return _process_plant(project)
     nodes = [NodeSpec(name, node.kind) for name, node in project.media.items()]
     units: list[UnitSpec] = []
     for name, spec in project.units.items():
@@ -207,6 +224,50 @@ def build_plant(
     except EquationError as exc:
         raise ModelError(f"{where}: cannot compose the plant: {exc}") from None
     return BuiltPlant(project, plant, build_binding_map(project, plant))
+
+
+def is_process_project(project: Project) -> bool:
+    """Return whether ``project`` declares a process flowsheet.
+
+    A project with a ``process`` media node (material streams) or a ``pid``
+    unit (DCS loops) is composed as a flowsheet
+    (:mod:`plant_models.flowsheet`); any other as a media network
+    (:mod:`plant_models.plant.compose`).
+
+    Parameters
+    ----------
+    project : Project
+        A validated project.
+    """
+    if any(node.kind == "process" for node in project.media.values()):
+        return True
+    return any(spec.type == "pid" and spec.in_service for spec in project.units.values())
+
+
+def _process_plant(project: Project) -> BuiltPlant:
+    """The flowsheet of a process project, wrapped as a :class:`BuiltPlant`.
+
+    The flowsheet is composed by the one path the chemical demo and its
+    closed loop use (:func:`energyopt.demos.chemical_history.build_chemical_flowsheet`,
+    which caches the numba-compiled result), so the replay, the advisor and
+    the closed-loop comparison simulate the same equations.  The process
+    plant has no media network of :mod:`plant_models.plant.compose` (its
+    units, streams and loops are the flowsheet's ``blocks``), so
+    ``plant.units`` and ``plant.nodes`` are empty: consumers of the media
+    network (the energy-flow views of :mod:`energyopt.flows`) see none
+    rather than units whose port flows they do not know.  The flowsheet has
+    no per-unit models to pack: :meth:`BuiltPlant.parameters` reads its
+    parameter vector.
+    """
+    from energyopt.demos.chemical_history import build_chemical_flowsheet
+
+    where = project.source or project.project.name
+    try:
+        flowsheet = build_chemical_flowsheet(project)
+    except EquationError as exc:
+        raise ModelError(f"{where}: cannot compose the process flowsheet: {exc}") from None
+    plant = Plant(_identifier(project.project.name), flowsheet.model, (), (), ())
+    return BuiltPlant(project, plant, build_binding_map(project, plant), flowsheet)
 
 
 def _data_driven_unit(
@@ -252,7 +313,11 @@ def nominal_disturbances(built: BuiltPlant) -> npt.NDArray[np.float64]:
     """Return a nominal disturbance vector: demands at 1, node heating values, mean price.
 
     Production rates are at their nominal values and every heating value at
-    its node's ``lhv_j_m3``; other disturbances sit mid-envelope.
+    its node's ``lhv_j_m3``.  A purchased process feed (``<node>.in_*``)
+    carries species A at the design feed strength of the plant's reactor
+    (the largest ``feed_concentration_a_mol_m3`` of its units), no B, C or
+    D, at the node's ``temperature_k`` when declared.  Other disturbances
+    sit mid-envelope.
 
     Parameters
     ----------
@@ -267,9 +332,16 @@ def nominal_disturbances(built: BuiltPlant) -> npt.NDArray[np.float64]:
     model = built.model
     d = np.empty(model.sizes["d"])
     params = {u.name: u.params for u in built.plant.units}
+    strengths = [
+        float(getattr(spec.unit_params, "feed_concentration_a_mol_m3", 0.0))
+        for spec in built.project.units.values()
+        if built.flowsheet is not None and spec.in_service and spec.model is None
+    ]
     for i, var in enumerate(model.disturbances):
         head, _, tail = var.name.partition(".")
-        if tail == "lhv_j_m3" and head in built.project.media:
+        if built.flowsheet is not None and head in built.project.media and tail.startswith("in_"):
+            d[i] = _feed_nominal(built, head, tail, max(strengths, default=0.0), var)
+        elif tail == "lhv_j_m3" and head in built.project.media:
             d[i] = float(built.project.media[head].lhv_j_m3 or 0.0)
         elif tail == "demand_fraction":
             d[i] = 1.0
@@ -281,6 +353,19 @@ def nominal_disturbances(built: BuiltPlant) -> npt.NDArray[np.float64]:
             low, high = var.low, var.high
             d[i] = 0.5 * (low + high) if np.isfinite(low + high) else 0.0
     return d
+
+
+def _feed_nominal(built: BuiltPlant, node: str, tail: str, strength: float, var: Any) -> float:
+    """Nominal composition or temperature of purchased process feed ``node``. [SI]."""
+    if tail == "in_c_a_mol_m3" and strength > 0.0:
+        return strength
+    if tail.startswith("in_c_"):
+        return 0.0
+    temperature = built.project.media[node].temperature_k
+    if tail == "in_t_k" and temperature is not None:
+        return float(temperature)
+    low, high = var.low, var.high
+    return 0.5 * (low + high) if np.isfinite(low + high) else 0.0
 
 
 # ---------------------------------------------------------------- derived parameters

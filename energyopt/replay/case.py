@@ -367,7 +367,8 @@ def build_case(
         exogenous.append(rb.index)
         notes.append(f"input {model.inputs[rb.index].name} read back from {rb.output}")
     u_work = np.where(np.isfinite(inputs), inputs, 0.0)
-    x0 = _initial_state(reader_out, y, u_work, d, time_ms, max_gap_s, notes)
+    x_fill = _process_steady_state(built, u_work[0], d[0], p)
+    x0 = _initial_state(reader_out, y, u_work, d, time_ms, max_gap_s, notes, x_fill)
     return ReplayCase(
         built=built,
         parameters=p,
@@ -394,11 +395,14 @@ def _initial_state(
     time_ms: npt.NDArray[np.int64],
     max_gap_s: float,
     notes: list[str],
+    x_fill: npt.NDArray[np.float64] | None = None,
 ) -> npt.NDArray[np.float64]:
     """State at the first step, read off the recorded outputs.
 
     An output missing at the first step is taken at its first usable sample
-    within ``max_gap_s``; a state still unknown starts mid-envelope (noted).
+    within ``max_gap_s``; a state still unknown starts at ``x_fill`` (the
+    model's steady state at the first inputs, for a process plant) or
+    mid-envelope (noted).
     """
     row = y[0].copy()
     late = (time_ms - time_ms[0]) <= max_gap_s * 1000.0
@@ -408,13 +412,44 @@ def _initial_state(
             row[k] = y[finite[0], k]
     x0 = reader_out.states(row[None, :], u[:1], d[:1])[0]
     names = reader_out.state_names
+    where = "at the model's steady state" if x_fill is not None else "mid-envelope"
     notes.extend(
-        f"state {names[i]} starts mid-envelope (no usable measurement at the start)"
+        f"state {names[i]} starts {where} (no usable measurement at the start)"
         for i in np.flatnonzero(~np.isfinite(x0))
     )
-    notes.extend(f"state {n} starts mid-envelope (not measured)" for n in reader_out.unread)
+    notes.extend(f"state {n} starts {where} (not measured)" for n in reader_out.unread)
     low, high = reader_out.bounds
-    return np.clip(np.where(np.isfinite(x0), x0, reader_out.x_ref), low, high)
+    fill = reader_out.x_ref if x_fill is None else x_fill
+    if x_fill is not None:
+        unread = [names.index(n) for n in reader_out.unread]
+        x0[unread] = np.nan
+    return np.clip(np.where(np.isfinite(x0), x0, fill), low, high)
+
+
+def _process_steady_state(
+    built: BuiltPlant,
+    u: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64],
+    p: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64] | None:
+    """Steady state of a process flowsheet at the first inputs, ``None`` for other plants.
+
+    A flowsheet's unmeasured states (PID integrals, drum compositions, valve
+    lags) have no sensible mid-envelope value: a loop integral at mid-range
+    kicks its valve at the start.  The plant at hand-over is taken as settled
+    at the recorded inputs and disturbances
+    (:func:`plant_models.flowsheet.chemical.steady_state`); the measured
+    states then overwrite their entries.  Returns ``None`` (mid-envelope
+    fill) if no steady state is found there.
+    """
+    if built.flowsheet is None:
+        return None
+    from plant_models.flowsheet.chemical import steady_state
+
+    try:
+        return steady_state(built.flowsheet, u, d, p=p, settle_s=4 * 3600.0, tol=1e-6)
+    except (ValueError, ArithmeticError):
+        return None
 
 
 def _state_outputs(built: BuiltPlant) -> set[str]:

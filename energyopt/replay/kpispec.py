@@ -7,6 +7,9 @@ and bindings -- never a plant's name:
 KPI input                   from
 =========================== ===================================================
 electricity bought          ``<grid>.power_purchased_w`` of every ``grid`` unit
+                            (a record without it: the grid's net import, or
+                            on a site without generation the demand of the
+                            grid's electricity node, ``<node>.demand``)
 electricity generated       ``<unit>.power_w`` of every unit with a
                             ``power_out`` connection
 fuels bought                ``<node>.demand`` of ``fuel_gas`` media with a
@@ -59,6 +62,9 @@ class ReplayKpiSpec:
     power_import : tuple of str
         Net import of the same grid units (a record may bind this one instead;
         purchase = max(import, 0)). [W]
+    power_demand : tuple of str
+        Demand of the grids' electricity nodes, the purchase of a site
+        without generation when neither of the above is available. [W]
     power_generated : tuple of str
         Variables of the power generated on site. [W]
     fuels : mapping of str to (str, float, float)
@@ -75,6 +81,7 @@ class ReplayKpiSpec:
 
     power_purchased: tuple[str, ...] = ()
     power_import: tuple[str, ...] = ()
+    power_demand: tuple[str, ...] = ()
     power_generated: tuple[str, ...] = ()
     fuels: Mapping[str, tuple[str, float, float]] = field(default_factory=dict)
     gas_made: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -120,6 +127,10 @@ def kpi_spec(built: BuiltPlant) -> ReplayKpiSpec:
         for n, u in units.items()
         if "power_out" in u.connections
         if have(f"{n}.power_w")
+    )
+    buses = {units[g].connections.get("power") for g in grids}
+    demand = tuple(
+        f"{b}.demand" for b in sorted(b for b in buses if isinstance(b, str)) if have(f"{b}.demand")
     )
     fuels: dict[str, tuple[str, float, float]] = {}
     tariffs = project.tariffs
@@ -169,6 +180,7 @@ def kpi_spec(built: BuiltPlant) -> ReplayKpiSpec:
     return ReplayKpiSpec(
         power_purchased=purchased,
         power_import=imported,
+        power_demand=() if generated else demand,
         power_generated=generated,
         fuels=fuels,
         gas_made=made,
@@ -238,6 +250,8 @@ def compute_replay_kpis(
     if purchased is None and spec.power_import:
         imported = _sum(get, spec.power_import)
         purchased = None if imported is None else np.maximum(imported, 0.0)
+    if purchased is None and spec.power_demand:
+        purchased = _sum(get, spec.power_demand)
     fuels = {k: (get(v[0]), v[1], v[2]) for k, v in spec.fuels.items()}
     fuels_ok = {k: v for k, v in fuels.items() if v[0] is not None}
     made = {k: _sum(get, v) for k, v in spec.gas_made.items()}

@@ -13,7 +13,10 @@
     Default: ``"dispatch"`` for a plant with gas holders and boilers, else
     ``"hold"``.
 ``mpc``
-    The economic MPC of ``[controller.economic]``
+    For a process flowsheet without ``[controller.economic]``, the
+    offset-free NMPC of :mod:`energyopt.controlbuild.nmpc` with an EKF,
+    its MV targets the operators' recorded setpoints.  Otherwise the
+    economic MPC of ``[controller.economic]``
     (:func:`energyopt.controlbuild.build_economic_controller`), deciding
     every economic interval from the state read off the measured outputs
     (:class:`~energyopt.replay.readback.OutputStateBuilder`) with a causal
@@ -220,10 +223,12 @@ def _mpc_policy(
     built = case.built
     project = built.project
     if "economic" not in project.controller.model_fields_set:
+        if built.flowsheet is not None:
+            return _nmpc_policy(case)
         raise ProjectError(
             f"{project.source or 'project'}: controller.economic: the replay's 'mpc' runs the "
-            "economic MPC, which this project does not declare; the process NMPC replay is "
-            "not available yet (use --controller baseline or recorded)"
+            "economic MPC (or, for a process flowsheet, the NMPC), and this project declares "
+            "neither (use --controller baseline or recorded)"
         )
     if record is None:
         raise ModelError("replay: the MPC needs the disturbance record for its forecast")
@@ -249,6 +254,36 @@ def _mpc_policy(
         interval_s=settings.interval_s,
         measurements=OutputStateBuilder(StateReader(built, built.parameters())),
         time_budget_s=settings.max_wall_time_s,
+    )
+
+
+def _nmpc_policy(case: ReplayCase) -> Policy:
+    """The process NMPC (:mod:`energyopt.controlbuild.nmpc`) keeping the operators' plan.
+
+    Its MV targets follow the operators' recorded setpoints at each decision
+    (the production plan: throughput tracked, the rest moved only as the
+    bands need); the EKF starts at the replay's initial state.
+    """
+    from energyopt.controlbuild.nmpc import build_nmpc_policy
+
+    built = case.built
+    names = [v.name for v in built.model.inputs]
+    operator = {names[i]: i for i in case.operator_inputs}
+    last = case.n_steps - 1
+
+    def plan(request: object) -> dict[str, float]:
+        k = min(max(round(float(getattr(request, "time_s", 0.0)) / case.step_s), 0), last)
+        row = case.inputs[k]
+        return {name: float(row[i]) for name, i in operator.items() if np.isfinite(row[i])}
+
+    u0 = case.u0(np.zeros(built.model.sizes["u"]))
+    return build_nmpc_policy(
+        built,
+        case.x0,
+        u0,
+        interval_s=control_interval_s(built),
+        plan=plan,
+        parameters=case.parameters,
     )
 
 

@@ -99,6 +99,7 @@ def _kpi_missing(
 ) -> npt.NDArray[np.bool_]:
     """Steps where a recorded series any KPI uses is missing."""
     names = set(spec.power_purchased) | set(spec.power_import) | set(spec.power_generated)
+    names |= set(spec.power_demand)
     names |= {v[0] for v in spec.fuels.values()} | {v[0] for v in spec.holders.values()}
     for group in (spec.gas_made, spec.gas_flared):
         for vs in group.values():
@@ -249,7 +250,7 @@ def run_replay(
         start_ms=start_ms,
         end_ms=end_ms,
         parameters=parameters,
-        with_record=controller == "mpc",
+        with_record=controller == "mpc" and "economic" in project.controller.model_fields_set,
         progress=progress,
         cancel=cancel,
     )

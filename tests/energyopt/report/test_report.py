@@ -302,13 +302,17 @@ def test_thirty_days_at_one_minute_stay_small(tmp_path: Path, truth: Truth) -> N
 
 
 def test_project_that_cannot_compose_a_plant(replay_dir: Path) -> None:
-    """The chemical demo has process media: no Sankey or cost, a note saying why."""
+    """The chemical demo is a process flowsheet: no Sankey, a note saying why."""
     from energyopt.demos import demo_project_text
 
     (replay_dir.parent / "plant.toml").write_text(demo_project_text("chemical"), encoding="utf-8")
     html = render_report(replay_dir)
-    assert "cannot compose the plant" in section_of(html, "flows")
-    assert "cannot compose the plant" in section_of(html, "cost")
+    assert "process flowsheets are not available" in section_of(html, "flows")
+    # The economic cost terms price node demands; a purchased process feed is a
+    # supply (not priced yet): the section says so, naming the tariff entry.
+    cost = section_of(html, "cost")
+    assert "could not be computed" in cost
+    assert "tariffs.prices.fresh_feed" in cost
     assert "No bound tag with a normal band" in section_of(html, "trends")
     assert "no gas holder" in section_of(html, "holders")
     assert "2,834,567" in section_of(html, "kpis")
