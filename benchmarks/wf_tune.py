@@ -9,7 +9,13 @@ MPC's problem, so every trial costs about the same and the two runs do the
 same amount of work.  The speed-up target is 1.7x with 2 workers (issue 5);
 on a machine shared with other jobs the ratio is lower.
 
-Run: ``python benchmarks/wf_tune.py [--trials 32]``.
+A second section measures the reuse of a prepared window
+(:func:`energyopt.tune.evaluate.replay_kpis`: the historian read, the replay
+case and the forecast record once per window and process, only the
+controller rebuilt per trial): the same trials replayed in one process with
+and without the reuse, after one warm-up replay.
+
+Run: ``python benchmarks/wf_tune.py [--trials 32] [--reuse-only] [--reuse-trials 6]``.
 """
 
 from __future__ import annotations
@@ -98,6 +104,62 @@ def _case(folder: Path, trials: int) -> tuple[Path, Path]:
     return path, data
 
 
+def reuse(trials: int = 6) -> dict[str, Any]:
+    """Per-trial wall time of window replays with and without a reused prepared window.
+
+    Parameters
+    ----------
+    trials : int
+        Trials replayed each way (band and move weights spread over their
+        ranges; the same settings both ways).
+
+    Returns
+    -------
+    dict
+        ``trials``, ``without_s`` and ``with_s`` (mean wall time of a trial
+        [s]), ``ratio`` (with / without), ``same`` (whether every trial's
+        energy cost agreed to 1e-9).
+    """
+    from energyopt.data import HistorianReader
+    from energyopt.project import load_project
+    from energyopt.project.overrides import apply_overrides
+    from energyopt.tune.evaluate import clear_prepared_cache, replay_kpis
+
+    settings = [
+        {
+            "controller.band_weight": 100.0 * 100.0 ** (k / max(trials - 1, 1)),
+            "controller.economic.move_weight": 1e5 / 100.0 ** (k / max(trials - 1, 1)),
+        }
+        for k in range(trials)
+    ]
+    out: dict[str, Any] = {"trials": trials}
+    costs: dict[bool, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="wf_tune_reuse_") as tmp:
+        path, data = _case(Path(tmp), trials)
+        base = load_project(path)
+        with HistorianReader(data) as reader:
+            first, _ = reader.time_span_ms
+        start = int(first) + 3 * 86_400_000
+        end = start + 3_600_000
+        replay_kpis(base, str(data), start, end, reuse=False)  # warm-up: imports, numba, casadi
+        for use in (False, True):
+            clear_prepared_cache()
+            seconds, costs[use] = [], []
+            for overrides in settings:
+                project = apply_overrides(base, overrides)
+                started = time.perf_counter()
+                kpis = replay_kpis(project, str(data), start, end, reuse=use)
+                seconds.append(time.perf_counter() - started)
+                costs[use].append(kpis["energy_cost"])
+            out["with_s" if use else "without_s"] = sum(seconds) / len(seconds)
+        clear_prepared_cache()
+    out["ratio"] = out["with_s"] / out["without_s"]
+    out["same"] = all(
+        abs(a - b) <= 1e-9 * abs(a) for a, b in zip(costs[False], costs[True], strict=True)
+    )
+    return out
+
+
 def run(trials: int = 32, *, workers: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
     """Tune the same case with each worker count and return the wall times.
 
@@ -166,7 +228,20 @@ def run(trials: int = 32, *, workers: tuple[int, ...] = (1, 2)) -> dict[str, Any
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=32)
+    parser.add_argument("--reuse-trials", type=int, default=6)
+    parser.add_argument("--reuse-only", action="store_true", help="only the reuse section")
     args = parser.parse_args()
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    same = reuse(args.reuse_trials)
+    print(
+        f"window reuse, {same['trials']} trials (1-h MPC replays, 6-h horizon, one process): "
+        f"{same['without_s']:.2f} s per trial without, {same['with_s']:.2f} s with "
+        f"(ratio {same['ratio']:.2f}; same KPIs: {same['same']})"
+    )
+    if args.reuse_only:
+        return
     result = run(args.trials)
     print(f"tune of {result['trials']} trials (1-h steelworks MPC replays, 6-h horizon)")
     print(

@@ -21,6 +21,10 @@ gas made / flared           ``<unit>.flow_m3_s`` of ``gas_producer`` /
 holder levels               ``<unit>.level_fraction`` of ``gas_holder`` units,
                             bands from their binding (``normal``, ``hard``)
 stability, violations       ``normal`` / ``hard`` of ``controlled`` bindings
+                            on a plant output or state: the CVs the
+                            controllers keep in a band (the soft bands of
+                            :func:`energyopt.controlbuild.economic_settings`,
+                            the zones of :mod:`energyopt.controlbuild.nmpc`)
 MV utilisation              ``limits`` (else ``range``) of ``manipulated``
                             bindings on plant inputs
 =========================== ===================================================
@@ -45,7 +49,7 @@ if TYPE_CHECKING:
     from energyopt.kpis import KpiResult
     from energyopt.plantbuild import BoundVariable, BuiltPlant
 
-__all__ = ["ReplayKpiSpec", "compute_replay_kpis", "kpi_spec"]
+__all__ = ["ReplayKpiSpec", "compute_replay_kpis", "key_cv_bindings", "kpi_spec"]
 
 Band = tuple[float | None, float | None]
 SeriesGetter = Callable[[str], "npt.NDArray[np.float64] | None"]
@@ -74,7 +78,7 @@ class ReplayKpiSpec:
     holders : mapping of str to (str, Band, Band)
         Holder -> (level variable [1], normal band, hard limits).
     cv_bands, cv_hard : mapping of str to Band
-        Controlled variable -> band, hard limits. [SI]
+        Key controlled variable -> band, hard limits (:func:`key_cv_bindings`). [SI]
     mv_limits : mapping of str to Band
         Manipulated input -> limits. [SI]
     """
@@ -98,6 +102,34 @@ def _band(bound: BoundVariable, band: object) -> Band:
         return (None, None)
     lo, hi = sorted(float(v) for v in bound.to_model(np.asarray(band, dtype=np.float64)))
     return (lo, hi)
+
+
+def key_cv_bindings(built: BuiltPlant) -> tuple[str, ...]:
+    """Return the bindings whose variables are the key CVs of the stability rate.
+
+    The rule of the controllers (``economic_settings``'s soft bands, the
+    NMPC's zone CVs): every ``controlled`` binding with a ``normal`` band on a
+    plant output or state, in project order.  The stability rate (GUIDE
+    section 5) is the share of samples with all of them inside their bands.
+
+    Parameters
+    ----------
+    built : BuiltPlant
+        The project's plant.
+
+    Returns
+    -------
+    tuple of str
+        Binding names.
+    """
+    project = built.project
+    return tuple(
+        name
+        for name, binding in project.bindings.items()
+        if binding.role == "controlled"
+        and binding.normal is not None
+        and built.bindings[name].vector in ("x", "y")
+    )
 
 
 def kpi_spec(built: BuiltPlant) -> ReplayKpiSpec:
@@ -167,13 +199,14 @@ def kpi_spec(built: BuiltPlant) -> ReplayKpiSpec:
     cv_bands: dict[str, Band] = {}
     cv_hard: dict[str, Band] = {}
     mv_limits: dict[str, Band] = {}
+    for name in key_cv_bindings(built):
+        binding, bound = project.bindings[name], built.bindings[name]
+        cv_bands[bound.name] = _band(bound, binding.normal)
+        if binding.hard is not None:
+            cv_hard[bound.name] = _band(bound, binding.hard)
     for name, binding in project.bindings.items():
         bound = built.bindings[name]
-        if binding.role == "controlled" and binding.normal is not None:
-            cv_bands[bound.name] = _band(bound, binding.normal)
-            if binding.hard is not None:
-                cv_hard[bound.name] = _band(bound, binding.hard)
-        elif binding.role == "manipulated" and bound.vector == "u":
+        if binding.role == "manipulated" and bound.vector == "u":
             band = binding.limits or binding.range
             if band is not None:
                 mv_limits[bound.name] = _band(bound, band)

@@ -13,7 +13,7 @@ over the same steps.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "PreparedReplay",
     "ReplayRun",
+    "plant_fingerprint",
     "prepare_replay",
     "recorded_series",
     "run_prepared",
@@ -41,6 +42,8 @@ __all__ = [
 ]
 
 _J_PER_KWH = 3.6e6
+#: Forecast history read when ``[controller.forecast] training_s`` is not set. [s]
+DEFAULT_TRAINING_S = 14 * 86_400.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,6 +134,80 @@ class PreparedReplay:
     interval_s: float
     record: DisturbanceRecord | None
 
+    def for_project(self, project: Project) -> PreparedReplay:
+        """Return this prepared replay with another ``[controller]`` (a tune trial's).
+
+        The plant, bindings, record and grid are reused; only the project the
+        controller is built from changes, and the forecast record is cut to
+        the new ``[controller.forecast] training_s`` as :func:`prepare_replay`
+        would read it (the same samples, except that a fresh read leaves its
+        first samples unusable where the data-quality filters need the
+        samples before them).
+
+        Parameters
+        ----------
+        project : Project
+            The project with the trial's settings: equal to the prepared one
+            outside ``[controller]`` and ``[tune]``, with the same control
+            interval.
+
+        Returns
+        -------
+        PreparedReplay
+
+        Raises
+        ------
+        ProjectError
+            If ``project`` differs elsewhere (the plant or record would
+            differ) or changes the control interval (the fine grid would).
+        """
+        from energyopt.errors import ProjectError
+        from energyopt.replay.policies import control_interval_s
+
+        old = self.case.built
+        if plant_fingerprint(project) != plant_fingerprint(old.project):
+            raise ProjectError(
+                f"{project.source or 'project'}: a prepared replay is reused only for a project "
+                "that differs in [controller] and [tune] alone; prepare the replay again"
+            )
+        built = replace(old, project=project, _price_cache={})
+        interval_s = control_interval_s(built)
+        if interval_s != self.interval_s:
+            raise ProjectError(
+                f"{project.source or 'project'}: controller: the control interval "
+                f"{interval_s:g} s differs from the prepared replay's {self.interval_s:g} s; "
+                "prepare the replay again"
+            )
+        record = self.record
+        if record is not None:
+            from energyopt.controlbuild.record import DisturbanceRecord
+
+            first = int(self.case.time_ms[0]) - round(_training_s(project) * 1000.0)
+            keep = record.time_ms >= first
+            record = DisturbanceRecord(
+                record.time_ms[keep], {k: v[keep] for k, v in record.values.items()}
+            )
+        return PreparedReplay(replace(self.case, built=built), interval_s, record)
+
+
+def plant_fingerprint(project: Project) -> str:
+    """Return a hash of the project outside ``[controller]`` and ``[tune]`` (and its source).
+
+    Two projects with the same fingerprint build the same plant and read the
+    same replay case; only their controllers differ.
+    """
+    import hashlib
+    import json
+
+    data = project.model_dump(mode="json", exclude={"controller", "tune"})
+    text = json.dumps([project.source, data], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _training_s(project: Project) -> float:
+    """History the MPC's forecast fits on. [s]."""
+    return float(project.controller.forecast.training_s or DEFAULT_TRAINING_S)
+
 
 def prepare_replay(
     project: Project,
@@ -140,6 +217,7 @@ def prepare_replay(
     end_ms: int | None = None,
     parameters: npt.ArrayLike | None = None,
     with_record: bool = False,
+    record_history_s: float | None = None,
     progress: ProgressCallback = null_progress,
     cancel: CancelToken | None = None,
 ) -> PreparedReplay:
@@ -157,6 +235,10 @@ def prepare_replay(
         Plant parameters of the simulated plant; default the project's. [SI]
     with_record : bool
         Also read the disturbance record the MPC's causal forecast needs.
+    record_history_s : float, optional
+        History of that record before the period; default the project's
+        ``[controller.forecast] training_s`` (a longer one serves later
+        :meth:`PreparedReplay.for_project` calls with longer training). [s]
     progress : ProgressCallback
         Called as ``progress(done, total, message)``.
     cancel : CancelToken, optional
@@ -186,7 +268,8 @@ def prepare_replay(
             cancel=cancel,
         )
         if with_record:
-            record = _forecast_record(case, reader)
+            history_s = _training_s(project) if record_history_s is None else record_history_s
+            record = _forecast_record(case, reader, history_s)
     return PreparedReplay(case, interval_s, record)
 
 
@@ -358,13 +441,14 @@ def run_prepared(
     )
 
 
-def _forecast_record(case: ReplayCase, reader: HistorianReader) -> DisturbanceRecord:
-    """The disturbance tags from ``training_s`` before the period to its end, in SI."""
+def _forecast_record(
+    case: ReplayCase, reader: HistorianReader, history_s: float
+) -> DisturbanceRecord:
+    """The disturbance tags from ``history_s`` before the period to its end, in SI."""
     from energyopt.controlbuild import read_disturbance_record
 
     built = case.built
-    training = built.project.controller.forecast.training_s or 14 * 86_400.0
-    first = max(reader.time_span_ms[0], int(case.time_ms[0]) - round(training * 1000.0))
+    first = max(reader.time_span_ms[0], int(case.time_ms[0]) - round(history_s * 1000.0))
     step_ms = round(case.step_s * 1000.0)
     end = int(case.time_ms[-1]) + step_ms
     return read_disturbance_record(built, reader, (first, end), step_ms)

@@ -7,7 +7,12 @@ process (local or on a dask cluster) imports it by its reference
 ``"package.module:function"``.  References are resolved with
 :func:`importlib.import_module` against :data:`ALLOWED_PACKAGES`, never
 evaluated as code.  The default, :func:`replay_kpis`, replays the window
-with the economic MPC (:func:`energyopt.replay.run_replay`).
+with the economic MPC (:func:`energyopt.replay.run_prepared`), reading the
+window once per worker process: the historian read, the replay case and the
+forecast record are kept in a small per-process cache keyed by the project
+outside ``[controller]`` and ``[tune]`` (:func:`energyopt.replay.run.plant_fingerprint`),
+the data file and the window, and each trial only builds its controller
+(:meth:`energyopt.replay.PreparedReplay.for_project`).
 
 :func:`run_window` is the job a worker runs: it receives only plain data
 (the project's TOML text, the overrides, paths and times), rebuilds and
@@ -21,21 +26,27 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 import re
+import threading
 import time
 import tomllib
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from energyopt.errors import EnergyoptError, ProjectError
+from energyopt.errors import DataError, EnergyoptError, ProjectError
 
 if TYPE_CHECKING:
     from energyopt.project import Project
+    from energyopt.replay import PreparedReplay
 
 __all__ = [
     "ALLOWED_PACKAGES",
     "DEFAULT_EVALUATE",
     "EvaluateFunction",
+    "clear_prepared_cache",
     "init_local_worker",
     "init_worker",
     "replay_kpis",
@@ -101,7 +112,74 @@ def resolve_evaluate(reference: str) -> EvaluateFunction:
     return function
 
 
-def replay_kpis(project: Project, data_path: str, start_ms: int, end_ms: int) -> dict[str, float]:
+#: Prepared windows kept per process (a tune's windows; a few MB each for days).
+PREPARED_CACHE_SIZE = 8
+#: Forecast history read into a cached window at least: the default search
+#: space's longest ``[controller.forecast] training_s``, so every trial's
+#: training fits in it. [s]
+_RECORD_HISTORY_S = 28 * 86_400.0
+
+_prepared_cache: OrderedDict[tuple[Any, ...], tuple[float, PreparedReplay]] = OrderedDict()
+_prepared_lock = threading.Lock()
+
+
+def clear_prepared_cache() -> None:
+    """Forget the replay windows this process prepared (:func:`replay_kpis`)."""
+    with _prepared_lock:
+        _prepared_cache.clear()
+
+
+def _prepared_window(
+    project: Project, data_path: str, start_ms: int, end_ms: int
+) -> PreparedReplay:
+    """The window prepared once per process, as seen by ``project``'s controller."""
+    from energyopt.replay import prepare_replay
+    from energyopt.replay.run import plant_fingerprint
+
+    path = Path(data_path).resolve()
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise DataError(f"tune: cannot read the data file {data_path}: {exc}") from None
+    ctl = project.controller
+    economic = "economic" in ctl.model_fields_set
+    key = (
+        plant_fingerprint(project),
+        str(path),
+        stat.st_mtime_ns,
+        stat.st_size,
+        int(start_ms),
+        int(end_ms),
+        # The control interval sets the case's grid (see control_interval_s).
+        ctl.economic_interval_s if economic else ctl.interval_s,
+        economic,
+    )
+    training_s = float(ctl.forecast.training_s or 0.0)
+    with _prepared_lock:
+        entry = _prepared_cache.get(key)
+        if entry is not None:
+            _prepared_cache.move_to_end(key)
+    if entry is None or entry[0] < training_s:
+        history_s = max(_RECORD_HISTORY_S, training_s)
+        prepared = prepare_replay(
+            project,
+            os.fspath(data_path),
+            start_ms=start_ms,
+            end_ms=end_ms,
+            with_record=economic,
+            record_history_s=history_s,
+        )
+        entry = (history_s, prepared)
+        with _prepared_lock:
+            _prepared_cache[key] = entry
+            while len(_prepared_cache) > PREPARED_CACHE_SIZE:
+                _prepared_cache.popitem(last=False)
+    return entry[1].for_project(project)
+
+
+def replay_kpis(
+    project: Project, data_path: str, start_ms: int, end_ms: int, *, reuse: bool = True
+) -> dict[str, float]:
     """Replay one window with the economic MPC and return its KPIs.
 
     Parameters
@@ -112,15 +190,22 @@ def replay_kpis(project: Project, data_path: str, start_ms: int, end_ms: int) ->
         The recorded historian file.
     start_ms, end_ms : int
         The window. [ms since epoch]
+    reuse : bool
+        Reuse the window prepared by an earlier call in this process (the
+        record read, the case built); False reads it again.
 
     Returns
     -------
     dict
         KPI key -> value in the KPI's unit (NaN where not computable).
     """
-    from energyopt.replay import run_replay
+    from energyopt.replay import run_prepared, run_replay
 
-    run = run_replay(project, data_path, "mpc", start_ms=start_ms, end_ms=end_ms)
+    if reuse:
+        prepared = _prepared_window(project, data_path, start_ms, end_ms)
+        run = run_prepared(prepared, "mpc")
+    else:
+        run = run_replay(project, data_path, "mpc", start_ms=start_ms, end_ms=end_ms)
     return {key: float(result.value) for key, result in run.kpis.items()}
 
 
