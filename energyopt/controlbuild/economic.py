@@ -18,7 +18,10 @@ settings field                   from
                                  per tag unit and interval, converted to SI
 ``hard_limits``                  ``hard`` of controlled bindings, plus
                                  ``[controller.economic.hard_limits]``
-``cost_terms``                   ``[tariffs.prices.<node>]`` on ``<node>.demand``;
+``cost_terms``                   ``[tariffs.prices.<node>]`` on ``<node>.demand``
+                                 (``<node>.supply`` of a bought process feed,
+                                 per tonne by its density); ``[tariffs.sales]``
+                                 credited the same way (:func:`cost_terms`);
                                  ``flare_penalty_per_m3`` on every flare's flow;
                                  ``co2_price_per_t`` on every ``<unit>.co2_kg_s``
 ``electricity_variable``         ``<grid>.power_purchased_w`` of the grid unit
@@ -51,7 +54,7 @@ if TYPE_CHECKING:
     from energyopt.plantbuild import BoundVariable, BuiltPlant
     from energyopt.project import Project
 
-__all__ = ["economic_settings"]
+__all__ = ["cost_terms", "economic_settings", "electricity_variable", "node_density_kg_m3"]
 
 #: Price basis of ``[tariffs.prices]`` -> the unit the price is per.
 _BASIS_UNIT: dict[str, str] = {
@@ -199,9 +202,157 @@ def _quantity(value: float | str | None, unit: str, key: str) -> float | None:
     return float(value)
 
 
-def _cost_terms(project: Project, built: BuiltPlant) -> list[CostTerm]:
-    from controllers.economic import CostTerm
+#: Unit parameters giving the density of the stream on a unit's ports.
+_DENSITY_PARAMETERS = ("density_kg_m3", "density_water_kg_m3")
+
+
+def node_density_kg_m3(project: Project, built: BuiltPlant, node: str) -> float:
+    """Density of the medium at a node, to price a flow by volume or by mass. [kg/m3].
+
+    The ``density_kg_m3`` (``density_water_kg_m3``) parameter of the units
+    connected to ``node`` (a cooling tower's make-up water, a heat exchanger's
+    process stream).  A process stream without one there takes the one value
+    every unit on the process streams declares: the flowsheet models a
+    constant-density liquid (the flash's product has the reactor's density).
+
+    Parameters
+    ----------
+    project : Project
+        The validated project.
+    built : BuiltPlant
+        Its plant (nominal parameters).
+    node : str
+        A media node.
+
+    Raises
+    ------
+    ProjectError
+        If no unit declares a density, or the units disagree.
+    """
+    names = (v.name for v in built.model.variables("p"))
+    values = dict(zip(names, built.parameters(), strict=True))
+
+    def densities(nodes: set[str]) -> set[float]:
+        return {
+            float(values[f"{name}.{param}"])
+            for name, spec in project.units.items()
+            if spec.in_service
+            and any(n in nodes for port in spec.connections for n in spec.nodes(port))
+            for param in _DENSITY_PARAMETERS
+            if f"{name}.{param}" in values
+        }
+
+    found = densities({node})
+    if not found and project.media[node].kind == "process":
+        found = densities({n for n, m in project.media.items() if m.kind == "process"})
+    if len(found) != 1:
+        got = "none" if not found else ", ".join(f"{v:g}" for v in sorted(found))
+        raise ProjectError(
+            f"{_where(project)}: media.{node}: its price needs one density of the medium from "
+            f"its units' density_kg_m3 (found {got}) [kg/m3]"
+        )
+    return found.pop()
+
+
+def _priced_variable(project: Project, node: str, key: str, units: dict[str, str]) -> str:
+    """The variable a node's price applies to.
+
+    A utility node is priced on what the units draw from it (``<node>.demand``);
+    a process stream on its flow (``<node>.supply``: the purchased feed
+    entering through its valve, or the product leaving the plant).
+    """
+    if project.media[node].kind == "process":
+        variable = f"{node}.supply"
+        if variable not in units:
+            raise ProjectError(f"{key}: the plant has no flow of stream {node} to price")
+        return variable
+    variable = f"{node}.demand"
+    if variable not in units:
+        raise ProjectError(f"{key}: the plant has no demand of node {node} to price")
+    return variable
+
+
+def _node_price(
+    project: Project, built: BuiltPlant, node: str, table: str, units: dict[str, str]
+) -> tuple[str, float]:
+    """A ``[tariffs.<table>.<node>]`` price on its variable. [currency / (SI s)]."""
     from energyopt.data.units import convert
+
+    tariffs = project.tariffs
+    if tariffs is None:  # pragma: no cover - callers check
+        raise ProjectError(f"{_where(project)}: no [tariffs]")
+    price = getattr(tariffs, table)[node]
+    key = f"{_where(project)}: tariffs.{table}.{node}.{price.basis}"
+    if table == "sales" and project.media[node].kind != "process":
+        # What the units draw from a utility node is used on site, not delivered.
+        raise ProjectError(
+            f"{key}: the plant has no delivery of {node} to credit; sales are credited "
+            "on process streams (a product's flow)"
+        )
+    variable = _priced_variable(project, node, key, units)
+    if price.basis == "price_per_gj":
+        lhv = project.media[node].lhv_j_m3
+        if lhv is None:
+            raise ProjectError(f"{key}: priced per GJ, so media.{node}.lhv_j_m3 is needed")
+        value, per = price.price * float(convert(lhv, "J", "GJ")), "m^3"
+    else:
+        value, per = price.price, _BASIS_UNIT[price.basis]
+    flow = f"({units[variable]})*s"
+    if not _is_kind(flow, per) and {_is_kind(flow, "kg"), _is_kind(per, "kg")} == {True, False}:
+        # A mass price on a volume flow, or the reverse: through the medium's density.
+        density = node_density_kg_m3(project, built, node)
+        if _is_kind(per, "kg"):
+            value, per = value * density * float(convert(1.0, "kg", per)), "m^3"
+        else:
+            value, per = value / (density * float(convert(1.0, per, "m^3"))), "kg"
+    return variable, _per_si(value, per, units[variable], key)
+
+
+def _is_kind(unit: str, reference: str) -> bool:
+    """Whether ``unit`` has the dimension of ``reference``."""
+    from energyopt.data.units import convert
+
+    try:
+        convert(1.0, unit, reference)
+    except UnitConversionError:
+        return False
+    return True
+
+
+def cost_terms(project: Project, built: BuiltPlant, *, penalties: bool = True) -> list[CostTerm]:
+    """Return the priced flows of a project's ``[tariffs]`` (electricity apart).
+
+    ``[tariffs.prices.<node>]`` on ``<node>.demand`` (a utility) or
+    ``<node>.supply`` (a purchased process feed), by the medium's density
+    where a volume price meets a mass flow or the reverse
+    (:func:`node_density_kg_m3`); ``[tariffs.sales.<node>]`` on a process
+    stream's ``<node>.supply`` with a negative price (a credit, labelled
+    ``"<node> sales"``); with ``penalties``, also
+    ``flare_penalty_per_m3`` on every flare's flow and ``co2_price_per_t`` on
+    every ``<unit>.co2_kg_s``.  The economic MPC minimises the sum of these;
+    the report's cost over time adds the same terms
+    (:func:`energyopt.report.series.cumulative_cost`).
+
+    Parameters
+    ----------
+    project : Project
+        The validated project.
+    built : BuiltPlant
+        Its plant.
+    penalties : bool
+        Include the flare and CO2 penalties.
+
+    Returns
+    -------
+    list of CostTerm
+        Prices per SI unit of the variable and second. [currency / (SI s)]
+
+    Raises
+    ------
+    ProjectError
+        Naming the price that has no variable or cannot be converted.
+    """
+    from controllers.economic import CostTerm
 
     tariffs = project.tariffs
     if tariffs is None:
@@ -209,20 +360,14 @@ def _cost_terms(project: Project, built: BuiltPlant) -> list[CostTerm]:
     where = _where(project)
     units = {v.name: v.unit for kind in ("y", "x") for v in built.model.variables(kind)}
     terms: list[CostTerm] = []
-    for node, price in tariffs.prices.items():
-        key = f"{where}: tariffs.prices.{node}.{price.basis}"
-        variable = f"{node}.demand"
-        if variable not in units:
-            raise ProjectError(f"{key}: the plant has no demand of node {node} to price")
-        if price.basis == "price_per_gj":
-            lhv = project.media[node].lhv_j_m3
-            if lhv is None:
-                raise ProjectError(f"{key}: priced per GJ, so media.{node}.lhv_j_m3 is needed")
-            per_m3 = price.price * float(convert(lhv, "J", "GJ"))
-            value = _per_si(per_m3, "m^3", units[variable], key)
-        else:
-            value = _per_si(price.price, _BASIS_UNIT[price.basis], units[variable], key)
+    for node in tariffs.prices:
+        variable, value = _node_price(project, built, node, "prices", units)
         terms.append(CostTerm(variable, value, node))
+    for node in tariffs.sales:
+        variable, value = _node_price(project, built, node, "sales", units)
+        terms.append(CostTerm(variable, -value, f"{node} sales"))
+    if not penalties:
+        return terms
     flares = [
         name
         for name, spec in project.units.items()
@@ -240,7 +385,14 @@ def _cost_terms(project: Project, built: BuiltPlant) -> list[CostTerm]:
     return terms
 
 
-def _electricity_variable(project: Project, built: BuiltPlant) -> str | None:
+def electricity_variable(project: Project, built: BuiltPlant) -> str | None:
+    """Return ``<grid>.power_purchased_w`` of the project's grid unit, if the model has it.
+
+    Raises
+    ------
+    ProjectError
+        If more than one grid unit is in service.
+    """
     grids = [
         name for name, spec in project.units.items() if spec.in_service and spec.type == "grid"
     ]
@@ -317,8 +469,8 @@ def economic_settings(project: Project, built: BuiltPlant) -> EconomicMPCSetting
             mvs=tuple(_mvs(project, built, interval_s)),
             interval_s=interval_s,
             horizon=ctl.economic_horizon_steps,
-            electricity_variable=_electricity_variable(project, built),
-            cost_terms=tuple(_cost_terms(project, built)),
+            electricity_variable=electricity_variable(project, built),
+            cost_terms=tuple(cost_terms(project, built)),
             soft_bands=tuple(bands),
             hard_limits=tuple(limits),
             balances=tuple(_balances(project, built)),

@@ -14,7 +14,10 @@ Fine grid
 Disturbances
     Every plant disturbance reconstructed from its bound tags by
     :meth:`energyopt.controlbuild.DisturbancePlan.reconstruct` on the fine
-    grid (unbound ones nominal), the electricity price from the tariff.
+    grid, the electricity price from the tariff; an unbound load of a unit
+    with no tag of its own read back from a metered balance of its node
+    (the chemical plant's motors from the bus, ``el_bus.demand``:
+    :func:`energyopt.replay.readback.read_back_loads`); the rest nominal.
 Recorded inputs
     Inputs bound to tags (the operators' setpoints), converted to SI; inputs
     without a tag but seen in a measured output of their unit (a
@@ -250,7 +253,7 @@ def build_case(
     """
     from energyopt.controlbuild import plan_disturbances
     from energyopt.controlbuild.record import forecast_bindings
-    from energyopt.replay.readback import StateReader, find_readback
+    from energyopt.replay.readback import StateReader, find_readback, read_back_loads
     from energyopt.tagdata import read_clean_tags
 
     model = built.model
@@ -367,6 +370,8 @@ def build_case(
         exogenous.append(rb.index)
         notes.append(f"input {model.inputs[rb.index].name} read back from {rb.output}")
     u_work = np.where(np.isfinite(inputs), inputs, 0.0)
+    loads = (plan.indices("nominal"), sensed, readback_outputs)
+    read_back_loads(built, *loads, y, x_rows, u_work, d, p, notes)
     x_fill = _process_steady_state(built, u_work[0], d[0], p)
     x0 = _initial_state(reader_out, y, u_work, d, time_ms, max_gap_s, notes, x_fill)
     return ReplayCase(

@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
+from energyopt.replay.energy import ProcessEnergy, energy_kpi_inputs, process_energy
+
 if TYPE_CHECKING:
     from energyopt.kpis import KpiResult
     from energyopt.plantbuild import BoundVariable, BuiltPlant
@@ -81,6 +83,10 @@ class ReplayKpiSpec:
         Key controlled variable -> band, hard limits (:func:`key_cv_bindings`). [SI]
     mv_limits : mapping of str to Band
         Manipulated input -> limits. [SI]
+    energy : ProcessEnergy
+        Heat carriers (bought steam at its enthalpy, cooling duty) and product
+        streams of a process plant (:func:`energyopt.replay.energy.process_energy`);
+        empty for energy systems.
     """
 
     power_purchased: tuple[str, ...] = ()
@@ -94,6 +100,7 @@ class ReplayKpiSpec:
     cv_bands: Mapping[str, Band] = field(default_factory=dict)
     cv_hard: Mapping[str, Band] = field(default_factory=dict)
     mv_limits: Mapping[str, Band] = field(default_factory=dict)
+    energy: ProcessEnergy = field(default_factory=ProcessEnergy)
 
 
 def _band(bound: BoundVariable, band: object) -> Band:
@@ -222,6 +229,7 @@ def kpi_spec(built: BuiltPlant) -> ReplayKpiSpec:
         cv_bands=cv_bands,
         cv_hard=cv_hard,
         mv_limits=mv_limits,
+        energy=process_energy(built),
     )
 
 
@@ -317,5 +325,6 @@ def compute_replay_kpis(
         mv_limits={k: spec.mv_limits[k] for k in mv_ok},
         solve_times_s=times if times is not None and times.size else None,
         control_interval_s=control_interval_s,
+        **energy_kpi_inputs(spec.energy, get, step_s),
     )
     return compute_kpis(inputs)

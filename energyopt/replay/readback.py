@@ -30,17 +30,17 @@ from energyopt.errors import ModelError
 if TYPE_CHECKING:
     from energyopt.plantbuild import BuiltPlant
 
-__all__ = ["OutputStateBuilder", "Readback", "StateReader", "find_readback"]
+__all__ = ["OutputStateBuilder", "Readback", "StateReader", "find_readback", "read_back_loads"]
 
 
 @dataclass(frozen=True)
 class Readback:
-    """How one state or input is read from one output.
+    """How one state, input or disturbance is read from one output.
 
     Attributes
     ----------
     kind : str
-        ``"x"`` (state) or ``"u"`` (input).
+        ``"x"`` (state), ``"u"`` (input) or ``"d"`` (disturbance).
     index : int
         Position of the variable in its vector.
     output : str
@@ -117,7 +117,7 @@ class Readback:
         n = y.shape[0]
         fn = self.output_function.map(n)
         xs, us, ds = x.T.copy(), u.T.copy(), d.T.copy()
-        target = xs if self.kind == "x" else us
+        target = {"x": xs, "u": us, "d": ds}[self.kind]
 
         def value(z: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
             target[self.index] = z
@@ -165,19 +165,24 @@ def find_readback(
     outputs: Collection[str],
     *,
     exclude_inputs: Collection[int] = (),
+    exclude_disturbances: Collection[int] = (),
 ) -> Readback | None:
     """Find an output of the variable's unit that depends on it (affinely if possible).
 
     An output that is not affine in the variable is used only when the
     variable has a finite envelope (inverted by bisection; it must be
-    monotone in the variable there, as a power is in a flow).
+    monotone in the variable there, as a power is in a flow).  A disturbance
+    (a motor load nobody meters alone) may also be read from a balance of a
+    node its unit is connected to (the bus's metered ``el_bus.demand``): a
+    real plant meters the feeder, and the balance pins the one load not
+    modelled by a known input.
 
     Parameters
     ----------
     built : BuiltPlant
         The plant.
-    kind : {"x", "u"}
-        Whether the variable is a state or an input.
+    kind : {"x", "u", "d"}
+        Whether the variable is a state, an input or a disturbance.
     index : int
         Its position in its vector.
     outputs : collection of str
@@ -185,6 +190,8 @@ def find_readback(
     exclude_inputs : collection of int
         Inputs that are themselves unknown: an output depending on any of
         them (besides the target) cannot be used.
+    exclude_disturbances : collection of int
+        Disturbances that are themselves unknown, likewise.
 
     Returns
     -------
@@ -197,11 +204,16 @@ def find_readback(
     variables = model.variables(kind)
     name = variables[index].name
     unit = _unit_of(name)
+    owners = {unit}
+    spec = built.project.units.get(unit)
+    if kind == "d" and spec is not None:
+        owners.update(n for port in spec.connections for n in spec.nodes(port))
     x, u, d, p, y = _symbols(built)
-    target = x[index] if kind == "x" else u[index]
+    target = {"x": x, "u": u, "d": d}[kind][index]
     others = [u[i] for i in exclude_inputs if not (kind == "u" and i == index)]
+    others += [d[i] for i in exclude_disturbances if not (kind == "d" and i == index)]
     for k, var in enumerate(model.outputs):
-        if var.name not in outputs or _unit_of(var.name) != unit or var.name == name:
+        if var.name not in outputs or _unit_of(var.name) not in owners or var.name == name:
             continue
         expr = y[k]
         if not ca.depends_on(expr, target):
@@ -346,3 +358,45 @@ class OutputStateBuilder:
         """Return the state estimate and its finiteness."""
         x = self._reader.states(y_meas[None, :], u_applied[None, :], d_now[None, :])[0]
         return x, np.isfinite(x)
+
+
+def read_back_loads(
+    built: BuiltPlant,
+    nominal: tuple[int, ...],
+    sensed: set[str],
+    spent: set[str],
+    y: npt.NDArray[np.float64],
+    x_rows: npt.NDArray[np.float64],
+    u: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64],
+    p: npt.NDArray[np.float64],
+    notes: list[str],
+) -> None:
+    """Read nominal disturbances back from a measured balance, in place in ``d``.
+
+    A load nobody meters alone (the chemical plant's motors) is otherwise held
+    at its nominal value while the bus it draws from is metered: the bus
+    balance, with every other term known (read or held as the simulation
+    holds it), pins it (:func:`energyopt.replay.readback.find_readback`).  The
+    unknown loads are the nominal disturbances of units with no measured
+    output of their own; a balance with two of them pins neither; an output already spent on
+    an input's read-back is not used again.  Clipped to the model's envelope.
+    """
+    model = built.model
+    d_low, d_high = model.bounds("d")
+    # The unknown loads: nominal disturbances of units with no tag of their
+    # own (a pump whose flow is metered has its head held, not unknown).
+    metered = {name.split(".", 1)[0] for name in sensed}
+    unknown = [j for j in nominal if model.disturbances[j].name.split(".", 1)[0] not in metered]
+    used = set(spent)
+    for j in unknown:
+        others = [i for i in unknown if i != j]
+        rb = find_readback(built, "d", j, sensed - used, exclude_disturbances=others)
+        if rb is None:
+            continue
+        used.add(rb.output)
+        measured = y[:, rb.output_index]
+        value = rb.invert(measured, x_rows, u, d, p)
+        # Steps without the measurement keep the nominal value.
+        d[:, j] = np.where(np.isfinite(value), np.clip(value, d_low[j], d_high[j]), d[:, j])
+        notes.append(f"disturbance {model.disturbances[j].name} read back from {rb.output}")

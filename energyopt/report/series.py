@@ -134,28 +134,30 @@ def bound_series(
 
 
 def _cost_rates(built: BuiltPlant) -> tuple[str | None, list[tuple[str, float]]]:
-    """The electricity variable and the priced purchases of the project's tariffs.
+    """The electricity variable and the priced flows of the project's tariffs.
 
-    Uses the economic MPC's own cost terms (:func:`energyopt.controlbuild.economic_settings`),
-    keeping the purchases of ``[tariffs.prices]`` (not flare penalties or CO2).
+    The economic MPC's own cost terms (:func:`energyopt.controlbuild.economic.cost_terms`):
+    purchases of ``[tariffs.prices]`` (a utility's demand, a bought process
+    feed's flow) and the credit of ``[tariffs.sales]`` (negative), without
+    the flare and CO2 penalties.
     """
-    from energyopt.controlbuild import economic_settings
+    from energyopt.controlbuild.economic import cost_terms, electricity_variable
 
     project = built.project
-    settings = economic_settings(project, built)
-    bought = set(project.tariffs.prices) if project.tariffs is not None else set()
-    terms = [(t.variable, float(t.price)) for t in settings.cost_terms if t.label in bought]
-    return settings.electricity_variable, terms
+    terms = [(t.variable, float(t.price)) for t in cost_terms(project, built, penalties=False)]
+    return electricity_variable(project, built), terms
 
 
 def cumulative_cost(
     built: BuiltPlant, run: RunFile
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Return the cumulative energy cost of a run over its period.
+    """Return the cumulative net cost of a run over its period.
 
     Cost rate = purchased electric power x electricity price (the recorded
     ``<grid>.price_per_j`` disturbance, else the project's time-of-use tariff)
-    + each priced medium's ``<node>.demand`` x its price.  Each sample is the
+    + each priced flow x its price (a utility's ``<node>.demand``, a bought
+    process feed's ``<node>.supply``) - each sold product's flow x its price
+    (:func:`energyopt.controlbuild.economic.cost_terms`).  Each sample is the
     mean over its step (the KPI convention), so a step's cost is rate x step;
     the last step repeats the one before.  Missing samples add nothing.
 
@@ -171,7 +173,8 @@ def cumulative_cost(
     time_ms : numpy.ndarray
         End of each step. [ms since epoch]
     cost : numpy.ndarray
-        Cost from the start of the period to that time. [currency]
+        Net cost from the start of the period to that time (negative when sales
+        outweigh purchases). [currency]
 
     Raises
     ------

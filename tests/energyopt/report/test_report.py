@@ -308,11 +308,11 @@ def test_project_that_cannot_compose_a_plant(replay_dir: Path) -> None:
     (replay_dir.parent / "plant.toml").write_text(demo_project_text("chemical"), encoding="utf-8")
     html = render_report(replay_dir)
     assert "process flowsheets are not available" in section_of(html, "flows")
-    # The economic cost terms price node demands; a purchased process feed is a
-    # supply (not priced yet): the section says so, naming the tariff entry.
+    # The cost terms price the purchased feed on its supply flow, which this
+    # steelworks-layout results file does not have: the section says so.
     cost = section_of(html, "cost")
     assert "could not be computed" in cost
-    assert "tariffs.prices.fresh_feed" in cost
+    assert "fresh_feed.supply" in cost
     assert "No bound tag with a normal band" in section_of(html, "trends")
     assert "no gas holder" in section_of(html, "holders")
     assert "2,834,567" in section_of(html, "kpis")
