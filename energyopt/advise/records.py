@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from controllers.advisor import Recommendation
-    from energyopt.advise.session import AdvisorSession
+    from energyopt.advise.base import SessionBase
 
 __all__ = ["recommendation_table", "recommendation_to_dict"]
 
@@ -104,7 +104,7 @@ def _reason(mv: Any, info: Any, spec: Any) -> str:
 
 def recommendation_to_dict(
     rec: Recommendation,
-    session: AdvisorSession,
+    session: SessionBase,
     *,
     interval_saving: float | None = None,
     driver: str | None = None,
@@ -116,8 +116,11 @@ def recommendation_to_dict(
     ----------
     rec : Recommendation
         From :meth:`AdvisorSession.recommend`.
-    session : AdvisorSession
-        The session that made it (bindings, limits, currency).
+    session : SessionBase
+        The session that made it (bindings, limits, currency): an
+        :class:`~energyopt.advise.AdvisorSession` or a process
+        :class:`~energyopt.advise.process.ProcessAdvisorSession` (whose NMPC
+        objective is not in money: ``expected_saving`` is ``null`` with the reason).
     interval_saving : float, optional
         Saving of acting now rather than one interval later
         (:func:`energyopt.advise.comparison.compare_first_interval`). [currency]
@@ -167,15 +170,22 @@ def recommendation_to_dict(
                 "reason": _reason(mv, info, spec),
             }
         )
+    saving, saving_reason = rec.expected_saving, rec.saving_note or None
+    if not session.prices_saving:
+        saving = None
+        saving_reason = (
+            f"the process NMPC's objective (CV bands, plan tracking, moves) is not priced "
+            f"in {session.currency}"
+        )
     return {
         "time_ms": time_ms,
         "time": format_time_ms(time_ms, session.timezone),
         "mode": rec.mode.name,
         "mvs": mvs,
-        "expected_saving": _num(rec.expected_saving),
+        "expected_saving": _num(saving),
         "expected_saving_horizon_s": _num(rec.saving_horizon_s),
         "expected_saving_basis": None if rec.baseline is None else rec.baseline.describe(),
-        "expected_saving_reason": rec.saving_note or None,
+        "expected_saving_reason": saving_reason,
         "expected_saving_purchases": _num(purchase_saving),
         "baseline": _baseline(rec, session),
         "interval_saving": _num(interval_saving),
@@ -193,7 +203,7 @@ def recommendation_to_dict(
     }
 
 
-def _baseline(rec: Recommendation, session: AdvisorSession) -> dict[str, Any] | None:
+def _baseline(rec: Recommendation, session: SessionBase) -> dict[str, Any] | None:
     """The saving's baseline as a record (MV names as the operator knows them)."""
     base = rec.baseline
     if base is None:

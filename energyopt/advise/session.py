@@ -6,8 +6,8 @@
 history before the asked time.  At a time ``t`` it reads the bound tags of
 a short window before ``t`` (read-only, only the tags it needs), maps them
 to the plant state and inputs (:mod:`energyopt.advise.snapshot`), and asks
-the advisor.  Projects without ``[controller.economic]`` (process NMPC) are
-refused with a :class:`~energyopt.errors.ProjectError` for now.
+the advisor.  A process flowsheet without ``[controller.economic]`` gets
+the advisor around its NMPC instead (:mod:`energyopt.advise.process`).
 
 The expected saving's baseline holds the tagged MVs (:data:`BASELINE_HOLD_S`,
 :data:`BASELINE_TRIM`; :mod:`controllers.advisor.baseline`).
@@ -15,23 +15,24 @@ The expected saving's baseline holds the tagged MVs (:data:`BASELINE_HOLD_S`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
+from energyopt.advise.base import SessionBase
+from energyopt.advise.mvinfo import CachedSource, MVInfo, advisor_mode
+from energyopt.advise.tagwindow import TagWindows
 from energyopt.errors import DataError, ModelError, ProjectError
 
 if TYPE_CHECKING:
     import os
-    from types import TracebackType
 
     from controllers.advisor import Advisor, AdvisorMode, Recommendation
     from controllers.economic import EconomicMPC, HorizonInputs
+    from energyopt.advise.process import ProcessAdvisorSession
     from energyopt.advise.snapshot import PlantSnapshot, SnapshotMap
     from energyopt.controlbuild import DisturbanceRecord, EconomicHorizon
-    from energyopt.controlbuild.causal import CausalForecastSource
     from energyopt.data.reader import HistorianReader
     from energyopt.plantbuild import BuiltPlant
     from energyopt.project import Project
@@ -53,62 +54,7 @@ BASELINE_HOLD_S: tuple[float, ...] = (3600.0, 900.0)
 BASELINE_TRIM = 0.05
 
 
-@dataclass(frozen=True)
-class MVInfo:
-    """A manipulated variable as the operator knows it.
-
-    Attributes
-    ----------
-    variable : str
-        Plant input name.
-    binding : str or None
-        Project binding name (``None`` for an MV without a tag).
-    tag : str or None
-        Historian tag of its setpoint.
-    unit : str
-        Engineering unit of the tag (the model's SI unit without a tag).
-    scale, offset : float
-        ``tag value = SI value * scale + offset``.
-    """
-
-    variable: str
-    binding: str | None
-    tag: str | None
-    unit: str
-    scale: float
-    offset: float
-
-    def to_tag(self, value: float | None) -> float | None:
-        """SI value -> engineering unit (``None`` stays ``None``). [tag unit]."""
-        return None if value is None else float(value) * self.scale + self.offset
-
-    @property
-    def name(self) -> str:
-        """Binding name if bound, else the plant input name."""
-        return self.binding or self.variable
-
-
-class _CachedSource:
-    """The forecast source of the MPC, remembering the last horizon it gave."""
-
-    def __init__(self) -> None:
-        self.forecast: CausalForecastSource | None = None
-        self.last: tuple[float, HorizonInputs] | None = None
-        self.u_base: npt.NDArray[np.float64] | None = None
-
-    def __call__(self, time_s: float) -> HorizonInputs:
-        from controllers.economic import HorizonInputs
-
-        if self.forecast is None:  # pragma: no cover - set before any solve
-            raise ModelError("advisor: no forecast fitted")
-        inputs = self.forecast(time_s)
-        if self.u_base is not None:
-            inputs = HorizonInputs(inputs.d, inputs.price_per_j, self.u_base.copy())
-        self.last = (time_s, inputs)
-        return inputs
-
-
-class AdvisorSession:
+class AdvisorSession(SessionBase):
     """A project's advisor on a historian file (see the module docstring).
 
     Use :meth:`open`; close it (or use it as a context manager) to release the file.
@@ -154,13 +100,11 @@ class AdvisorSession:
         from energyopt.advise.snapshot import SnapshotMap
         from energyopt.controlbuild import build_economic_controller, economic_settings
 
-        self.project = project
-        self.built = built
-        self.reader = reader
-        self.parameters = parameters
-        self.currency = project.project.currency
         settings = economic_settings(project, built)
-        self._source = _CachedSource()
+        super().__init__(project, built, reader, parameters, round(settings.interval_s * 1000.0))
+        self._history_ms = round(MIN_HISTORY_DAYS * 86_400_000)
+        self._history_why = f"the forecast needs {MIN_HISTORY_DAYS:g} days"
+        self._source = CachedSource()
         self.mpc: EconomicMPC = build_economic_controller(
             project, built, self._source, parameters=parameters
         )
@@ -170,7 +114,6 @@ class AdvisorSession:
             [built.index("u", name) for name in self.mpc.mv_names], dtype=np.intp
         )
         self.mvs = tuple(self._mv_info(mv.name) for mv in settings.mvs)
-        self._interval_ms = round(settings.interval_s * 1000.0)
         self._step_ms = self._sampling_ms()
         mvs = tuple(ManipulatedVariable(mv.name, mv.low, mv.high, mv.rate) for mv in settings.mvs)
         # The expected saving's baseline: the operators' (tagged) setpoints held,
@@ -188,7 +131,7 @@ class AdvisorSession:
                 interval_s=settings.interval_s,
                 # Offline: the controller's own wall-time limit plus the plan checks.
                 time_budget_s=2.0 * settings.max_wall_time_s,
-                mode=_mode(project.controller.mode if mode is None else mode),
+                mode=advisor_mode(project.controller.mode if mode is None else mode),
                 baseline_held=held,
                 baseline_hold_intervals=windows,
                 baseline_trim=BASELINE_TRIM,
@@ -199,6 +142,13 @@ class AdvisorSession:
         self._start_ms: int | None = None
         self.comparison_terms: Any = None
         self._snapshots: dict[int, PlantSnapshot] = {}
+        self._windows = TagWindows(
+            project,
+            reader,
+            {built.bindings[n].tag: n for n in self.map.bindings_needed()},
+            self._step_ms,
+            WINDOW_MS,
+        )
 
     # ------------------------------------------------------------ construction
 
@@ -210,8 +160,11 @@ class AdvisorSession:
         *,
         parameters: npt.ArrayLike | None = None,
         mode: AdvisorMode | str | None = None,
-    ) -> AdvisorSession:
+    ) -> AdvisorSession | ProcessAdvisorSession:
         """Load the project, build its plant and controller, open the historian read-only.
+
+        A process flowsheet without ``[controller.economic]`` gets the advisor
+        around its NMPC (:class:`~energyopt.advise.process.ProcessAdvisorSession`).
 
         Parameters
         ----------
@@ -226,27 +179,30 @@ class AdvisorSession:
 
         Returns
         -------
-        AdvisorSession
+        AdvisorSession or ProcessAdvisorSession
 
         Raises
         ------
         ProjectError
-            If the project is invalid, has no ``[controller.economic]``, or a
-            state or MV cannot be read from its bindings.
+            If the project is invalid, has neither ``[controller.economic]``
+            nor a process flowsheet, or a state or MV cannot be read from its
+            bindings (a process NMPC: no MV or no CV band).
         DataError
             If the file cannot be read or lacks a bound tag the advisor needs.
         """
+        from energyopt.advise.process import ProcessAdvisorSession
         from energyopt.data.reader import HistorianReader
         from energyopt.plantbuild import build_plant
         from energyopt.project import load_project
 
         project = load_project(project_path)
-        if "economic" not in project.controller.model_fields_set:
+        built = build_plant(project, project_path=project_path)
+        economic = "economic" in project.controller.model_fields_set
+        if not economic and built.flowsheet is None:
             raise ProjectError(
                 f"{project_path}: controller: the advisor needs [controller.economic] (an "
-                "economic MPC); the process NMPC is not available to the advisor yet"
+                "economic MPC) or a process flowsheet (its NMPC); this project has neither"
             )
-        built = build_plant(project, project_path=project_path)
         p = built.parameters() if parameters is None else np.asarray(parameters, dtype=float)
         if p.shape != built.parameters().shape:
             raise ModelError(
@@ -254,6 +210,8 @@ class AdvisorSession:
             )
         reader = HistorianReader(data_path)
         try:
+            if not economic:
+                return ProcessAdvisorSession(project, built, reader, p, mode)
             return cls(project, built, reader, p, mode)
         except BaseException:
             reader.close()
@@ -275,114 +233,21 @@ class AdvisorSession:
                 + ", ".join(missing)
             )
 
-    def _mv_info(self, variable: str) -> MVInfo:
-        for e in self.built.bindings.entries:
-            if e.vector == "u" and e.name == variable:
-                return MVInfo(variable, e.binding, e.tag, e.tag_unit, e.scale, e.offset)
-        unit = next(v.unit for v in self.built.model.inputs if v.name == variable)
-        return MVInfo(variable, None, None, unit, 1.0, 0.0)
-
-    def _sampling_ms(self) -> int:
-        step = self.reader.sampling_ms
-        if step is None or not step > 0:
-            raise DataError(f"{self.reader.path}: needs at least two samples")
-        return max(1, round(step))
-
-    def close(self) -> None:
-        """Close the historian file."""
-        self.reader.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    # ------------------------------------------------------------ properties
-
-    @property
-    def interval_s(self) -> float:
-        """Control interval of the advisor. [s]."""
-        return self._interval_ms / 1000.0
-
-    @property
-    def timezone(self) -> str:
-        """The plant's IANA time zone (the project's)."""
-        return str(self.project.project.timezone)
-
-    @property
-    def mode(self) -> AdvisorMode:
-        """The advisor's mode (settable)."""
-        return self.advisor.mode
-
-    @mode.setter
-    def mode(self, mode: AdvisorMode | str) -> None:
-        self.advisor.mode = _mode(mode)
-
-    def earliest_ms(self) -> int:
-        """First time with enough history before it for the forecast. [ms since epoch]."""
-        first, _ = self.reader.time_span_ms
-        return first + round(MIN_HISTORY_DAYS * 86_400_000)
-
-    def decision_times(self, start_ms: int | None = None, end_ms: int | None = None) -> np.ndarray:
-        """Control-interval starts in ``[start_ms, end_ms)`` the advisor can be asked at.
-
-        Intervals are aligned to whole multiples of the interval since the
-        epoch (as the forecasts are); only times with enough history before
-        them and with data at or after them are returned.
-
-        Parameters
-        ----------
-        start_ms, end_ms : int or None
-            Range; default the file's usable span. [ms since epoch]
-
-        Returns
-        -------
-        numpy.ndarray of int64
-            [ms since epoch]
-        """
-        _, last = self.reader.time_span_ms
-        lo = self.earliest_ms() if start_ms is None else max(self.earliest_ms(), int(start_ms))
-        hi = last + 1 if end_ms is None else min(int(end_ms), last + 1)
-        t = self._interval_ms
-        first = -(-lo // t)
-        count = max(0, -(-hi // t) - first)
-        return (first + np.arange(count, dtype=np.int64)) * t
-
-    def default_time_ms(self) -> int:
-        """Start of the last complete control interval in the file. [ms since epoch]."""
-        _, last = self.reader.time_span_ms
-        return (last // self._interval_ms) * self._interval_ms
-
-    # ------------------------------------------------------------ data
-
-    def check_time(self, at_ms: int) -> None:
-        """Raise :class:`DataError` if ``at_ms`` is outside the file or has too little history."""
-        first, last = self.reader.time_span_ms
-        if not first <= at_ms <= last:
-            raise DataError(
-                f"{self.reader.path}: time {self.reader.format_time(at_ms)} is outside the "
-                f"file ({self.reader.format_time(first)} .. {self.reader.format_time(last)})"
-            )
-        if at_ms < self.earliest_ms():
-            raise DataError(
-                f"{self.reader.path}: time {self.reader.format_time(at_ms)} has not enough "
-                f"history before it: the forecast needs {MIN_HISTORY_DAYS:g} days, the file "
-                f"starts {self.reader.format_time(first)} (earliest "
-                f"{self.reader.format_time(self.earliest_ms())})"
-            )
-
     def preload(self, start_ms: int, end_ms: int) -> None:
-        """Read the disturbance record the forecasts need for asked times in ``[start_ms, end_ms]``.
+        """Read what asked times in ``[start_ms, end_ms]`` need, once.
 
+        The disturbance record the forecasts need and the bound tags of the
+        snapshots' windows (:class:`~energyopt.advise.tagwindow.TagWindows`):
+        after it, :meth:`snapshot` at a decision time in the span reads no
+        file (h5py holds the GIL; a GUI worker would stall the event loop).
         Only samples before each asked time are ever used (causal); reading
         a longer span once saves re-reading it at every interval.
         """
+        self._windows.preload(start_ms, end_ms)
+        self._read_record(start_ms, end_ms)
+
+    def _read_record(self, start_ms: int, end_ms: int) -> None:
+        """Read the disturbance record for asked times in ``[start_ms, end_ms]`` if not held."""
         from energyopt.controlbuild import read_disturbance_record
 
         training = self.project.controller.forecast.training_s
@@ -399,7 +264,7 @@ class AdvisorSession:
         """The causal forecast at ``at_ms`` (:mod:`energyopt.controlbuild.causal`)."""
         from energyopt.controlbuild.causal import causal_forecast_source
 
-        self.preload(at_ms, at_ms)
+        self._read_record(at_ms, at_ms)
         record = self._record
         if record is None:  # pragma: no cover - set by preload
             raise DataError("no disturbance record")
@@ -432,25 +297,13 @@ class AdvisorSession:
             If ``at_ms`` is outside the file or too early, or a tag has no
             usable sample in the window.
         """
-        from energyopt.tagdata import read_clean_tags
-
         cached = self._snapshots.get(at_ms)
         if cached is not None:
             return cached
         self.check_time(at_ms)
         horizon = self._forecast(at_ms)
-        names = self.map.bindings_needed()
-        tags = {self.built.bindings[n].tag: n for n in names}
-        window = (at_ms - WINDOW_MS, at_ms + 1)
-        clean = read_clean_tags(
-            self.project,
-            self.reader,
-            list(tags),
-            window,
-            self._step_ms,
-            owner="advisor",
-            describe=lambda tag: f"bindings.{tags[tag]} (tag '{tag}')",
-        )
+        clean = self._windows.read(at_ms)
+        tags = self._windows.tags
         keep = clean.time_ms <= at_ms
         values = {
             tags[tag]: self.built.bindings[tags[tag]].to_model(v[keep])
@@ -511,15 +364,3 @@ class AdvisorSession:
     def last_horizon(self) -> HorizonInputs | None:
         """The horizon inputs (forecast) of the last controller solve, ``None`` before one."""
         return None if self._source.last is None else self._source.last[1]
-
-
-def _mode(mode: object) -> AdvisorMode:
-    from controllers.advisor import AdvisorMode
-
-    if isinstance(mode, AdvisorMode):
-        return mode
-    text = str(mode).strip().upper()
-    try:
-        return AdvisorMode[text]
-    except KeyError:
-        raise ProjectError(f"advisor mode must be OFF, PREDICT or ADVISE, got {mode!r}") from None

@@ -38,13 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from energyopt.errors import DataError
+from energyopt.errors import DataError, ProjectError
 from energyopt.progress import null_progress
 
 if TYPE_CHECKING:
     import os
 
     from controllers.advisor import Recommendation
+    from energyopt.advise.process import ProcessAdvisorSession
     from energyopt.advise.session import AdvisorSession
     from energyopt.progress import CancelToken, ProgressCallback
 
@@ -59,14 +60,17 @@ TOP_N = 20
 _HOUR_MS = 3_600_000
 
 
-def advise(session: AdvisorSession, at_ms: int) -> tuple[Recommendation, dict[str, Any]]:
+def advise(
+    session: AdvisorSession | ProcessAdvisorSession, at_ms: int
+) -> tuple[Recommendation, dict[str, Any]]:
     """Recommend at ``at_ms`` and return the recommendation and its record.
 
     The record (:func:`~energyopt.advise.records.recommendation_to_dict`)
     carries the saving of acting now against waiting one interval, and its
     driver, and the part of the expected saving that is purchases (energy,
     fuel, flare and emission costs without band penalties and move
-    suppression).
+    suppression).  A process NMPC's objective is not in money: its record
+    has neither (:class:`~energyopt.advise.process.ProcessAdvisorSession`).
 
     Raises
     ------
@@ -74,9 +78,12 @@ def advise(session: AdvisorSession, at_ms: int) -> tuple[Recommendation, dict[st
         As :meth:`AdvisorSession.recommend`.
     """
     from energyopt.advise.comparison import compare_first_interval
+    from energyopt.advise.process import ProcessAdvisorSession
     from energyopt.advise.records import recommendation_to_dict
 
     rec = session.recommend(at_ms)
+    if isinstance(session, ProcessAdvisorSession):
+        return rec, recommendation_to_dict(rec, session)
     x0 = session.state(at_ms)
     hold = np.array([np.nan if mv.current is None else mv.current for mv in rec.mvs])
     comparison = compare_first_interval(session, rec, x0, hold)
@@ -329,6 +336,11 @@ def run_shadow(
     with AdvisorSession.open(
         project_path, data_path, parameters=parameters, mode="ADVISE"
     ) as session:
+        if not isinstance(session, AdvisorSession):
+            raise ProjectError(
+                f"{project_path}: the shadow mode prices missed savings with the economic "
+                "MPC ([controller.economic]); a process NMPC's objective is not in money"
+            )
         step = round(session.interval_s * 1000.0)
         _, last = session.reader.time_span_ms
         stop = last + 1 - step if end_ms is None else min(int(end_ms), last + 1 - step)

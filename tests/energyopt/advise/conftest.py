@@ -34,3 +34,22 @@ def session(advise_demo):
 
     with AdvisorSession.open(advise_demo / "plant.toml", advise_demo / "history.h5") as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def chemical_demo(tmp_path_factory):
+    """Folder with the chemical demo ``plant.toml`` and 6 h of its history (seed 0).
+
+    The history has two recording gaps (0.9-1.2 h and 3.0-3.75 h) and a
+    reactor-temperature sensor fault; 1.5 h in, the 30-min estimation window
+    has usable data of every tag.
+    """
+    import shutil
+
+    from energyopt.demos import demo_project_file
+
+    folder = tmp_path_factory.mktemp("advise_chemical")
+    shutil.copy(demo_project_file("chemical"), folder / "plant.toml")
+    project = load_project(folder / "plant.toml")
+    write_demo_history(project, "chemical", folder / "history.h5", days=0.25, seed=0)
+    return folder

@@ -9,6 +9,7 @@ import math
 import h5py
 import numpy as np
 import pytest
+import tomli_w
 from numpy.testing import assert_allclose
 
 from controllers.advisor import FallbackLevel
@@ -21,6 +22,7 @@ from energyopt.advise import (
 )
 from energyopt.demos.history import DEMO_START_MS
 from energyopt.errors import DataError, HistorianFormatError, ProjectError, TagNotFoundError
+from energyopt.project import load_project
 
 DAY_MS = 86_400_000
 #: A decision time with three days of history behind it (the forecast needs them).
@@ -241,7 +243,10 @@ def test_missing_tag_and_broken_file(advise_demo, tmp_path):
 
 
 def test_project_without_economic_controller_is_refused(advise_demo, tmp_path):
-    from energyopt.demos import demo_project_file
-
-    with pytest.raises(ProjectError, match=r"needs \[controller\.economic\]"):
-        AdvisorSession.open(demo_project_file("chemical"), advise_demo / "history.h5")
+    # Neither [controller.economic] nor a process flowsheet: nothing to advise with.
+    data = load_project(advise_demo / "plant.toml").to_toml_dict()
+    del data["controller"]["economic"]
+    project = tmp_path / "plant.toml"
+    project.write_text(tomli_w.dumps(data), encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"needs \[controller\.economic\].*has neither"):
+        AdvisorSession.open(project, advise_demo / "history.h5")
