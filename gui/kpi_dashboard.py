@@ -7,7 +7,7 @@ reference run coloured by the KPI's better direction), the cumulative cost
 and the rolling energy intensity of every run (pyqtgraph, one curve per
 run), and the buttons "Open replay folder...", "Run replay..." (a
 :class:`ReplayDialog`) and "Export HTML report".  Loads, replays and reports
-run in workers (:func:`worker_task_runner`) with progress, time left and
+run in workers (:func:`gui.workers.worker_task_runner`) with progress, time left and
 cancel; failures open error dialogs.  :func:`install_kpi_dashboard` puts the
 panel into the main window.
 """
@@ -18,7 +18,7 @@ import math
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -39,33 +39,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from energyopt.appstate.kpi_dashboard import (
-    DashboardData,
-    KpiDashboard,
-    ReplayRequest,
-    TaskHandle,
-    TaskProgress,
-    TaskRunner,
-)
+from energyopt.appstate.kpi_dashboard import DashboardData, KpiDashboard, ReplayRequest
+from energyopt.appstate.tasks import TaskProgress
 from energyopt.errors import EnergyoptError
 from energyopt.report.charts import run_colour
 from energyopt.report.strings import fmt_value
 from gui.kpi_replay_dialog import ReplayDialog
 from gui.progress_panel import format_remaining
+from gui.workers import worker_task_runner
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from gui.errors import ErrorReporter
     from gui.main_window import MainWindow
-    from gui.workers import ProgressInfo, WorkerManager
 
 __all__ = [
     "BETTER_COLOUR",
     "WORSE_COLOUR",
     "KpiDashboardPanel",
     "install_kpi_dashboard",
-    "worker_task_runner",
 ]
 
 #: Text colour of a difference that is better / worse than the reference.
@@ -74,40 +67,6 @@ WORSE_COLOUR = "#c62828"
 _BAR_STEPS = 1000
 #: Item data role holding whether a difference cell is better (True), worse (False) or neither.
 IMPROVED_ROLE = Qt.ItemDataRole.UserRole + 1
-
-
-def worker_task_runner(manager: WorkerManager) -> TaskRunner:
-    """Return a :class:`TaskRunner` starting each task as a worker of ``manager``.
-
-    Progress and the outcome arrive on the GUI thread (the worker's signals).
-
-    Parameters
-    ----------
-    manager : WorkerManager
-        Tracks the workers (cancelled and joined when the window closes).
-    """
-
-    def run(
-        fn: Callable[..., Any],
-        *,
-        name: str,
-        on_progress: Callable[[TaskProgress], None],
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-        on_cancelled: Callable[[], None],
-    ) -> TaskHandle:
-        worker = manager.start(fn, name=name)
-
-        def progressed(info: ProgressInfo) -> None:
-            on_progress(TaskProgress(info.done, info.total, info.message, info.remaining_s))
-
-        worker.progressed.connect(progressed)
-        worker.finished.connect(on_result)
-        worker.failed.connect(on_error)
-        worker.cancelled.connect(on_cancelled)
-        return worker
-
-    return run
 
 
 def run_title(run: str) -> str:

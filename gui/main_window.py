@@ -42,22 +42,28 @@ from gui.errors import ErrorReporter
 from gui.fonts import apply_language_font
 from gui.i18n import LanguageManager, language_manager
 from gui.kpi_dashboard import install_kpi_dashboard
-from gui.model_panel import ModelPanel, progress_worker_runner
+from gui.model_panel import ModelPanel
 from gui.plant_views import (
     FlowsDock,
     TrendsDock,
     freeze_heap_when_loaded,
     report_failures,
-    task_runner,
 )
 from gui.progress_panel import ProgressPanel
 from gui.project_view import ProjectView
-from gui.recommendations_panel import RecommendationsPanel, worker_runner
+from gui.recommendations_panel import RecommendationsPanel
 from gui.replay_clock import ReplayClockWidget
 from gui.settings import AppSettings
 from gui.settings_dialog import SettingsDialog
 from gui.tag_browser import TagBrowser
-from gui.workers import Worker, WorkerManager
+from gui.window_layout import (
+    LAYOUT_VERSION,
+    arrange_default_layout,
+    default_window_size,
+    limit_minimum_size,
+    tab_group_for,
+)
+from gui.workers import Worker, WorkerManager, worker_task_runner
 
 if TYPE_CHECKING:
     from energyopt.appstate import HistorianSummary
@@ -150,6 +156,8 @@ class MainWindow(QMainWindow):
         self._build_advisor()
         self._build_model_panel()
         self.kpi_dashboard = install_kpi_dashboard(self)
+        self.resize(default_window_size(self.screen()))
+        self.reset_layout()
 
         self.session.project_changed.connect(self._update_title)
         self.session.historian_changed.connect(self._update_title)
@@ -158,12 +166,11 @@ class MainWindow(QMainWindow):
         self.session.recent_projects.changed.connect(self._on_recent_changed)
         self.session.recent_historians.changed.connect(self._on_recent_changed)
 
-        self.resize(1200, 800)
         geometry, state = self.settings.window_geometry(), self.settings.window_state()
         if geometry is not None:
             self.restoreGeometry(geometry)
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)  # another version's layout: ignored
         self._apply_language(self.session.language)
         self._retranslate()
         if project is not None or historian is not None:
@@ -184,6 +191,7 @@ class MainWindow(QMainWindow):
     def _add_dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(_panel_title(name), self)
         dock.setObjectName(f"dock_{name}")
+        limit_minimum_size(widget)
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[name] = dock
@@ -219,8 +227,10 @@ class MainWindow(QMainWindow):
         dock = self.docks.get(name)
         if dock is None:
             dock = self._add_dock(name, widget, area)
-            self._view_menu.addAction(dock.toggleViewAction())
+            self._view_menu.insertAction(self._view_separator, dock.toggleViewAction())
+            self._tabify_new_dock(dock, area)
         else:
+            limit_minimum_size(widget)
             old = dock.widget()
             dock.setWidget(widget)
             if old is not None:
@@ -228,6 +238,18 @@ class MainWindow(QMainWindow):
         if title is not None:
             dock.setWindowTitle(title)
         return dock
+
+    def _tabify_new_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
+        """Make a new dock a tab of the group sharing its area (no extra split)."""
+        for name in tab_group_for(area):
+            group = self.docks.get(name)
+            if group is not None and group is not dock and not group.isFloating():
+                self.tabifyDockWidget(group, dock)
+                return
+
+    def reset_layout(self) -> None:
+        """Put the built-in docks back into the default arrangement (View menu)."""
+        arrange_default_layout(self, self.docks)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -245,6 +267,8 @@ class MainWindow(QMainWindow):
         self._view_menu = bar.addMenu("")
         for dock in self.docks.values():
             self._view_menu.addAction(dock.toggleViewAction())
+        self._view_separator = self._view_menu.addSeparator()
+        self.action_reset_layout = self._view_menu.addAction("", self.reset_layout)
         self.menu_tools = bar.addMenu("")
         self.action_rescan = self.menu_tools.addAction("", self.start_quality_scan)
         self.action_settings = self.menu_tools.addAction("", self.show_settings)
@@ -256,7 +280,7 @@ class MainWindow(QMainWindow):
         """The replay clock and the recommendations panel, following the session."""
         self.replay_clock = ReplayClock()
         self.replay_clock.follow_session(self.session)
-        runner = worker_runner(self.workers, self.tr("Advisor"))
+        runner = worker_task_runner(self.workers, self.tr("Advisor"))
         self.recommendations = RecommendationsModel(runner)
         self.recommendations.follow_session(self.session)
         self.recommendations.follow_clock(self.replay_clock)
@@ -267,7 +291,9 @@ class MainWindow(QMainWindow):
         self.register_panel("replay", self.replay_widget)
         self.register_panel("recommendations", self.recommendations_panel)
         # Trends and flows of the recorded history, loaded when first shown.
-        self.plant_views = PlantViewsModel(task_runner(self.workers, self.tr("Trends and flows")))
+        self.plant_views = PlantViewsModel(
+            worker_task_runner(self.workers, self.tr("Trends and flows"))
+        )
         self.plant_views.follow_session(self.session)
         report_failures(self.plant_views, self.errors)
         self.trends_dock = TrendsDock(self.plant_views, self.replay_clock)
@@ -279,7 +305,7 @@ class MainWindow(QMainWindow):
 
     def _build_model_panel(self) -> None:
         """The model panel: fits in a worker, following the session."""
-        self.fit_model = FitModel(progress_worker_runner(self.workers, self.tr("Fit")))
+        self.fit_model = FitModel(worker_task_runner(self.workers, self.tr("Fit")))
         self.fit_model.follow_session(self.session)
         self.model_panel = ModelPanel(self.fit_model, self.errors)
         self.register_panel("model", self.model_panel)
@@ -298,6 +324,7 @@ class MainWindow(QMainWindow):
         self.menu_recent_historians.setTitle(self.tr("Recent historian &files"))
         self.action_quit.setText(self.tr("&Quit"))
         self._view_menu.setTitle(self.tr("&View"))
+        self.action_reset_layout.setText(self.tr("&Reset layout"))
         self.menu_tools.setTitle(self.tr("&Tools"))
         self.action_rescan.setText(self.tr("Scan data &quality"))
         self.action_settings.setText(self.tr("&Settings..."))
@@ -531,7 +558,7 @@ class MainWindow(QMainWindow):
             self.recommendations.decisions.save_if_needed()
         except EnergyoptError as exc:  # the journal keeps them: reported, not lost
             log.warning("decisions not saved: %s", exc)
-        self.settings.save_window(self.saveGeometry(), self.saveState())
+        self.settings.save_window(self.saveGeometry(), self.saveState(LAYOUT_VERSION))
         self.settings.save_session(self.session.snapshot())
         self.settings.save_recent(self.session)
         super().closeEvent(event)

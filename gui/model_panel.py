@@ -8,44 +8,40 @@ standard error), the hold-out plots of the selected output (measured and
 predicted over time, and the residual predicted - measured) and the fitted
 project written, which "Open fitted project" asks the session to open.
 
-The fit runs in a :class:`~gui.workers.Worker` (:func:`progress_worker_runner`);
+The fit runs in a :class:`~gui.workers.Worker` (:func:`gui.workers.worker_task_runner`);
 the GUI thread only formats what the worker delivers.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, Qt, QTimeZone
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateTimeEdit,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from energyopt.appstate.fitting import FitModel, FitProgress, ProgressRunner, ShownFit
+from energyopt.appstate.fitting import FitModel, ShownFit
+from energyopt.appstate.tasks import TaskProgress
 from energyopt.errors import EnergyoptError
 from gui.errors import ErrorReporter
+from gui.model_panel_parts import curve, fill_table, read_only_table, stack, time_plot
 from gui.progress_panel import format_remaining
 from gui.replay_clock import connect_while_alive
-from gui.workers import ProgressInfo, WorkerManager
 
 if TYPE_CHECKING:
     from energyopt.fitting.fit_report import SeriesFit
@@ -55,7 +51,6 @@ __all__ = [
     "PARAMETER_COLUMNS",
     "ModelPanel",
     "format_number",
-    "progress_worker_runner",
 ]
 
 METRIC_COLUMNS: tuple[str, ...] = ("unit", "kind", "output", "nrmse", "r2", "bias")
@@ -65,43 +60,6 @@ PARAMETER_COLUMNS: tuple[str, ...] = ("unit", "parameter", "nominal", "fitted", 
 _BAR_STEPS = 1000
 """Resolution of the progress bar (it works in integer steps). [-]"""
 _TIME_FORMAT = "yyyy-MM-dd HH:mm"
-
-
-def progress_worker_runner(manager: WorkerManager, name: str = "") -> ProgressRunner:
-    """Return a :class:`~energyopt.appstate.fitting.ProgressRunner` starting workers of ``manager``.
-
-    Progress and the outcome are delivered on the GUI thread (the worker's
-    signals); the returned cancel function sets the worker's cancel token.
-
-    Parameters
-    ----------
-    manager : WorkerManager
-        Tracks the workers (shown in the status bar; cancelled and joined when
-        the window closes).
-    name : str
-        What the work is, for the progress display (translated).
-    """
-
-    def run(
-        fn: Callable[..., Any],
-        *,
-        on_progress: Callable[[FitProgress], None],
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-        on_cancelled: Callable[[], None],
-    ) -> Callable[[], None]:
-        worker = manager.start(fn, name=name)
-
-        def progressed(info: ProgressInfo) -> None:
-            on_progress(FitProgress(info.done, info.total, info.message, info.remaining_s))
-
-        worker.progressed.connect(progressed)
-        worker.finished.connect(on_result)
-        worker.failed.connect(on_error)
-        worker.cancelled.connect(on_cancelled)
-        return worker.cancel
-
-    return run
 
 
 def format_number(value: float) -> str:
@@ -133,48 +91,6 @@ def _kind_text(kind: str) -> str:
         "hybrid": QCoreApplication.translate("ModelPanel", "hybrid"),
     }
     return texts.get(kind, kind)
-
-
-def _table(columns: int) -> QTableWidget:
-    table = QTableWidget(0, columns)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-    return table
-
-
-def _stack(*items: tuple[QWidget, int]) -> QWidget:
-    """A widget holding ``(widget, stretch)`` items one above the other."""
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget, stretch in items:
-        layout.addWidget(widget, stretch)
-    return box
-
-
-def _time_plot() -> pg.PlotWidget:
-    # The axis shows seconds since the epoch as UTC; x values are shifted to wall-clock time.
-    plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
-    plot.showGrid(x=True, y=True, alpha=0.3)
-    return plot
-
-
-def _curve(plot: pg.PlotWidget, colour: str) -> pg.PlotDataItem:
-    return plot.plot(pen=pg.mkPen(colour, width=1), connect="finite")
-
-
-def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
-    # Sized once after filling: resize-to-contents mode re-measures on every setItem.
-    table.setUpdatesEnabled(False)
-    table.setRowCount(len(rows))
-    for r, row in enumerate(rows):
-        for c, text in enumerate(row):
-            table.setItem(r, c, QTableWidgetItem(text))
-    table.resizeColumnsToContents()
-    table.setUpdatesEnabled(True)
 
 
 class ModelPanel(QWidget):
@@ -238,26 +154,26 @@ class ModelPanel(QWidget):
         file_row.addWidget(self.open_project_button)
         file_row.addWidget(self.open_report_button)
 
-        self.metrics_table = _table(len(METRIC_COLUMNS))
+        self.metrics_table = read_only_table(len(METRIC_COLUMNS))
         self.metrics_table.itemSelectionChanged.connect(self._on_metric_selected)
-        self.parameters_table = _table(len(PARAMETER_COLUMNS))
+        self.parameters_table = read_only_table(len(PARAMETER_COLUMNS))
         self.notes_label = QLabel()
         self.notes_label.setWordWrap(True)
 
         self.selector = QComboBox()
         self.selector.currentIndexChanged.connect(self._plot_selected)
-        self.fit_plot, self.residual_plot = _time_plot(), _time_plot()
+        self.fit_plot, self.residual_plot = time_plot(), time_plot()
         self.fit_plot.addLegend(offset=(10, 5))
         self.residual_plot.setXLink(self.fit_plot)
         self.residual_plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#888888")))
-        self.measured_curve = _curve(self.fit_plot, "#555555")
-        self.predicted_curve = _curve(self.fit_plot, "#1f77b4")
-        self.residual_curve = _curve(self.residual_plot, "#d62728")
+        self.measured_curve = curve(self.fit_plot, "#555555")
+        self.predicted_curve = curve(self.fit_plot, "#1f77b4")
+        self.residual_curve = curve(self.residual_plot, "#d62728")
         splitter = QSplitter()
         splitter.addWidget(
-            _stack((self.metrics_table, 2), (self.parameters_table, 1), (self.notes_label, 0))
+            stack((self.metrics_table, 2), (self.parameters_table, 1), (self.notes_label, 0))
         )
-        splitter.addWidget(_stack((self.selector, 0), (self.fit_plot, 2), (self.residual_plot, 1)))
+        splitter.addWidget(stack((self.selector, 0), (self.fit_plot, 2), (self.residual_plot, 1)))
 
         layout = QVBoxLayout(self)
         layout.addLayout(windows)
@@ -363,7 +279,7 @@ class ModelPanel(QWidget):
             self.status_label.setText(self.tr("Cancelling..."))
         self._update_buttons()
 
-    def _on_progress(self, info: FitProgress) -> None:
+    def _on_progress(self, info: TaskProgress) -> None:
         fraction = info.fraction
         if fraction is None:
             self.bar.setRange(0, 0)
@@ -442,8 +358,8 @@ class ModelPanel(QWidget):
                 self.tr("%1 skipped: %2").replace("%1", unit).replace("%2", reason)
                 for unit, reason in shown.report.skipped
             )
-        _fill(self.metrics_table, metrics)
-        _fill(self.parameters_table, parameters)
+        fill_table(self.metrics_table, metrics)
+        fill_table(self.parameters_table, parameters)
         self.notes_label.setText("\n".join(notes))
         self.selector.blockSignals(True)
         self.selector.clear()

@@ -2,7 +2,8 @@
 
 :class:`TrendsDock` and :class:`FlowsDock` show a Qt-free
 :class:`~energyopt.appstate.plant_views.PlantViewsModel`: when first shown
-they ask it for their data (loaded in a worker, see :func:`task_runner`),
+they ask it for their data (loaded in a worker, see
+:func:`gui.workers.worker_task_runner`),
 then draw it with :class:`~gui.trends.TrendPanel` (one plot per unit,
 controlled variables first, bands and limits from the bindings) and
 :class:`~gui.flows_view.FlowsView`.  Both follow the
@@ -18,13 +19,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from energyopt.appstate.plant_views import PlantViewsModel, Task, TaskRunner, TrendCurve
+from energyopt.appstate.plant_views import PlantViewsModel, TrendCurve
 from gui.replay_clock import connect_trends, connect_while_alive
 from gui.trends import TrendPanel, TrendSeries
 
@@ -34,50 +35,16 @@ if TYPE_CHECKING:
     from energyopt.appstate import SessionState
     from energyopt.appstate.replay_clock import ReplayClock
     from energyopt.flows import FlowModel
-    from energyopt.progress import CancelToken, ProgressCallback
     from gui.errors import ErrorReporter
     from gui.flows_view import FlowsView
-    from gui.workers import WorkerManager
 
 __all__ = [
     "FlowsDock",
     "TrendsDock",
     "freeze_heap_when_loaded",
     "report_failures",
-    "task_runner",
     "trend_plots",
 ]
-
-
-def task_runner(manager: WorkerManager, name: str = "") -> TaskRunner:
-    """Return a :class:`TaskRunner` starting each task as a worker of ``manager``.
-
-    The task gets the worker's progress callback and cancel token (the
-    progress panel shows it); its outcome is delivered on the GUI thread; a
-    cancelled task delivers nothing.
-
-    Parameters
-    ----------
-    manager : WorkerManager
-        Tracks the workers (cancelled and joined when the window closes).
-    name : str
-        What the work is, for the progress display (translated).
-    """
-
-    def run(
-        task: Task,
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-    ) -> Callable[[], None]:
-        def call(*, progress: ProgressCallback, cancel: CancelToken) -> Any:
-            return task(progress, cancel)  # the worker passes them by keyword
-
-        worker = manager.start(call, name=name)
-        worker.finished.connect(on_result)
-        worker.failed.connect(on_error)
-        return worker.cancel
-
-    return run
 
 
 def freeze_heap_when_loaded(owner: QObject, session: SessionState, *loaded: SignalInstance) -> None:

@@ -15,13 +15,13 @@
   for the next decision.
 
 Requests to the advisor run in :class:`~gui.workers.Worker` threads through
-:func:`worker_runner`; the GUI thread only formats the delivered result.
+:func:`gui.workers.worker_task_runner`; the GUI thread only formats the
+delivered result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import (
@@ -42,19 +42,13 @@ from PySide6.QtWidgets import (
 
 from controllers.advisor.settings import AdvisorMode
 from energyopt.appstate.decisions import Decision, DecisionEntry, DecisionLog
-from energyopt.appstate.recommendations import (
-    BackgroundRunner,
-    MVRow,
-    RecommendationsModel,
-    RecommendationView,
-)
+from energyopt.appstate.recommendations import MVRow, RecommendationsModel, RecommendationView
 from energyopt.errors import EnergyoptError
 from gui.decision_log_view import DecisionLogTableModel, format_value, utc_text
 from gui.errors import ErrorReporter
 from gui.replay_clock import connect_while_alive
-from gui.workers import WorkerManager
 
-__all__ = ["COLUMNS", "MODES", "RecommendationsPanel", "worker_runner"]
+__all__ = ["COLUMNS", "MODES", "RecommendationsPanel"]
 
 MODES: tuple[AdvisorMode, ...] = (AdvisorMode.OFF, AdvisorMode.PREDICT, AdvisorMode.ADVISE)
 """Entries of the mode switch, in order."""
@@ -70,32 +64,6 @@ COLUMNS: tuple[str, ...] = (
     "decision",
 )
 """Columns of the recommendation table."""
-
-
-def worker_runner(manager: WorkerManager, name: str = "") -> BackgroundRunner:
-    """Return a :class:`BackgroundRunner` starting each call as a worker of ``manager``.
-
-    The outcome is delivered on the GUI thread (the worker's signals); a
-    cancelled call (window closing) delivers nothing.
-
-    Parameters
-    ----------
-    manager : WorkerManager
-        Tracks the workers (cancelled and joined when the window closes).
-    name : str
-        What the work is, for the progress display (translated).
-    """
-
-    def run(
-        fn: Callable[[], Any],
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-    ) -> None:
-        worker = manager.start(fn, name=name, pass_progress=False)
-        worker.finished.connect(on_result)
-        worker.failed.connect(on_error)
-
-    return run
 
 
 def _column_title(column: str, *, predict: bool = False) -> str:
@@ -357,6 +325,9 @@ class RecommendationsPanel(QWidget):
         }
         for column, text in texts.items():
             item = self.table.item(r, COLUMNS.index(column))
+            if item is None:  # rows are made with their items; typed as optional by Qt
+                item = QTableWidgetItem()
+                self.table.setItem(r, COLUMNS.index(column), item)
             item.setText(text)
             if column == "tag":
                 item.setToolTip(row.mv if row.tag != row.mv else "")

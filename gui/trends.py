@@ -55,6 +55,9 @@ __all__ = [
 #: ``2 / (factor - 1)`` of the data, a frame reduces at most ``factor`` blocks per pixel.
 PYRAMID_FACTOR = 8
 
+#: Width of every plot's left axis (tick labels and unit title). [px]
+_LEFT_AXIS_WIDTH_PX = 64
+
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
 
@@ -517,6 +520,10 @@ class TrendPanel(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.3)
         for name in ("bottom", "left"):
             plot.getAxis(name).setZValue(-1)  # opaque grid lines behind the curves
+        # One left-axis width for every stacked plot: x-linked views are aligned by
+        # pixel, so axes of different widths (tick labels, fonts) would give the
+        # plots different time ranges.
+        plot.getAxis("left").setWidth(_LEFT_AXIS_WIDTH_PX)
         plot.addLegend(offset=(10, 5))
         units = sorted({s.unit for s in series})
         plot.setLabel("left", ", ".join(units))

@@ -22,6 +22,10 @@ Progress is throttled (at most one signal every ``min_interval_s``, and the
 final report always) so that a tight loop reporting progress cannot flood the
 event loop.  :class:`WorkerManager` keeps the running workers and cancels and
 joins them all on shutdown (window close): no thread outlives its window.
+
+The Qt-free models of :mod:`energyopt.appstate` take a
+:class:`~energyopt.appstate.tasks.TaskRunner`; :func:`worker_task_runner`
+is the one that runs their tasks in workers.
 """
 
 from __future__ import annotations
@@ -30,15 +34,30 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from energyopt.appstate.tasks import (
+    Task,
+    TaskCallbacks,
+    TaskHandle,
+    TaskProgress,
+    TaskRunner,
+    estimate_remaining_s,
+    make_progress,
+)
 from energyopt.errors import CancelledError
 from energyopt.progress import CancelToken
 
-__all__ = ["ProgressInfo", "Worker", "WorkerManager", "running_threads"]
+__all__ = [
+    "ProgressInfo",
+    "Worker",
+    "WorkerManager",
+    "estimate_remaining_s",
+    "running_threads",
+    "worker_task_runner",
+]
 
 _THREADS: weakref.WeakSet[QThread] = weakref.WeakSet()
 """Every worker thread ever started and still alive (for leak checks in tests)."""
@@ -49,60 +68,8 @@ def running_threads() -> list[QThread]:
     return [thread for thread in list(_THREADS) if thread.isRunning()]
 
 
-@dataclass(frozen=True)
-class ProgressInfo:
-    """One progress report of a running worker.
-
-    Attributes
-    ----------
-    done : float
-        Units of work finished.
-    total : float or None
-        Units of work in all; ``None`` if unknown.
-    message : str
-        What is being done.
-    elapsed_s : float
-        Time since the worker started. [s]
-    remaining_s : float or None
-        Estimated time left, extrapolating the mean rate so far; ``None``
-        while unknown. [s]
-    """
-
-    done: float
-    total: float | None
-    message: str
-    elapsed_s: float
-    remaining_s: float | None
-
-    @property
-    def fraction(self) -> float | None:
-        """Share of the work done in [0, 1], ``None`` if the total is unknown."""
-        if not self.total:
-            return None
-        return min(max(self.done / self.total, 0.0), 1.0)
-
-
-def estimate_remaining_s(done: float, total: float | None, elapsed_s: float) -> float | None:
-    """Estimate the time left from the mean rate so far.
-
-    Parameters
-    ----------
-    done : float
-        Units of work finished.
-    total : float or None
-        Units of work in all.
-    elapsed_s : float
-        Time spent so far. [s]
-
-    Returns
-    -------
-    float or None
-        ``elapsed_s * (total - done) / done`` [s]; ``None`` without a total or
-        before any work is done.
-    """
-    if total is None or done <= 0 or elapsed_s <= 0:
-        return None
-    return max(elapsed_s * (total - done) / done, 0.0)
+ProgressInfo = TaskProgress
+"""One progress report of a running worker (with ``elapsed_s`` and ``remaining_s``)."""
 
 
 class _Thread(QThread):
@@ -226,14 +193,7 @@ class Worker(QObject):
             if not final and now - self._last_emit < self._min_interval_s:
                 return
             self._last_emit = now
-        elapsed = now - self._started_at
-        info = ProgressInfo(
-            done=float(done),
-            total=None if total is None else float(total),
-            message=message,
-            elapsed_s=elapsed,
-            remaining_s=estimate_remaining_s(done, total, elapsed),
-        )
+        info = make_progress(done, total, message, now - self._started_at)
         # A signal of a QObject living on the GUI thread, emitted from the
         # worker thread: Qt queues it to the receivers' thread.
         self.progressed.emit(info)
@@ -327,3 +287,34 @@ class WorkerManager(QObject):
             self._active.remove(worker)
             if not self._active:
                 self.busy_changed.emit(False)
+
+
+def worker_task_runner(manager: WorkerManager, name: str = "") -> TaskRunner:
+    """Return the :class:`~energyopt.appstate.tasks.TaskRunner` of the GUI: a worker per task.
+
+    Each task runs in a :class:`Worker` of ``manager`` (shown by the progress
+    panel; cancelled and joined when the window closes).  Its progress and
+    outcome are delivered on the GUI thread (the worker's signals); the handle
+    returned is the worker (:meth:`Worker.cancel` sets the task's token).
+
+    Parameters
+    ----------
+    manager : WorkerManager
+        Tracks the workers.
+    name : str
+        What the work is, for the progress display (translated), where a task
+        brings no name of its own.
+    """
+    default_name = name  # the task's ``name`` argument below shadows it
+
+    def run(fn: Task, callbacks: TaskCallbacks, *, name: str = "") -> TaskHandle:
+        worker = manager.start(fn, name=name or default_name)
+        if callbacks.on_progress is not None:
+            worker.progressed.connect(callbacks.on_progress)
+        worker.finished.connect(callbacks.on_result)
+        worker.failed.connect(callbacks.on_error)
+        if callbacks.on_cancelled is not None:
+            worker.cancelled.connect(callbacks.on_cancelled)
+        return worker
+
+    return run

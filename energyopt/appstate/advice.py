@@ -5,8 +5,7 @@ test double) returns a :class:`~controllers.advisor.recommendation.Recommendatio
 or a ``recommendation_to_dict`` record for a control interval;
 :func:`view_from_recommendation` and :func:`view_from_dict` turn either into a
 :class:`RecommendationView` (one :class:`MVRow` per manipulated variable, in
-engineering units where the record gives them).  :class:`BackgroundRunner` is
-how the Qt-free model asks the front end to run a call off its thread.
+engineering units where the record gives them).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from controllers.advisor.settings import AdvisorMode
 from energyopt.errors import ProjectError
 
 __all__ = [
-    "BackgroundRunner",
     "Describe",
     "MVRow",
     "Opener",
@@ -70,22 +68,6 @@ class RecommendationSource(Protocol):
 
 Describe = Callable[[Recommendation], Mapping[str, Any]]
 """Turns a :class:`Recommendation` into the JSON-ready record of ``recommendation_to_dict``."""
-
-
-class BackgroundRunner(Protocol):
-    """Runs ``fn()`` off the caller's thread; delivers its outcome on the caller's thread.
-
-    Exactly one of ``on_result(value)`` or ``on_error(exception)`` is called,
-    later, on the thread that called the runner.
-    """
-
-    def __call__(
-        self,
-        fn: Callable[[], Any],
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-    ) -> None:
-        """Start ``fn`` in the background."""
 
 
 @dataclass(frozen=True)
@@ -189,10 +171,7 @@ class RecommendationView:
         KeyError
             If the recommendation has no such MV.
         """
-        for row in self.rows:
-            if row.mv == mv:
-                return row
-        raise KeyError(mv)
+        return {row.mv: row for row in self.rows}[mv]
 
 
 def _number(value: Any) -> float | None:

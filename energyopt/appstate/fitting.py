@@ -3,11 +3,13 @@
 :class:`FitModel` is Qt-free.  It follows the session's project and historian
 file, proposes training and hold-out windows (the first
 :data:`DEFAULT_TRAIN_FRACTION` of the file's span and the rest), runs
-:func:`energyopt.fitting.fit_project` through a :class:`ProgressRunner` the
-front end provides (the GUI runs it in a worker thread with progress and
-cancel, and delivers the outcome on its own thread), and holds the
+:func:`energyopt.fitting.fit_project` through the
+:class:`~energyopt.appstate.tasks.TaskRunner` the front end provides (the
+GUI runs it in a worker thread with progress and cancel, and delivers the
+outcome on its own thread), and holds the
 :class:`~energyopt.fitting.fit_report.FitReport` shown, either just fitted or
-read from the ``*.fit.json`` found beside the project (no refit).
+read from the ``*.fit.json`` found beside the project (no refit;
+:mod:`energyopt.appstate.fit_files`).
 
 Reading a report also goes through the runner: the first use of
 :mod:`energyopt.fitting` imports the project machinery, which takes seconds.
@@ -20,29 +22,34 @@ dropped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal
 
 from psygnal import Signal
 
-from energyopt.errors import CancelledError, ProjectError
-from energyopt.progress import CancelToken, ProgressCallback
+from energyopt.appstate.fit_files import (
+    ShownFit,
+    find_report,
+    fitted_path,
+    read_report,
+    report_candidates,
+    report_path,
+)
+from energyopt.appstate.tasks import TaskCallbacks
+from energyopt.errors import ProjectError
 
 if TYPE_CHECKING:
     from energyopt.appstate.historian import HistorianSummary
     from energyopt.appstate.session import SessionState
-    from energyopt.fitting.fit_report import FitReport
+    from energyopt.appstate.tasks import TaskHandle, TaskProgress, TaskRunner
+    from energyopt.progress import CancelToken, ProgressCallback
 
 __all__ = [
     "DEFAULT_TRAIN_FRACTION",
     "FitModel",
-    "FitProgress",
     "FitStatus",
-    "ProgressRunner",
     "ShownFit",
     "WindowProblem",
-    "run_inline",
 ]
 
 #: Share of the historian's span proposed as the training window; the rest is held out. [-]
@@ -51,117 +58,6 @@ DEFAULT_TRAIN_FRACTION = 0.7
 FitStatus = Literal["idle", "running", "cancelling"]
 #: Why the chosen windows cannot be fitted (the front end words it).
 WindowProblem = Literal["no_data", "train_empty", "validate_empty", "outside", "overlap"]
-
-
-@dataclass(frozen=True)
-class FitProgress:
-    """One progress report of a running fit.
-
-    Attributes
-    ----------
-    done : float
-        Steps finished. [-]
-    total : float or None
-        Steps in all; ``None`` if unknown. [-]
-    message : str
-        What is being done.
-    remaining_s : float or None
-        Estimated time left; ``None`` while unknown. [s]
-    """
-
-    done: float
-    total: float | None
-    message: str
-    remaining_s: float | None = None
-
-    @property
-    def fraction(self) -> float | None:
-        """Share of the work done in [0, 1], ``None`` if the total is unknown."""
-        if not self.total:
-            return None
-        return min(max(self.done / self.total, 0.0), 1.0)
-
-
-@dataclass(frozen=True, eq=False)
-class ShownFit:
-    """A fit report and where it came from.
-
-    Attributes
-    ----------
-    report : FitReport
-        The report.
-    report_path : pathlib.Path
-        Its file (``plant.fitted.fit.json``).
-    fitted_project : pathlib.Path or None
-        The fitted project it documents, ``None`` if the report names none.
-    from_file : bool
-        Whether it was read from an existing file rather than just fitted.
-    """
-
-    report: FitReport
-    report_path: Path
-    fitted_project: Path | None
-    from_file: bool
-
-
-class ProgressRunner(Protocol):
-    """Runs ``fn(progress=..., cancel=...)`` off the caller's thread.
-
-    Progress reports and exactly one outcome -- ``on_result(value)``,
-    ``on_error(exception)`` or ``on_cancelled()`` (``fn`` raised
-    :class:`~energyopt.errors.CancelledError`) -- are delivered later on the
-    thread that called the runner.  Returns a function that asks ``fn`` to
-    stop (sets the cancel token it was given).
-    """
-
-    def __call__(
-        self,
-        fn: Callable[..., Any],
-        *,
-        on_progress: Callable[[FitProgress], None],
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-        on_cancelled: Callable[[], None],
-    ) -> Callable[[], None]:
-        """Start ``fn`` in the background; return its cancel function."""
-
-
-def run_inline(
-    fn: Callable[..., Any],
-    *,
-    on_progress: Callable[[FitProgress], None],
-    on_result: Callable[[Any], None],
-    on_error: Callable[[BaseException], None],
-    on_cancelled: Callable[[], None],
-) -> Callable[[], None]:
-    """A :class:`ProgressRunner` that runs ``fn`` at once on the caller's thread.
-
-    For scripts and tests without an event loop; a front end must not use it
-    (the caller blocks for the whole fit).
-
-    Parameters
-    ----------
-    fn : callable
-        Called as ``fn(progress=..., cancel=...)``.
-    on_progress : callable
-        Receives each :class:`FitProgress` (no time-left estimate).
-    on_result, on_error, on_cancelled : callable
-        Exactly one is called, before this function returns.
-    """
-    token = CancelToken()
-
-    def progress(done: float, total: float | None, message: str) -> None:
-        on_progress(FitProgress(float(done), None if total is None else float(total), message))
-
-    try:
-        value = fn(progress=progress, cancel=token)
-    except CancelledError:
-        on_cancelled()
-    except Exception as exc:  # every failure is the caller's to report
-        on_error(exc)
-    else:
-        on_result(value)
-    return token.cancel
 
 
 FitFunction = Callable[..., Any]
@@ -174,58 +70,12 @@ def _default_fit(*args: Any, **kwargs: Any) -> Any:
     return fit_project(*args, **kwargs)
 
 
-def _fitted_path(project_path: Path) -> Path:
-    """``plant.toml`` -> ``plant.fitted.toml``.
-
-    The rule of :func:`energyopt.fitting.fitted_project_path`, repeated here
-    (a test checks they agree) because importing :mod:`energyopt.fitting`
-    takes 0.2-3 s, too long for the GUI thread.
-    """
-    return project_path.with_name(f"{project_path.stem}.fitted{project_path.suffix or '.toml'}")
-
-
-def _report_path(project_path: Path) -> Path:
-    """``plant.fitted.toml`` -> ``plant.fitted.fit.json`` (as ``fit_report_path``)."""
-    if project_path.suffix == ".toml":
-        return project_path.with_suffix(".fit.json")
-    return Path(f"{project_path}.fit.json")
-
-
-def _report_candidates(project_path: Path) -> list[Path]:
-    """Reports that may document a project: its fit, or its own evidence if it is fitted."""
-    return [_report_path(_fitted_path(project_path)), _report_path(project_path)]
-
-
-def _find_report(project_path: Path, **_: Any) -> ShownFit | None:
-    """Read the report beside a project (runs in the background); ``None`` if there is none."""
-    from energyopt.fitting.fit_report import load_fit_report
-
-    own = project_path.resolve()
-    for index, path in enumerate(_report_candidates(project_path)):
-        if not path.is_file():
-            continue
-        report = load_fit_report(path)
-        fitted = Path(report.fitted_project) if report.fitted_project else None
-        if index == 1 and (fitted is None or fitted.resolve() != own):
-            continue  # plant.fit.json beside plant.toml but not plant.toml's evidence
-        return ShownFit(report, path, fitted, from_file=True)
-    return None
-
-
-def _read_report(path: Path, **_: Any) -> ShownFit:
-    from energyopt.fitting.fit_report import load_fit_report
-
-    report = load_fit_report(path)
-    fitted = Path(report.fitted_project) if report.fitted_project else None
-    return ShownFit(report, path, fitted, from_file=True)
-
-
 class FitModel:
     """The model panel's state: inputs, windows, the running fit and the report shown.
 
     Parameters
     ----------
-    runner : ProgressRunner
+    runner : TaskRunner
         Runs the fit (and report reading) off the caller's thread.
     fit : callable, optional
         The fit function; :func:`energyopt.fitting.fit_project` if omitted
@@ -246,7 +96,7 @@ class FitModel:
     status_changed = Signal(str)
     """Emitted with the new :data:`FitStatus`."""
     progressed = Signal(object)
-    """Emitted with each :class:`FitProgress` of the running fit."""
+    """Emitted with each :class:`~energyopt.appstate.tasks.TaskProgress` of the running fit."""
     shown_changed = Signal(object)
     """Emitted with the :class:`ShownFit` shown (``None`` when cleared)."""
     failed = Signal(object)
@@ -256,7 +106,7 @@ class FitModel:
 
     def __init__(
         self,
-        runner: ProgressRunner,
+        runner: TaskRunner,
         fit: FitFunction | None = None,
         *,
         train_fraction: float = DEFAULT_TRAIN_FRACTION,
@@ -272,11 +122,11 @@ class FitModel:
         self._train: tuple[int, int] | None = None
         self._validate: tuple[int, int] | None = None
         self._status: FitStatus = "idle"
-        self._progress: FitProgress | None = None
+        self._progress: TaskProgress | None = None
         self._shown: ShownFit | None = None
         # Outcomes carry the generation they were started in: a changed number drops them.
         self._generations = {"fit": 0, "load": 0}
-        self._cancel: Callable[[], None] | None = None
+        self._handle: TaskHandle | None = None
 
     # ------------------------------------------------------------ inputs
     def follow_session(self, session: SessionState) -> None:
@@ -329,8 +179,8 @@ class FitModel:
         if project_new:
             self._set_shown(None)
             # Only a report that exists is read (in the background): no thread otherwise.
-            if project is not None and any(p.is_file() for p in _report_candidates(project)):
-                self._start(_find_report, (project,), kind="load")
+            if project is not None and any(p.is_file() for p in report_candidates(project)):
+                self._start(find_report, (project,), kind="load")
         self.inputs_changed.emit()
 
     @property
@@ -346,14 +196,14 @@ class FitModel:
     @property
     def fitted_project_path(self) -> Path | None:
         """Where a fit writes the fitted project, ``None`` without a project."""
-        return None if self._project_path is None else _fitted_path(self._project_path)
+        return None if self._project_path is None else fitted_path(self._project_path)
 
     def outputs_exist(self) -> bool:
         """Whether a fit would replace an earlier fitted project or its report."""
         target = self.fitted_project_path
         if target is None:
             return False
-        return target.exists() or _report_path(target).exists()
+        return target.exists() or report_path(target).exists()
 
     # ----------------------------------------------------------- windows
     @property
@@ -443,7 +293,7 @@ class FitModel:
         return self._status != "idle"
 
     @property
-    def progress(self) -> FitProgress | None:
+    def progress(self) -> TaskProgress | None:
         """The newest progress report of the running fit, ``None`` if none."""
         return self._progress
 
@@ -512,9 +362,9 @@ class FitModel:
 
     def cancel(self) -> None:
         """Ask the running fit to stop; :attr:`cancelled` follows once it has."""
-        if self._status == "running" and self._cancel is not None:
+        if self._status == "running" and self._handle is not None:
             self._set_status("cancelling")
-            self._cancel()
+            self._handle.cancel()
 
     def load_report(self, path: str | Path) -> None:
         """Show a fit report file (read in the background; errors go to :attr:`failed`).
@@ -524,7 +374,7 @@ class FitModel:
         path : str or path-like
             A ``*.fit.json`` file.
         """
-        self._start(_read_report, (Path(path).absolute(),), kind="load")
+        self._start(read_report, (Path(path).absolute(),), kind="load")
 
     def open_fitted_project(self) -> Path:
         """Ask the session to open the fitted project of the report shown.
@@ -555,9 +405,9 @@ class FitModel:
     # --------------------------------------------------------- internals
     def _drop_running(self) -> None:
         self._generations["fit"] += 1
-        if self._cancel is not None and self._status == "running":
-            self._cancel()
-        self._cancel = None
+        if self._handle is not None and self._status == "running":
+            self._handle.cancel()
+        self._handle = None
         self._progress = None
         self._set_status("idle")
 
@@ -577,7 +427,7 @@ class FitModel:
         def current() -> bool:
             return generation == self._generations[kind]
 
-        def on_progress(info: FitProgress) -> None:
+        def on_progress(info: TaskProgress) -> None:
             if current() and kind == "fit" and self.busy:
                 self._progress = info
                 self.progressed.emit(info)
@@ -604,17 +454,13 @@ class FitModel:
                 self._finish()
                 self.cancelled.emit()
 
-        cancel = self._runner(
-            call,
-            on_progress=on_progress,
-            on_result=on_result,
-            on_error=on_error,
-            on_cancelled=on_cancelled,
-        )
+        callbacks = TaskCallbacks(on_result, on_error, on_progress, on_cancelled)
+        handle = self._runner(call, callbacks)
+        # A runner may deliver the outcome before it returns: then the fit is over.
         if kind == "fit" and current() and self._status != "idle":
-            self._cancel = cancel
+            self._handle = handle
 
     def _finish(self) -> None:
-        self._cancel = None
+        self._handle = None
         self._progress = None
         self._set_status("idle")

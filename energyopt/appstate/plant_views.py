@@ -3,8 +3,8 @@
 :class:`PlantViewsModel` is Qt-free.  Once a project and its historian file
 are open and a view asks for data (:meth:`PlantViewsModel.set_active`: the
 window's trend and flow docks do when they are first shown), it loads, each
-through a :class:`TaskRunner` the front end provides (a worker thread in the
-GUI, with progress and cancel):
+through the :class:`~energyopt.appstate.tasks.TaskRunner` the front end
+provides (a worker thread in the GUI, with progress and cancel):
 
 - the trends (:func:`read_trend_curves`): the tags bound to the controlled
   and manipulated variables, as recorded, with their normal band and hard
@@ -25,24 +25,24 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 from psygnal import Signal
 
+from energyopt.appstate.tasks import TaskCallbacks
 from energyopt.progress import CancelToken, ProgressCallback, null_progress
 
 if TYPE_CHECKING:
     from energyopt.appstate.session import SessionState
+    from energyopt.appstate.tasks import TaskHandle, TaskRunner
     from energyopt.flows import FlowModel
     from energyopt.project import Project
 
 __all__ = [
     "TREND_ROLES",
     "PlantViewsModel",
-    "Task",
-    "TaskRunner",
     "TrendCurve",
     "read_trend_curves",
     "recorded_flow_model",
@@ -82,27 +82,6 @@ class TrendCurve:
     values: npt.NDArray[np.float64]
     limits: tuple[float, ...] = ()
     band: tuple[float, float] | None = None
-
-
-Task = Callable[[ProgressCallback, CancelToken], Any]
-"""A background call: ``task(progress, cancel) -> result``."""
-
-
-class TaskRunner(Protocol):
-    """Runs a :data:`Task` off the caller's thread; delivers its outcome on the caller's thread.
-
-    At most one of ``on_result(value)`` or ``on_error(exception)`` is called,
-    later, on the calling thread (none after a cancellation).  Returns a
-    function that cancels the task.
-    """
-
-    def __call__(
-        self,
-        task: Task,
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-    ) -> Callable[[], None]:
-        """Start ``task`` in the background."""
 
 
 def read_trend_curves(
@@ -286,7 +265,8 @@ class PlantViewsModel:
         self._inputs: tuple[Project, Path] | None = None
         self._active: set[str] = set()
         self._loaded: dict[str, tuple[Project, Path]] = {}
-        self._running: dict[str, Callable[[], None]] = {}
+        self._running: dict[str, TaskHandle | None] = {}
+        """Loads running, by view (``None``: the runner has not returned its handle yet)."""
         self._trends: tuple[TrendCurve, ...] = ()
         self._flows: FlowModel | None = None
         self._generation = 0
@@ -345,10 +325,7 @@ class PlantViewsModel:
         if _same(inputs, self._inputs):
             return
         self._inputs = inputs
-        self._generation += 1
-        for cancel in self._running.values():
-            cancel()
-        self._running.clear()
+        self._drop_running()
         self._loaded.clear()
         if self._trends:
             self._trends = ()
@@ -362,11 +339,16 @@ class PlantViewsModel:
 
     def close(self) -> None:
         """Cancel running loads and drop their results (window closing)."""
-        self._generation += 1
-        for cancel in self._running.values():
-            cancel()
-        self._running.clear()
+        self._drop_running()
         self._busy_update()
+
+    def _drop_running(self) -> None:
+        """Cancel the running loads; whatever they still deliver is dropped."""
+        self._generation += 1
+        for handle in self._running.values():
+            if handle is not None:
+                handle.cancel()
+        self._running.clear()
 
     def follow_session(self, session: SessionState) -> Callable[[], None]:
         """Follow the session's project and historian file.
@@ -405,7 +387,7 @@ class PlantViewsModel:
         loader = self._loaders[what]
         generation = self._generation
 
-        def task(progress: ProgressCallback, cancel: CancelToken) -> Any:
+        def task(*, progress: ProgressCallback, cancel: CancelToken) -> Any:
             return loader(project, path, progress=progress, cancel=cancel)
 
         def on_result(value: Any) -> None:
@@ -429,11 +411,12 @@ class PlantViewsModel:
             self._busy_update()
             self.failed.emit(exc)
 
-        self._running[what] = lambda: None  # busy before the runner may answer at once
+        self._running[what] = None  # busy before the runner may answer at once
         self._busy_update()
-        cancel = self._runner(task, on_result, on_error)
+        # A cancelled load delivers nothing (no on_cancelled): newer files replaced it.
+        handle = self._runner(task, TaskCallbacks(on_result=on_result, on_error=on_error))
         if what in self._running and generation == self._generation:
-            self._running[what] = cancel
+            self._running[what] = handle
 
     def _busy_update(self) -> None:
         busy = self.busy

@@ -3,11 +3,11 @@
 :class:`RecommendationsModel` is Qt-free.  It asks a
 :class:`RecommendationSource` (the advisor session of a project and its
 history, or a test double) for the recommendation at the replay clock's
-time, always through a :class:`BackgroundRunner` the front end provides (the
-GUI runs the call in a worker thread and delivers the result on its own
-thread), and holds the newest one as a
-:class:`~energyopt.appstate.advice.RecommendationView` (sources, views and
-runners are defined in :mod:`energyopt.appstate.advice`).  Requests
+time, always through the :class:`~energyopt.appstate.tasks.TaskRunner` the
+front end provides (the GUI runs the call in a worker thread and delivers the
+result on its own thread), and holds the newest one as a
+:class:`~energyopt.appstate.advice.RecommendationView` (sources and views are
+defined in :mod:`energyopt.appstate.advice`).  Requests
 made while one is running are coalesced: only the newest time is asked next.
 
 The mode switch follows :class:`~controllers.advisor.settings.AdvisorMode`:
@@ -33,7 +33,6 @@ from psygnal import Signal
 from controllers.advisor.recommendation import Recommendation
 from controllers.advisor.settings import AdvisorMode
 from energyopt.appstate.advice import (
-    BackgroundRunner,
     Describe,
     MVRow,
     Opener,
@@ -45,15 +44,16 @@ from energyopt.appstate.advice import (
     view_from_recommendation,
 )
 from energyopt.appstate.decisions import Decision, DecisionEntry, DecisionLog
+from energyopt.appstate.tasks import TaskCallbacks, single_call
 from energyopt.errors import EnergyoptError
 
 if TYPE_CHECKING:
     from energyopt.appstate.replay_clock import ReplayClock
     from energyopt.appstate.session import SessionState
+    from energyopt.appstate.tasks import TaskRunner
 
 __all__ = [
     "CLOCK_OWNER",
-    "BackgroundRunner",
     "Describe",
     "MVRow",
     "RecommendationSource",
@@ -73,8 +73,9 @@ class RecommendationsModel:
 
     Parameters
     ----------
-    runner : BackgroundRunner
-        Runs source calls off the caller's thread.
+    runner : TaskRunner
+        Runs source calls off the caller's thread (they cannot be cancelled:
+        a call's outcome is dropped when no longer wanted).
     decisions : DecisionLog, optional
         Where decisions go; an in-memory log if omitted (replaced per project
         by :meth:`follow_session`).
@@ -101,7 +102,7 @@ class RecommendationsModel:
 
     def __init__(
         self,
-        runner: BackgroundRunner,
+        runner: TaskRunner,
         decisions: DecisionLog | None = None,
         *,
         currency: str = "",
@@ -257,9 +258,11 @@ class RecommendationsModel:
 
         self._busy_update()
         self._runner(
-            fetch,
-            lambda view: self._delivered(generation, source, view),
-            lambda exc: self._errored(generation, source, exc),
+            single_call(fetch),
+            TaskCallbacks(
+                on_result=lambda view: self._delivered(generation, source, view),
+                on_error=lambda exc: self._errored(generation, source, exc),
+            ),
         )
 
     def _retired(self, source: RecommendationSource) -> None:
@@ -519,4 +522,4 @@ class RecommendationsModel:
             if paths == self._paths:
                 self.failed.emit(exc)
 
-        self._runner(lambda: opener(*paths), opened, errored)
+        self._runner(single_call(lambda: opener(*paths)), TaskCallbacks(opened, errored))

@@ -2,7 +2,7 @@
 
 The replay folder is written by the report tests' helper
 (``tests/energyopt/report/report_case.py``); loads and exports run in real
-workers (:func:`gui.kpi_dashboard.worker_task_runner`).
+workers (:func:`gui.workers.worker_task_runner`).
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from gui.kpi_dashboard import (
     IMPROVED_ROLE,
     WORSE_COLOUR,
     KpiDashboardPanel,
-    worker_task_runner,
 )
-from gui.workers import WorkerManager
+from gui.workers import WorkerManager, worker_task_runner
 
 pytestmark = pytest.mark.gui
 

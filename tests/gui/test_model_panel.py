@@ -33,9 +33,8 @@ from gui.model_panel import (
     PARAMETER_COLUMNS,
     ModelPanel,
     format_number,
-    progress_worker_runner,
 )
-from gui.workers import WorkerManager, running_threads
+from gui.workers import WorkerManager, running_threads, worker_task_runner
 
 pytestmark = pytest.mark.gui
 
@@ -69,7 +68,7 @@ class Setup:
         self.folder = folder
         self.manager = WorkerManager()
         self.session = SessionState()
-        self.model = FitModel(progress_worker_runner(self.manager, "fit"), fit)
+        self.model = FitModel(worker_task_runner(self.manager, "fit"), fit)
         self.model.follow_session(self.session)
         self.panel = ModelPanel(self.model, errors)
         qtbot.addWidget(self.panel)
@@ -192,9 +191,9 @@ def test_cancel_mid_run_leaves_no_output_and_the_panel_idle(qtbot, errors, chemi
     s.model.progressed.connect(lambda _info: progress_threads.append(threading.get_ident()))
     s.panel.run_button.click()
     # Generous: a numba cache invalidated by a change of the models recompiles first.
-    qtbot.waitUntil(lambda: s.model.progress is not None, timeout=60_000)
+    # The report reaches the GUI thread as the worker goes on to set ``started``: wait for both.
+    qtbot.waitUntil(lambda: s.model.progress is not None and started.is_set(), timeout=60_000)
     assert set(progress_threads) == {threading.get_ident()}  # delivered on the GUI thread
-    assert started.is_set()
     assert not s.panel.bar.isHidden()
     assert s.panel.bar.maximum() == 1000
     s.panel.cancel_button.click()

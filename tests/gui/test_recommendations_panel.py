@@ -24,11 +24,12 @@ from controllers.advisor.safety import MoveLimitation
 from controllers.advisor.settings import AdvisorMode
 from energyopt.appstate.decisions import Decision, DecisionLog, decisions_path, journal_path
 from energyopt.appstate.recommendations import RecommendationsModel
+from energyopt.appstate.tasks import run_inline
 from energyopt.errors import DataError
 from gui.decision_log_view import LOG_COLUMNS
 from gui.i18n import language_manager
-from gui.recommendations_panel import COLUMNS, RecommendationsPanel, worker_runner
-from gui.workers import WorkerManager
+from gui.recommendations_panel import COLUMNS, RecommendationsPanel
+from gui.workers import WorkerManager, worker_task_runner
 
 pytestmark = pytest.mark.gui
 
@@ -92,19 +93,10 @@ class FakeSource:
         return make_recommendation(at_ms)
 
 
-def sync_runner(fn, on_result, on_error) -> None:
-    try:
-        value = fn()
-    except Exception as exc:  # delivered as the runner contract says
-        on_error(exc)
-        return
-    on_result(value)
-
-
 @pytest.fixture
 def panel(qtbot, tmp_path) -> RecommendationsPanel:
     """A panel on a synchronous model whose log belongs to a project in tmp_path."""
-    model = RecommendationsModel(sync_runner, DecisionLog(tmp_path / "plant.toml", user="op"))
+    model = RecommendationsModel(run_inline, DecisionLog(tmp_path / "plant.toml", user="op"))
     model.currency = "CNY"
     view = RecommendationsPanel(model)
     qtbot.addWidget(view)
@@ -204,7 +196,7 @@ def test_accept_reject_hold_are_logged_and_saved_with_the_project(panel, tmp_pat
 
 
 def test_a_decision_that_cannot_be_written_is_reported(qtbot, tmp_path, errors):
-    model = RecommendationsModel(sync_runner, DecisionLog(tmp_path / "gone" / "plant.toml"))
+    model = RecommendationsModel(run_inline, DecisionLog(tmp_path / "gone" / "plant.toml"))
     panel = RecommendationsPanel(model, errors)
     qtbot.addWidget(panel)
     model.set_source(FakeSource())
@@ -223,7 +215,7 @@ def test_a_decision_that_cannot_be_written_is_reported(qtbot, tmp_path, errors):
 
 def test_requests_run_in_a_worker_and_never_stall_the_event_loop(qtbot, stall_recorder, errors):
     manager = WorkerManager()
-    model = RecommendationsModel(worker_runner(manager, "advisor"))
+    model = RecommendationsModel(worker_task_runner(manager, "advisor"))
     panel = RecommendationsPanel(model, errors)
     qtbot.addWidget(panel)
     source = FakeSource(delay_s=0.3)
@@ -245,7 +237,7 @@ def test_requests_run_in_a_worker_and_never_stall_the_event_loop(qtbot, stall_re
 
 def test_a_failing_source_shows_the_error(qtbot, errors):
     manager = WorkerManager()
-    model = RecommendationsModel(worker_runner(manager))
+    model = RecommendationsModel(worker_task_runner(manager))
     panel = RecommendationsPanel(model, errors)
     qtbot.addWidget(panel)
     model.set_source(FakeSource(error=DataError("time has not enough history before it")))

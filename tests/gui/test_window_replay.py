@@ -22,10 +22,10 @@ from numpy.testing import assert_allclose
 from controllers.advisor.settings import AdvisorMode
 from energyopt.appstate.plant_views import PlantViewsModel, TrendCurve
 from energyopt.appstate.replay_clock import AS_FAST_AS_POSSIBLE, ReplayClock
+from energyopt.appstate.tasks import run_inline
 from energyopt.demos import demo_project_file
 from energyopt.demos.history import write_demo_history
 from energyopt.errors import DataError
-from energyopt.progress import CancelToken
 from energyopt.project import load_project
 from gui.plant_views import FlowsDock, TrendsDock, report_failures
 from gui.replay_clock import TREND_LEAD, TREND_WINDOW_S
@@ -143,17 +143,6 @@ T0_MS = 1_700_001_000_000
 HOUR_S = 3600.0
 
 
-def now_runner(task, on_result, on_error):
-    """A TaskRunner running the task at once (the docks' logic, without threads)."""
-    try:
-        value = task(lambda *_a: None, CancelToken())
-    except Exception as exc:  # the model reports it
-        on_error(exc)
-    else:
-        on_result(value)
-    return lambda: None
-
-
 def curves() -> tuple[TrendCurve, ...]:
     """Two units, three tags: a level ramp, a pressure, a flow; 2 days at 1 min."""
     time_s = T0_MS / 1000.0 + np.arange(0.0, 48 * HOUR_S, 60.0)
@@ -173,7 +162,7 @@ def clock() -> ReplayClock:
 
 
 def test_the_trends_build_one_plot_per_turn_then_follow_the_clock(qtbot, clock):
-    model = PlantViewsModel(now_runner, trend_loader=lambda *_a, **_k: curves())
+    model = PlantViewsModel(run_inline, trend_loader=lambda *_a, **_k: curves())
     model.set_files(object(), Path("history.h5"))  # type: ignore[arg-type]
     dock = TrendsDock(model, clock)
     qtbot.addWidget(dock)
@@ -221,7 +210,7 @@ def test_a_failed_load_shows_the_error(qtbot, errors, clock):
     def broken(*_args, **_kwargs):
         raise DataError("history.h5: the replay lacks tag X")
 
-    model = PlantViewsModel(now_runner, flow_loader=broken)
+    model = PlantViewsModel(run_inline, flow_loader=broken)
     report_failures(model, errors)
     dock = FlowsDock(model, clock)
     qtbot.addWidget(dock)
@@ -266,7 +255,7 @@ def test_the_flows_show_the_clock_time_in_a_turn_of_their_own(qtbot):
     flows = FlowModel.from_built(built, trajectory)
     clock = ReplayClock(interval_s=60.0)
     clock.set_span(int(time_ms[0]), int(time_ms[-1]))
-    model = PlantViewsModel(now_runner, flow_loader=lambda *_a, **_k: flows)
+    model = PlantViewsModel(run_inline, flow_loader=lambda *_a, **_k: flows)
     model.set_files(object(), Path("history.h5"))  # type: ignore[arg-type]
     dock = FlowsDock(model, clock)
     qtbot.addWidget(dock)
@@ -286,7 +275,7 @@ def test_the_flows_show_the_clock_time_in_a_turn_of_their_own(qtbot):
 def test_the_dock_status_in_chinese(qtbot, clock):
     from gui.i18n import language_manager
 
-    model = PlantViewsModel(now_runner)
+    model = PlantViewsModel(run_inline)
     dock = FlowsDock(model, clock)
     qtbot.addWidget(dock)
     english = "Open a project and its historian file to see this view."
@@ -313,7 +302,7 @@ def test_loaded_objects_leave_the_garbage_collectors_reach(qtbot):
     owner, session = QWidget(), SessionState()
     qtbot.addWidget(owner)
     session.open_project(demo_project_file("steelworks"))
-    model = PlantViewsModel(now_runner)
+    model = PlantViewsModel(run_inline)
     gc.unfreeze()
     freeze_heap_when_loaded(owner, session, model.trends_changed)
     model.trends_changed.emit(("curve",))

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
 import pytest
-from numpy.testing import assert_allclose
 
+from energyopt.appstate.tasks import TaskCallbacks, TaskProgress
 from energyopt.data.reader import HistorianReader
 from energyopt.errors import CancelledError, DataError
 from gui.progress_panel import ProgressPanel, format_remaining
-from gui.workers import ProgressInfo, Worker, WorkerManager, estimate_remaining_s, running_threads
+from gui.workers import ProgressInfo, Worker, WorkerManager, running_threads, worker_task_runner
 
 pytestmark = pytest.mark.gui
 
@@ -47,15 +48,8 @@ def resample_history(path, repeats, *, progress, cancel):
     return total
 
 
-def test_estimated_time_left():
-    # Half done after 10 s at a constant rate: 10 s left.
-    assert_allclose(estimate_remaining_s(50, 100, 10.0), 10.0, rtol=1e-12)  # exact arithmetic
-    assert estimate_remaining_s(0, 100, 1.0) is None
-    assert estimate_remaining_s(5, None, 1.0) is None
-    assert estimate_remaining_s(120, 100, 1.0) == 0.0
-    info = ProgressInfo(done=3, total=4, message="", elapsed_s=1.0, remaining_s=None)
-    assert info.fraction == 0.75
-    assert ProgressInfo(3, None, "", 1.0, None).fraction is None
+def test_time_left_text():
+    assert ProgressInfo is TaskProgress  # the workers report the models' progress record
     assert format_remaining(42.4) == "42 s"
     assert format_remaining(185) == "3 min 5 s"
     assert format_remaining(3720) == "1 h 02 min"
@@ -171,6 +165,55 @@ def test_cancelled_error_from_the_function_is_a_cancel(qtbot):
     worker = Worker(refuse)
     with qtbot.waitSignal(worker.cancelled):
         worker.start()
+
+
+def test_the_task_runner_delivers_progress_and_result_on_the_gui_thread(qtbot):
+    manager = WorkerManager()
+    run = worker_task_runner(manager, "default name")
+    reports: list[TaskProgress] = []
+    results: list[object] = []
+    threads: set[int] = set()
+
+    def on_progress(info: TaskProgress) -> None:
+        threads.add(threading.get_ident())
+        reports.append(info)
+
+    errors: list[BaseException] = []
+    three = functools.partial(count_to, 3)
+    callbacks = TaskCallbacks(results.append, errors.append, on_progress)
+    handle = run(three, callbacks)
+    assert isinstance(handle, Worker)
+    assert handle.name == "default name"
+    qtbot.waitUntil(lambda: results == [30])
+    assert threads == {threading.get_ident()}
+    assert reports[-1].fraction == 1.0  # the final report is never throttled away
+    assert reports[-1].elapsed_s is not None
+    named = run(three, TaskCallbacks(results.append, errors.append), name="own name")
+    assert named.name == "own name"
+    qtbot.waitUntil(lambda: not manager.active)
+    assert results == [30, 30]
+    assert errors == []
+
+
+@pytest.mark.parametrize("with_handler", [True, False])
+def test_a_cancelled_task_reaches_only_on_cancelled(qtbot, with_handler):
+    manager = WorkerManager()
+    started = threading.Event()
+    outcomes: list[str] = []
+
+    def task(*, progress, cancel):
+        return wait_for_cancel(started, progress=progress, cancel=cancel)
+
+    callbacks = TaskCallbacks(
+        on_result=lambda _v: outcomes.append("result"),
+        on_error=lambda _e: outcomes.append("error"),
+        on_cancelled=(lambda: outcomes.append("cancelled")) if with_handler else None,
+    )
+    handle = worker_task_runner(manager)(task, callbacks)
+    qtbot.waitUntil(started.is_set)
+    handle.cancel()
+    qtbot.waitUntil(lambda: not manager.active)
+    assert outcomes == (["cancelled"] if with_handler else [])
 
 
 def test_event_loop_never_stalls_while_a_worker_resamples(qtbot, demo_files, stall_recorder):

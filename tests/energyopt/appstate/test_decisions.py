@@ -37,6 +37,7 @@ from energyopt.appstate.recommendations import (
     view_from_recommendation,
 )
 from energyopt.appstate.replay_clock import ReplayClock
+from energyopt.appstate.tasks import DeferredRunner, run_inline
 from energyopt.demos import demo_project_file
 from energyopt.errors import OutputError, ProjectError
 
@@ -281,34 +282,6 @@ class FakeSource:
         return self.result if self.result is not None else make_recommendation()
 
 
-class DeferredRunner:
-    """Runs nothing until told: keeps the jobs so a test decides when they finish."""
-
-    def __init__(self) -> None:
-        self.jobs: list[tuple[Callable[[], Any], Callable[[Any], None], Callable[..., None]]] = []
-
-    def __call__(self, fn, on_result, on_error) -> None:
-        self.jobs.append((fn, on_result, on_error))
-
-    def finish(self, k: int = 0) -> None:
-        fn, on_result, on_error = self.jobs.pop(k)
-        try:
-            value = fn()
-        except Exception as exc:  # delivered as the runner contract says
-            on_error(exc)
-        else:
-            on_result(value)
-
-
-def sync_runner(fn, on_result, on_error) -> None:
-    try:
-        value = fn()
-    except Exception as exc:  # delivered as the runner contract says
-        on_error(exc)
-        return
-    on_result(value)
-
-
 def test_source_protocol_and_views():
     assert isinstance(FakeSource(), RecommendationSource)
     view = view_from_recommendation(make_recommendation(), T_MS, currency="CNY")
@@ -361,7 +334,7 @@ def test_view_from_a_recommendation_record():
 
 def test_mode_off_asks_nothing_and_advise_records_decisions(project_path):
     source = FakeSource()
-    model = RecommendationsModel(sync_runner, DecisionLog(project_path, clock_ms=fixed_clock()))
+    model = RecommendationsModel(run_inline, DecisionLog(project_path, clock_ms=fixed_clock()))
     model.set_source(source)
     model.set_time(T_MS)
     assert source.calls == []
@@ -406,20 +379,20 @@ def test_requests_are_coalesced_and_stale_results_dropped():
     model.set_source(source)
     for k in range(4):
         model.set_time(T_MS + k * 900_000)
-    assert len(runner.jobs) == 1
+    assert len(runner.pending) == 1
     assert model.busy
-    runner.finish()  # the first time; the newest one is asked next, the two between never
+    runner.run_next()  # the first time; the newest one is asked next, the two between never
     assert model.current is not None
     assert model.current.time_ms == T_MS
-    assert len(runner.jobs) == 1
-    runner.finish()
+    assert len(runner.pending) == 1
+    runner.run_next()
     assert source.calls == [T_MS, T_MS + 3 * 900_000]
     assert busy == [True, False]
     assert not model.busy
     # A result arriving after the switch to OFF is dropped.
     model.set_time(T_MS)
     model.mode = AdvisorMode.OFF
-    runner.finish()
+    runner.run_next()
     assert model.current is None
     assert not model.busy
 
@@ -431,7 +404,7 @@ def test_failures_are_reported_and_pause_the_clock():
 
     clock = ReplayClock(interval_s=60.0)
     clock.set_span(T_MS, T_MS + 3_600_000)
-    model = RecommendationsModel(sync_runner)
+    model = RecommendationsModel(run_inline)
     stop = model.follow_clock(clock)
     failures: list[BaseException] = []
     model.failed.connect(failures.append)
@@ -458,7 +431,7 @@ def test_fast_replay_waits_for_the_recommendation():
     clock.play()
     assert clock.held
     assert clock.advance(1.0) == 0
-    runner.finish()
+    runner.run_next()
     assert not clock.held
     assert clock.advance(0.0) == 1
     assert clock.held  # the next time is being asked
@@ -471,7 +444,7 @@ def test_the_project_decision_log_follows_the_session(tmp_path):
         path.parent.mkdir()
         shutil.copy(demo_project_file("steelworks"), path)
     session = SessionState()
-    model = RecommendationsModel(sync_runner)
+    model = RecommendationsModel(run_inline)
     opened: list[tuple[Path, Path]] = []
     model.follow_session(session, opener=lambda p, d: opened.append((p, d)) or (FakeSource(), None))
     logs: list[DecisionLog] = []
@@ -508,14 +481,14 @@ def test_the_clock_starts_where_the_source_can_advise_and_old_sources_are_closed
     model.set_source(first)
     assert clock.interval_s == 900.0
     assert clock.time_ms == T_MS + 1_800_000
-    assert len(runner.jobs) == 1  # asked at the first advisable time
+    assert len(runner.pending) == 1  # asked at the first advisable time
     second = FakeSource()
     model.set_source(second)  # the first is still computing: closed once it is done
     assert not first.closed
-    runner.finish(0)
+    runner.run_next(0)
     assert first.closed
     assert model.current is None
-    runner.finish(0)  # the request to the second source
+    runner.run_next(0)  # the request to the second source
     assert model.current is not None
     assert not second.closed
     model.set_source(FakeSource())  # idle: closed at once

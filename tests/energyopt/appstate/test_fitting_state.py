@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
 
 from energyopt.appstate import HistorianSummary, SessionState
-from energyopt.appstate.fitting import FitModel, FitProgress, run_inline
+from energyopt.appstate.fitting import FitModel
 from energyopt.appstate.historian import load_historian_summary
+from energyopt.appstate.tasks import DeferredRunner, TaskProgress, run_inline
 from energyopt.demos import demo_project_text
 from energyopt.demos.history import write_demo_history
-from energyopt.errors import CancelledError, DataError, ModelError, ProjectError
+from energyopt.errors import DataError, ModelError, ProjectError
 from energyopt.fitting import fit_project, fit_report_path, fitted_project_path, load_fit_report
 from energyopt.fitting.fit_report import (
     FitReport,
@@ -37,41 +37,6 @@ def summary(
 ) -> HistorianSummary:
     last = T0_MS + (n_samples - 1) * MINUTE_MS
     return HistorianSummary(path, (), n_samples, (T0_MS, last), sampling_ms, "UTC")
-
-
-@dataclass
-class Call:
-    """One call handed to :class:`ManualRunner`; the test decides when it runs."""
-
-    fn: Any
-    handlers: dict[str, Any]
-    token: CancelToken = field(default_factory=CancelToken)
-    progress: list[tuple[float, float | None, str]] = field(default_factory=list)
-
-    def run(self) -> None:
-        def report(done: float, total: float | None, message: str) -> None:
-            self.handlers["on_progress"](FitProgress(done, total, message, remaining_s=1.5))
-
-        try:
-            value = self.fn(progress=report, cancel=self.token)
-        except CancelledError:
-            self.handlers["on_cancelled"]()
-        except Exception as exc:  # delivered as the runner contract says
-            self.handlers["on_error"](exc)
-        else:
-            self.handlers["on_result"](value)
-
-
-class ManualRunner:
-    """A :class:`ProgressRunner` that only queues calls."""
-
-    def __init__(self) -> None:
-        self.calls: list[Call] = []
-
-    def __call__(self, fn: Any, **handlers: Any) -> Any:
-        call = Call(fn, handlers)
-        self.calls.append(call)
-        return call.token.cancel
 
 
 @dataclass
@@ -120,12 +85,12 @@ class Recorder:
 
 
 @pytest.fixture
-def runner() -> ManualRunner:
-    return ManualRunner()
+def runner() -> DeferredRunner:
+    return DeferredRunner()
 
 
 @pytest.fixture
-def ready(tmp_path: Path, runner: ManualRunner):
+def ready(tmp_path: Path, runner: DeferredRunner):
     """A model with a project path and a 100-minute historian, and a fake fit recording calls."""
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
@@ -155,7 +120,7 @@ def test_default_windows_are_the_first_70_percent_and_the_rest(tmp_path, runner)
     model.set_inputs(tmp_path / "plant.toml", summary(tmp_path / "h7.h5", n_samples=7))
     assert model.train_ms == (T0_MS, T0_MS + 5 * MINUTE_MS)
     assert model.validate_ms == (T0_MS + 5 * MINUTE_MS, T0_MS + 7 * MINUTE_MS)
-    assert runner.calls == []  # no report beside: nothing read, no thread
+    assert runner.started == []  # no report beside: nothing read, no thread
 
 
 def test_window_problems(ready):
@@ -192,7 +157,7 @@ def test_run_needs_a_project_and_a_historian(tmp_path, runner):
     assert not model.can_run
     with pytest.raises(ProjectError, match="open a project and its historian"):
         model.run()
-    assert runner.calls == []
+    assert runner.started == []
 
 
 # ----------------------------------------------------------------------- run
@@ -202,8 +167,8 @@ def test_a_run_passes_the_inputs_and_shows_the_result(ready, runner, tmp_path):
     assert model.run(overwrite=True)
     assert model.status == "running"
     assert not model.run()  # a second run while one runs starts nothing
-    assert len(runner.calls) == 1
-    runner.calls[0].run()
+    assert len(runner.started) == 1
+    runner.started[0].run()
     (args, kwargs) = calls[0]
     assert args == (tmp_path / "plant.toml", tmp_path / "history.h5")
     assert kwargs == {
@@ -233,8 +198,8 @@ def test_cancel_stops_the_run_and_shows_nothing(ready, runner):
     model.run()
     model.cancel()
     assert model.status == "cancelling"
-    assert runner.calls[0].token.cancelled
-    runner.calls[0].run()  # the fit meets the cancelled token
+    assert runner.started[0].token.cancelled
+    runner.started[0].run()  # the fit meets the cancelled token
     assert model.status == "idle"
     assert model.shown is None
     assert rec.names("cancelled") == [("cancelled", ())]
@@ -249,7 +214,7 @@ def test_a_failure_is_emitted_and_the_model_is_idle_again(tmp_path, runner):
     model.set_inputs(tmp_path / "plant.toml", summary(tmp_path / "history.h5"))
     rec = Recorder(model)
     model.run()
-    runner.calls[0].run()
+    runner.started[0].run()
     ((_, (exc,)),) = rec.names("failed")
     assert isinstance(exc, ModelError)
     assert "k10_1_h" in str(exc)
@@ -263,10 +228,10 @@ def test_changing_the_inputs_cancels_the_run_and_drops_its_result(ready, runner,
     model.run()
     other = summary(tmp_path / "other.h5", n_samples=50)
     model.set_inputs(tmp_path / "plant.toml", other)
-    assert runner.calls[0].token.cancelled
+    assert runner.started[0].token.cancelled
     assert model.status == "idle"
     assert model.train_ms == (T0_MS, T0_MS + 35 * MINUTE_MS)  # the new file's default split
-    runner.calls[0].run()  # the old fit ends late: cancelled, and nothing is reported
+    runner.started[0].run()  # the old fit ends late: cancelled, and nothing is reported
     assert model.shown is None
     assert rec.names("cancelled", "shown_changed", "failed") == []
 
@@ -275,9 +240,9 @@ def test_close_drops_a_late_result(ready, runner):
     model, _ = ready
     model.run()
     model.close()
-    assert runner.calls[0].token.cancelled
-    runner.calls[0].token = CancelToken()  # a fit that ignored the token and finished
-    runner.calls[0].run()
+    assert runner.started[0].token.cancelled
+    runner.started[0].token = CancelToken()  # a fit that ignored the token and finished
+    runner.started[0].run()
     assert model.shown is None
     assert model.status == "idle"
 
@@ -290,8 +255,8 @@ def test_a_report_beside_the_project_is_shown_without_refitting(tmp_path, runner
     model = FitModel(runner, lambda *a, **k: fits.append(a))
     rec = Recorder(model)
     model.set_inputs(tmp_path / "plant.toml", None)
-    assert len(runner.calls) == 1  # read in the background
-    runner.calls[0].run()
+    assert len(runner.started) == 1  # read in the background
+    runner.started[0].run()
     assert fits == []
     shown = model.shown
     assert shown is not None
@@ -309,14 +274,14 @@ def test_a_fitted_project_shows_its_own_evidence_but_not_a_foreign_report(tmp_pa
     (tmp_path / "plant.fitted.fit.json").write_text(report.to_json(), encoding="utf-8")
     model = FitModel(runner)
     model.set_inputs(fitted, None)
-    runner.calls[-1].run()
+    runner.started[-1].run()
     assert model.shown is not None
     assert model.shown.report_path == tmp_path / "plant.fitted.fit.json"
     # plant.fit.json beside plant.toml documents another project: not shown.
     (tmp_path / "plant.fit.json").write_text(report.to_json(), encoding="utf-8")
     model.set_inputs(tmp_path / "plant.toml", None)
     (tmp_path / "plant.fitted.fit.json").unlink()
-    runner.calls[-1].run()
+    runner.started[-1].run()
     assert model.shown is None
 
 
@@ -325,7 +290,7 @@ def test_a_broken_report_beside_the_project_is_reported(tmp_path, runner):
     model = FitModel(runner)
     rec = Recorder(model)
     model.set_inputs(tmp_path / "plant.toml", None)
-    runner.calls[0].run()
+    runner.started[0].run()
     ((_, (exc,)),) = rec.names("failed")
     assert isinstance(exc, DataError)
     assert "cannot read the fit report" in str(exc)
@@ -339,7 +304,7 @@ def test_load_report_reads_any_report_file(tmp_path, runner):
     path.write_text(json.dumps(data), encoding="utf-8")
     model = FitModel(runner)
     model.load_report(path)
-    runner.calls[0].run()
+    runner.started[0].run()
     assert model.shown is not None
     assert model.shown.fitted_project is None
     with pytest.raises(ProjectError, match="no fitted project to open"):
@@ -375,7 +340,7 @@ def test_a_real_fit_inline_and_opening_the_fitted_project(chemical):
     model.follow_session(session)
     session.open_project(chemical / "plant.toml")
     session.open_historian(chemical / "history.h5")
-    seen: list[FitProgress] = []
+    seen: list[TaskProgress] = []
     model.progressed.connect(seen.append)
     assert model.run()
     shown = model.shown
@@ -417,11 +382,3 @@ def test_an_inline_cancel_writes_nothing(chemical, tmp_path):
     model.run()
     assert cancelled == [True]
     assert sorted(p.name for p in folder.iterdir()) == ["history.h5", "plant.toml"]
-
-
-def test_fit_progress_fraction():
-    assert FitProgress(3, None, "").fraction is None
-    assert FitProgress(3, 0, "").fraction is None
-    # 3 of 4 steps; binary fractions are exact.
-    assert_allclose(FitProgress(3, 4, "").fraction, 0.75, rtol=0)
-    assert FitProgress(5, 4, "").fraction == 1.0

@@ -12,7 +12,6 @@ import importlib.util
 import json
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,12 +24,11 @@ from energyopt.appstate.kpi_dashboard import (
     DashboardData,
     KpiDashboard,
     ReplayRequest,
-    TaskProgress,
     default_out_dir,
     load_dashboard,
 )
-from energyopt.errors import CancelledError, DataError, OutputError
-from energyopt.progress import CancelToken
+from energyopt.appstate.tasks import DeferredRunner, run_inline
+from energyopt.errors import DataError, OutputError
 from energyopt.report.intensity import product_variable, rolling_intensity_kgce_t
 
 HOUR_MS = 3_600_000
@@ -62,50 +60,13 @@ def case_dir(tmp_path_factory: pytest.TempPathFactory, truth: Any) -> Path:
     return _report_case().build_replay_dir(tmp_path_factory.mktemp("kpi") / "case", truth)
 
 
-class SyncRunner:
-    """Runs each task at once on the calling thread (the contract's outcomes, in order)."""
+class NamedRunner(DeferredRunner):
+    """Runs each task at once (as :func:`run_inline`), keeping it to show its name."""
 
-    def __init__(self, *, cancel_first: bool = False) -> None:
-        self.cancel_first = cancel_first
-        self.names: list[str] = []
-
-    def __call__(
-        self,
-        fn: Callable[..., Any],
-        *,
-        name: str,
-        on_progress: Callable[[TaskProgress], None],
-        on_result: Callable[[Any], None],
-        on_error: Callable[[BaseException], None],
-        on_cancelled: Callable[[], None],
-    ) -> CancelToken:
-        self.names.append(name)
-        token = CancelToken()
-        if self.cancel_first:
-            token.cancel()
-
-        def progress(done: float, total: float | None, message: str) -> None:
-            on_progress(TaskProgress(done, total, message))
-
-        try:
-            value = fn(progress=progress, cancel=token)
-        except CancelledError:
-            on_cancelled()
-        except Exception as exc:
-            on_error(exc)
-        else:
-            on_result(value)
-        return token
-
-
-class PendingRunner:
-    """Keeps the task pending (never runs it): the model stays busy."""
-
-    def __init__(self) -> None:
-        self.token = CancelToken()
-
-    def __call__(self, fn: Callable[..., Any], **_kwargs: Any) -> CancelToken:
-        return self.token
+    def __call__(self, fn: Any, callbacks: Any, *, name: str = "") -> Any:
+        task = super().__call__(fn, callbacks, name=name)
+        self.run_all()
+        return task
 
 
 def _events(model: KpiDashboard) -> list[tuple[str, Any]]:
@@ -203,7 +164,7 @@ def test_product_variable_is_crude_steel(truth: Any) -> None:
 
 
 def test_model_loads_and_signals(case_dir: Path) -> None:
-    runner = SyncRunner()
+    runner = NamedRunner()
     model = KpiDashboard(runner)
     events = _events(model)
     assert model.open_folder(case_dir, name="load it")
@@ -215,7 +176,7 @@ def test_model_loads_and_signals(case_dir: Path) -> None:
     assert isinstance(model.data, DashboardData)
     assert not model.busy
     assert model.task is None
-    assert runner.names == ["load it"]
+    assert [task.name for task in runner.started] == ["load it"]
     project, data_path = model.replay_defaults()
     assert project == (case_dir.parent / "plant.toml").resolve()
     assert data_path == (case_dir.parent / "history.h5").resolve()
@@ -225,7 +186,7 @@ def test_broken_kpis_json_fails_naming_the_file(tmp_path: Path, case_dir: Path) 
     folder = tmp_path / "broken"
     shutil.copytree(case_dir, folder)
     (folder / "kpis.json").write_text('{"format": "energyopt-kpis", "version": 1,', "utf-8")
-    model = KpiDashboard(SyncRunner())
+    model = KpiDashboard(run_inline)
     events = _events(model)
     model.open_folder(folder)
     failures = [value for kind, value in events if kind == "failed"]
@@ -240,23 +201,26 @@ def test_broken_kpis_json_fails_naming_the_file(tmp_path: Path, case_dir: Path) 
 
 
 def test_cancelled_load(case_dir: Path) -> None:
-    model = KpiDashboard(SyncRunner(cancel_first=True))
+    runner = DeferredRunner()
+    model = KpiDashboard(runner)
     events = _events(model)
     model.open_folder(case_dir)
+    model.cancel()  # before the task reads anything
+    runner.run_all()
     assert ("cancelled", "load") in events
     assert model.data is None
     assert not model.busy
 
 
 def test_one_task_at_a_time_and_cancel(case_dir: Path) -> None:
-    runner = PendingRunner()
+    runner = DeferredRunner()
     model = KpiDashboard(runner)
     assert model.open_folder(case_dir)
     assert model.busy
     assert model.task == "load"
     assert not model.open_folder(case_dir)  # refused while busy
     model.cancel()
-    assert runner.token.cancelled
+    assert runner.started[0].token.cancelled
 
 
 def test_replay_then_load(tmp_path: Path, case_dir: Path) -> None:
@@ -268,7 +232,7 @@ def test_replay_then_load(tmp_path: Path, case_dir: Path) -> None:
         shutil.copytree(case_dir, out_dir)
         return out_dir
 
-    model = KpiDashboard(SyncRunner(), replay=fake_replay)
+    model = KpiDashboard(run_inline, replay=fake_replay)
     events = _events(model)
     request = ReplayRequest(
         project_path=tmp_path / "plant.toml",
@@ -285,14 +249,14 @@ def test_replay_then_load(tmp_path: Path, case_dir: Path) -> None:
     ]
     assert ("replay", tmp_path / "out") in events
     progress = [p for kind, p in events if kind == "progress"]
-    assert progress[0] == TaskProgress(1, 2, "half")
+    assert (progress[0].done, progress[0].total, progress[0].message) == (1, 2, "half")
     assert progress[0].fraction == 0.5
     assert model.data is not None
     assert model.data.folder == tmp_path / "out"
 
 
 def test_export_needs_a_folder() -> None:
-    model = KpiDashboard(SyncRunner())
+    model = KpiDashboard(run_inline)
     with pytest.raises(OutputError, match="open a replay folder"):
         model.export_report("en")
 

@@ -16,6 +16,7 @@ from energyopt.appstate.plant_views import (
     read_trend_curves,
     recorded_flow_model,
 )
+from energyopt.appstate.tasks import DeferredRunner
 from energyopt.demos import demo_project_file
 from energyopt.demos.history import write_demo_history
 from energyopt.errors import CancelledError, DataError, UnitConversionError
@@ -132,37 +133,6 @@ def test_the_flows_refuse_a_file_that_cannot_drive_the_replay(demo, tmp_path):
 
 
 # ------------------------------------------------------------------ the model
-class Runner:
-    """Runs tasks when told to (``finish``), on the caller's thread; records cancels."""
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[Any, Any, Any, CancelToken]] = []
-        self.cancelled = 0
-
-    def __call__(self, task, on_result, on_error):
-        token = CancelToken()
-        entry = (task, on_result, on_error, token)
-        self.pending.append(entry)
-
-        def cancel() -> None:
-            token.cancel()
-            self.cancelled += 1
-            if entry in self.pending:
-                self.pending.remove(entry)
-
-        return cancel
-
-    def finish_all(self) -> None:
-        while self.pending:
-            task, on_result, on_error, token = self.pending.pop(0)
-            try:
-                value = task(lambda *_a: None, token)
-            except Exception as exc:
-                on_error(exc)
-            else:
-                on_result(value)
-
-
 class Loaders:
     def __init__(self) -> None:
         self.calls: list[tuple[str, object, Path]] = []
@@ -181,7 +151,7 @@ class Loaders:
 
 @pytest.fixture
 def views():
-    runner, loaders = Runner(), Loaders()
+    runner, loaders = DeferredRunner(), Loaders()
     model = PlantViewsModel(runner, trend_loader=loaders.trends, flow_loader=loaders.flows)
     return model, runner, loaders
 
@@ -199,14 +169,14 @@ def test_nothing_loads_until_a_view_asks(views):
     model.set_active("trends")
     assert model.busy
     assert busy == [True]
-    runner.finish_all()
+    runner.run_all()
     assert trends == [("curve",)]
     assert model.trends == ("curve",)
     assert busy == [True, False]
     model.set_active("trends")  # loaded already for these files
     assert not runner.pending
     model.set_active("flows")
-    runner.finish_all()
+    runner.run_all()
     assert model.flows == "flows of a.h5"
     assert [c[0] for c in loaders.calls] == ["trends", "flows"]
 
@@ -221,12 +191,12 @@ def test_new_files_cancel_and_drop_the_old_loads(views):
     assert len(runner.pending) == 2
     stale = list(runner.pending)
     model.set_files(project, Path("b.h5"))  # type: ignore[arg-type]
-    assert runner.cancelled == 2
-    for task, on_result, _on_error, token in stale:  # late results of the old files
-        on_result(task(lambda *_a: None, token))
+    assert [task.token.cancelled for task in runner.pending] == [True, True, False, False]
+    for _task in stale:  # late results of the old files (the loaders ignore the token)
+        runner.run_next()
     assert model.flows is None
     assert model.trends == ()
-    runner.finish_all()
+    runner.run_all()
     assert model.flows == "flows of b.h5"
     flows: list[object] = []
     model.flows_changed.connect(flows.append)
@@ -243,7 +213,7 @@ def test_a_failed_load_is_reported_once(views):
     model.failed.connect(failures.append)
     model.set_files(object(), Path("bad.h5"))  # type: ignore[arg-type]
     model.set_active("trends")
-    runner.finish_all()
+    runner.run_all()
     assert len(failures) == 1
     assert "bad.h5: broken" in str(failures[0])
     assert not model.busy
@@ -266,7 +236,7 @@ def test_the_model_follows_the_session(views, demo):
     session.open_project(project_path)
     assert not runner.pending  # no historian file yet
     session.open_historian(history)
-    runner.finish_all()
+    runner.run_all()
     assert loaders.calls == [("trends", session.project, history)]
     assert model.trends == ("curve",)
     session.close_historian()
