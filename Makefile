@@ -47,5 +47,24 @@ format: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+## installer: PyInstaller bundle and Linux .deb into dist/ (installs the dist extra)
+.PHONY: installer installer-test
+$(VENV)/.installed-dist: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[dist]"
+	touch $@ $(VENV)/.installed-run
+
+installer: $(VENV)/.installed-dist
+	$(BIN)/python installers/build.py
+
+## installer-test: install the .deb, smoke-test it as an unprivileged user, purge (root)
+installer-test: installer
+	$(BIN)/python installers/linux/installer_test.py
+
+## screenshots: the app's main views under Xvfb into docs/screenshots/ (needs xvfb, xauth,
+## fonts-wqy-microhei; about 3 min)
+.PHONY: screenshots
+screenshots: $(VENV)/.installed-run
+	$(BIN)/python scripts/screenshots.py --out docs/screenshots
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache $(DEMO)

@@ -13,27 +13,48 @@ last session.  Options:
 ``--smoke``
     Start, open the given files, wait for the background work (at most
     ``--smoke-timeout`` seconds), close and exit: status 0 if no error was
-    reported (installers' smoke test).
+    reported (installers' smoke test).  Without files it opens the built-in
+    steelworks demo project, runs one economic-MPC recommendation
+    (:func:`energyopt.runtime.demo_recommendation`: numba kernels and ipopt
+    really load), then the numba cache warm-up, and prints one line
+    ``energyopt-gui-smoke {json}`` with the timings.
+``--screenshot FILE``
+    With ``--smoke``: save a PNG of the main window before closing it.
+``--no-warmup``
+    Do not compile the demo plants' numba kernels in the background at start
+    (:func:`energyopt.runtime.warm_numba_cache`; the first start after an
+    install takes 10-30 s a plant, later starts under a second).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from energyopt import __version__
 from energyopt.appstate.language import AUTO, LANGUAGES
-from energyopt.runtime import APP_NAME, configure_caches
+from energyopt.runtime import (
+    APP_NAME,
+    DemoRecommendation,
+    configure_caches,
+    demo_recommendation,
+    warm_numba_cache,
+)
 from gui.errors import ErrorReporter
 from gui.i18n import language_manager
 from gui.main_window import MainWindow
 from gui.settings import ORGANISATION, AppSettings
+from gui.workers import Worker
 
-__all__ = ["MainWindow", "build_parser", "main"]
+__all__ = ["MainWindow", "build_parser", "main", "start_warmup"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,7 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--language", choices=(AUTO, *LANGUAGES), help="UI language")
     parser.add_argument("--no-restore", action="store_true", help="do not reopen the last session")
     parser.add_argument("--smoke", action="store_true", help="start, open, close; exit status")
-    parser.add_argument("--smoke-timeout", type=float, default=60.0, help="[s] for --smoke")
+    parser.add_argument(
+        "--smoke-timeout", type=float, help="[s] for --smoke (60 with files, 600 on the demo)"
+    )
+    parser.add_argument("--screenshot", type=Path, help="with --smoke: save a PNG of the window")
+    parser.add_argument(
+        "--no-warmup", action="store_true", help="do not warm the numba cache at start"
+    )
     parser.add_argument("--version", action="version", version=f"energyopt {__version__}")
     return parser
 
@@ -65,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         reported and 1 otherwise.
     """
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    configure_caches()
+    configure_caches()  # before anything imports numba
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0]])
     app.setOrganizationName(ORGANISATION)
@@ -81,30 +108,149 @@ def main(argv: list[str] | None = None) -> int:
         app.setQuitOnLastWindowClosed(False)
     reported: list[str] = []
     errors.dialog_shown.connect(lambda title, text: reported.append(f"{title}: {text}"))
-    settings = AppSettings.from_ini(args.settings) if args.settings else AppSettings()
+    on_demo = args.smoke and args.project is None and args.historian is None
+    demo_dir = tempfile.TemporaryDirectory(prefix="energyopt-smoke-") if on_demo else None
+    settings_file = args.settings
+    if demo_dir is not None and settings_file is None:
+        # The demo's temporary project must not become the user's last session.
+        settings_file = Path(demo_dir.name) / "settings.ini"
+    settings = AppSettings.from_ini(settings_file) if settings_file else AppSettings()
     session = settings.new_session()
     if args.language:
         session.language = args.language
     language_manager()  # created before the window so its translators apply at once
     try:
+        project = args.project
+        if demo_dir is not None:
+            project = _write_demo_project(Path(demo_dir.name))
         window = MainWindow(
             session,
             settings,
-            project=args.project,
+            project=project,
             historian=args.historian,
-            restore_session=not args.no_restore,
+            restore_session=not args.no_restore and not on_demo,
             errors=errors,
         )
+        paint = _FirstPaint(window)
         window.show()
         if not args.smoke:
+            if not args.no_warmup:
+                start_warmup(window)
             return app.exec()
-        return _smoke(app, window, reported, args.smoke_timeout)
+        figures: dict[str, Any] = {}
+        if on_demo:
+            _start_demo_recommendation(window, reported, figures)
+        timeout_s = args.smoke_timeout or (600.0 if on_demo else 60.0)
+        status = _smoke(app, window, reported, timeout_s, args.screenshot)
+        if on_demo:
+            figures["first_paint_epoch_s"] = paint.epoch_s
+            figures["screenshot"] = str(args.screenshot) if args.screenshot else None
+            print(f"energyopt-gui-smoke {json.dumps(figures, sort_keys=True)}", flush=True)
+        return status
     finally:
         errors.uninstall()
         app.setQuitOnLastWindowClosed(quit_on_close)
+        if demo_dir is not None:
+            demo_dir.cleanup()
 
 
-def _smoke(app: QApplication, window: MainWindow, reported: list[str], timeout_s: float) -> int:
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("app", text)
+
+
+class _FirstPaint(QObject):
+    """Record the wall-clock time of the first paint of a widget."""
+
+    def __init__(self, widget: QObject) -> None:
+        super().__init__(widget)
+        self.epoch_s: float | None = None
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if self.epoch_s is None and event.type() == QEvent.Type.Paint:
+            self.epoch_s = time.time()
+            watched.removeEventFilter(self)
+        return False
+
+
+def start_warmup(window: MainWindow) -> Worker:
+    """Compile the demo plants' numba kernels in a background worker.
+
+    The progress panel of the status bar shows the worker; a status-bar
+    message says when the kernels are ready or why the warm-up failed (it is
+    not fatal: the kernels then compile on first use).
+
+    Parameters
+    ----------
+    window : MainWindow
+        The main window whose workers and status bar are used.
+
+    Returns
+    -------
+    Worker
+        The started worker (its ``finished`` value: seconds per plant).
+    """
+    bar = window.statusBar()
+    bar.showMessage(_tr("Preparing the model kernels (first start after an install: a minute)"))
+    worker = window.workers.start(warm_numba_cache, name=_tr("Preparing the model kernels"))
+    worker.finished.connect(lambda _times: bar.showMessage(_tr("Model kernels ready"), 5000))
+    worker.failed.connect(
+        lambda exc: bar.showMessage(_tr("Model kernels not prepared: {0}").format(exc), 10000)
+    )
+    return worker
+
+
+def _write_demo_project(folder: Path) -> Path:
+    from energyopt.demos import demo_project_text
+
+    path = folder / "plant.toml"
+    path.write_text(demo_project_text("steelworks"), encoding="utf-8")
+    return path
+
+
+def _start_demo_recommendation(
+    window: MainWindow, reported: list[str], figures: dict[str, Any]
+) -> None:
+    """Run one demo recommendation, then the cache warm-up, recording timings."""
+    bar = window.statusBar()
+
+    def fail(what: str) -> Any:
+        return lambda exc: reported.append(f"{what}: {type(exc).__name__}: {exc}")
+
+    def recommended(result: DemoRecommendation) -> None:
+        figures.update(
+            status=result.status,
+            recommendation_s=result.recommendation_s,
+            total_s=result.total_s,
+            plant_s=result.plant_s,
+            simulation_s=result.simulation_s,
+            controller_s=result.controller_s,
+            solve_s=result.solve_s,
+            n_intervals=int(result.mv_plan.shape[0]),
+            n_mv=len(result.mv_names),
+        )
+        bar.showMessage(
+            _tr("Recommendation ready: {0} setpoints planned in {1:.1f} s").format(
+                len(result.mv_names), result.recommendation_s
+            )
+        )
+        started = time.perf_counter()
+        warm = window.workers.start(warm_numba_cache, name=_tr("Preparing the model kernels"))
+        warm.finished.connect(lambda _times: figures.update(warmup_s=time.perf_counter() - started))
+        warm.failed.connect(fail("kernel warm-up"))
+
+    worker = window.workers.start(demo_recommendation, name=_tr("Demo recommendation"))
+    worker.finished.connect(recommended)
+    worker.failed.connect(fail("demo recommendation"))
+
+
+def _smoke(
+    app: QApplication,
+    window: MainWindow,
+    reported: list[str],
+    timeout_s: float,
+    screenshot: Path | None = None,
+) -> int:
     """Run the event loop until the background work is done, then close.
 
     The window is closed and the loop quit from inside the event loop: a
@@ -122,6 +268,8 @@ def _smoke(app: QApplication, window: MainWindow, reported: list[str], timeout_s
         poll.stop()
         deadline.stop()
         outcome["timed_out"] = timed_out and bool(window.workers.active)
+        if screenshot is not None and not window.grab().save(str(screenshot), "PNG"):
+            reported.append(f"cannot save the screenshot {screenshot}")
         window.close()
         app.quit()
 
