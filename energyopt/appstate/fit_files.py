@@ -71,6 +71,8 @@ def read_report(path: Path, **_: Any) -> ShownFit:
     ----------
     path : pathlib.Path
         A ``*.fit.json`` file.
+    **_ : Any
+        The task keywords (``progress``, ``cancel``), not used.
 
     Raises
     ------
@@ -92,6 +94,8 @@ def find_report(project_path: Path, **_: Any) -> ShownFit | None:
     project_path : pathlib.Path
         The project file.  Its fit's report is taken, else its own evidence
         if it is a fitted project (a report naming another project is not).
+    **_ : Any
+        The task keywords (``progress``, ``cancel``), not used.
     """
     own = project_path.resolve()
     for index, path in enumerate(report_candidates(project_path)):
