@@ -154,10 +154,6 @@ def main(argv: list[str] | None = None) -> int:
             demo_dir.cleanup()
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("app", text)
-
-
 class _FirstPaint(QObject):
     """Record the wall-clock time of the first paint of a widget."""
 
@@ -191,11 +187,23 @@ def start_warmup(window: MainWindow) -> Worker:
         The started worker (its ``finished`` value: seconds per plant).
     """
     bar = window.statusBar()
-    bar.showMessage(_tr("Preparing the model kernels (first start after an install: a minute)"))
-    worker = window.workers.start(warm_numba_cache, name=_tr("Preparing the model kernels"))
-    worker.finished.connect(lambda _times: bar.showMessage(_tr("Model kernels ready"), 5000))
+    bar.showMessage(
+        QCoreApplication.translate(
+            "app", "Preparing the model kernels (first start after an install: a minute)"
+        )
+    )
+    worker = window.workers.start(
+        warm_numba_cache, name=QCoreApplication.translate("app", "Preparing the model kernels")
+    )
+    worker.finished.connect(
+        lambda _times: bar.showMessage(
+            QCoreApplication.translate("app", "Model kernels ready"), 5000
+        )
+    )
     worker.failed.connect(
-        lambda exc: bar.showMessage(_tr("Model kernels not prepared: {0}").format(exc), 10000)
+        lambda exc: bar.showMessage(
+            QCoreApplication.translate("app", "Model kernels not prepared: {0}").format(exc), 10000
+        )
     )
     return worker
 
@@ -230,16 +238,20 @@ def _start_demo_recommendation(
             n_mv=len(result.mv_names),
         )
         bar.showMessage(
-            _tr("Recommendation ready: {0} setpoints planned in {1:.1f} s").format(
-                len(result.mv_names), result.recommendation_s
-            )
+            QCoreApplication.translate(
+                "app", "Recommendation ready: {0} setpoints planned in {1:.1f} s"
+            ).format(len(result.mv_names), result.recommendation_s)
         )
         started = time.perf_counter()
-        warm = window.workers.start(warm_numba_cache, name=_tr("Preparing the model kernels"))
+        warm = window.workers.start(
+            warm_numba_cache, name=QCoreApplication.translate("app", "Preparing the model kernels")
+        )
         warm.finished.connect(lambda _times: figures.update(warmup_s=time.perf_counter() - started))
         warm.failed.connect(fail("kernel warm-up"))
 
-    worker = window.workers.start(demo_recommendation, name=_tr("Demo recommendation"))
+    worker = window.workers.start(
+        demo_recommendation, name=QCoreApplication.translate("app", "Demo recommendation")
+    )
     worker.finished.connect(recommended)
     worker.failed.connect(fail("demo recommendation"))
 

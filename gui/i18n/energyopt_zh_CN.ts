@@ -953,8 +953,35 @@ Details were written to:
     <name>TrendPanel</name>
     <message>
         <source>At {0}: </source>
-        <extracomment>Samples per block from one pyramid level to the next: memory is about ``2 / (factor - 1)`` of the data, a frame reduces at most ``factor`` blocks per pixel.</extracomment>
+        <extracomment>Samples per block from one pyramid level to the next: memory is about ``2 / (factor - 1)`` of the data, a frame reduces at most ``factor`` blocks per pixel. Width of every plot&apos;s left axis (tick labels and unit title). [px]</extracomment>
         <translation>{0} 时：</translation>
+    </message>
+</context>
+<context>
+    <name>app</name>
+    <message>
+        <source>Preparing the model kernels (first start after an install: a minute)</source>
+        <translation>正在准备模型内核（安装后首次启动：约一分钟）</translation>
+    </message>
+    <message>
+        <source>Preparing the model kernels</source>
+        <translation>正在准备模型内核</translation>
+    </message>
+    <message>
+        <source>Model kernels ready</source>
+        <translation>模型内核已就绪</translation>
+    </message>
+    <message>
+        <source>Model kernels not prepared: {0}</source>
+        <translation>模型内核未准备好：{0}</translation>
+    </message>
+    <message>
+        <source>Recommendation ready: {0} setpoints planned in {1:.1f} s</source>
+        <translation>建议已就绪：{1:.1f} 秒内规划了 {0} 个设定值</translation>
+    </message>
+    <message>
+        <source>Demo recommendation</source>
+        <translation>演示建议</translation>
     </message>
 </context>
 </TS>
