@@ -45,6 +45,7 @@ __all__ = [
     "BaselinePolicy",
     "ControllerPolicy",
     "Decision",
+    "EveryStepOverlay",
     "MeasurementBuilder",
     "Policy",
     "RawMeasurements",
@@ -350,3 +351,71 @@ def _status(status: object) -> str:
     """Map a :class:`~controllers.advisor.SolveStatus` (or None) to a status code."""
     value = getattr(status, "value", None)
     return value if isinstance(value, str) and value in STATUS_CODES else "none"
+
+
+class EveryStepOverlay:
+    """Wrap a policy that decides on a coarse grid; some inputs are set every fine step.
+
+    The inner policy decides every ``inner.interval_s`` (a whole multiple of
+    ``step_s``) and its inputs are held in between; :meth:`overlay` then sets
+    the inputs a faster layer owns (the compressors following the air
+    demand, inputs taken from a record) on every fine step.
+
+    Parameters
+    ----------
+    inner : Policy
+        The controller on the coarse grid.
+    step_s : float
+        Fine step, the interval of this policy. [s]
+    what : str
+        Prefix of error messages (``"closed loop"``, ``"replay"``).
+
+    Raises
+    ------
+    ModelError
+        If the inner interval is not a whole multiple of the step.
+    """
+
+    def __init__(self, inner: Policy, step_s: float, what: str) -> None:
+        ratio = inner.interval_s / step_s
+        if round(ratio) < 1 or abs(ratio - round(ratio)) > 1e-9 * ratio:
+            raise ModelError(
+                f"{what}: control interval {inner.interval_s:g} s is not a whole multiple of "
+                f"the {step_s:g} s plant step"
+            )
+        self._inner, self._every, self._step_s = inner, round(ratio), float(step_s)
+        self._u: npt.NDArray[np.float64] = np.zeros(0)
+        self._k = 0
+
+    @property
+    def interval_s(self) -> float:
+        """The fine step. [s]."""
+        return self._step_s
+
+    def reset(self, u0: npt.NDArray[np.float64], x0: npt.NDArray[np.float64]) -> None:
+        """Reset the inner policy and the step counter."""
+        self._inner.reset(u0, x0)
+        self._u = np.array(u0, dtype=np.float64)
+        self._k = 0
+
+    def overlay(self, u: npt.NDArray[np.float64], k: int) -> None:
+        """Set the fast layer's inputs of fine step ``k`` in ``u`` (in place). [SI]."""
+        raise NotImplementedError
+
+    def decide(
+        self,
+        t_s: float,
+        y_meas: npt.NDArray[np.float64],
+        d_now: npt.NDArray[np.float64],
+        plant_mode: str | None,
+    ) -> Decision:
+        """Ask the inner policy on its grid; apply :meth:`overlay` every step."""
+        status, compute_s = "none", 0.0
+        if self._k % self._every == 0:
+            decision = self._inner.decide(t_s, y_meas, d_now, plant_mode)
+            self._u = np.array(decision.u, dtype=np.float64)
+            status, compute_s = decision.status, decision.compute_time_s
+        u = self._u.copy()
+        self.overlay(u, self._k)
+        self._k += 1
+        return Decision(u, compute_s, status)

@@ -39,7 +39,12 @@ import numpy.typing as npt
 
 from energyopt.closedloop.harness import run_closed_loop
 from energyopt.closedloop.plant import MeasurementNoise, TruthPlant
-from energyopt.closedloop.policies import BaselinePolicy, ControllerPolicy, Decision, Policy
+from energyopt.closedloop.policies import (
+    BaselinePolicy,
+    ControllerPolicy,
+    EveryStepOverlay,
+    Policy,
+)
 from energyopt.errors import ModelError
 
 if TYPE_CHECKING:
@@ -151,7 +156,7 @@ def build_steelworks_scenario(*, days: float, seed: int = 0) -> SteelworksScenar
     )
 
 
-class AirCompressorRule:
+class AirCompressorRule(EveryStepOverlay):
     """Wrap a policy: every fine step the compressors follow the air demand.
 
     Parameters
@@ -174,52 +179,17 @@ class AirCompressorRule:
         air_demand_m3_s: npt.NDArray[np.float64],
         step_s: float,
     ) -> None:
-        ratio = inner.interval_s / step_s
-        if abs(ratio - round(ratio)) > 1e-9 or round(ratio) < 1:
-            raise ModelError(
-                f"closed loop: control interval {inner.interval_s:g} s is not a whole "
-                f"multiple of the {step_s:g} s step"
-            )
-        self._inner, self._every = inner, round(ratio)
-        self._step_s = step_s
+        super().__init__(inner, step_s, "closed loop")
         self._demand = air_demand_m3_s
         p = built.parameters()
         self._idx = [built.index("u", f"{u}.flow_m3_s") for u in _AIR_UNITS]
         self._cap = [float(p[built.index("p", f"{u}.capacity_m3_s")]) for u in _AIR_UNITS]
-        self._u: npt.NDArray[np.float64] = np.zeros(0)
-        self._k = 0
-        self._last = Decision(np.zeros(0), 0.0, "none")
 
-    @property
-    def interval_s(self) -> float:
-        """The fine step. [s]."""
-        return self._step_s
-
-    def reset(self, u0: npt.NDArray[np.float64], x0: npt.NDArray[np.float64]) -> None:
-        """Reset the inner policy and the step counter."""
-        self._inner.reset(u0, x0)
-        self._u = np.array(u0, dtype=np.float64)
-        self._k = 0
-
-    def decide(
-        self,
-        t_s: float,
-        y_meas: npt.NDArray[np.float64],
-        d_now: npt.NDArray[np.float64],
-        plant_mode: str | None,
-    ) -> Decision:
-        """Ask the inner policy on its grid; set the compressors every step."""
-        status, compute_s = "none", 0.0
-        if self._k % self._every == 0:
-            self._last = self._inner.decide(t_s, y_meas, d_now, plant_mode)
-            self._u = self._last.u.copy()
-            status, compute_s = self._last.status, self._last.compute_time_s
-        demand = float(self._demand[min(self._k, self._demand.size - 1)])
-        u = self._u.copy()
+    def overlay(self, u: npt.NDArray[np.float64], k: int) -> None:
+        """First machine base-loaded, the second trims. [Nm3/s]."""
+        demand = float(self._demand[min(k, self._demand.size - 1)])
         u[self._idx[0]] = min(demand, self._cap[0])
         u[self._idx[1]] = min(max(demand - self._cap[0], 0.0), self._cap[1])
-        self._k += 1
-        return Decision(u, compute_s, status)
 
 
 class StateFromOutputs:

@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from energyopt.closedloop.policies import Decision
+from energyopt.closedloop.policies import Decision, EveryStepOverlay
 from energyopt.errors import ModelError, ProjectError
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ class HoldPolicy:
         return Decision(self._u.copy(), 0.0, "none")
 
 
-class RecordOverlay:
+class RecordOverlay(EveryStepOverlay):
     """Wrap a policy: every fine step, some inputs follow the record.
 
     Parameters
@@ -122,47 +122,14 @@ class RecordOverlay:
         indices: Sequence[int],
         step_s: float,
     ) -> None:
-        ratio = inner.interval_s / step_s
-        if round(ratio) < 1 or abs(ratio - round(ratio)) > 1e-9 * ratio:
-            raise ModelError(
-                f"replay: control interval {inner.interval_s:g} s is not a whole multiple of "
-                f"the {step_s:g} s plant step"
-            )
-        self._inner, self._every, self._step_s = inner, round(ratio), float(step_s)
+        super().__init__(inner, step_s, "replay")
         self._idx = np.asarray(indices, dtype=np.intp)
         self._record = record[:, self._idx]
-        self._u = np.zeros(0)
-        self._k = 0
 
-    @property
-    def interval_s(self) -> float:
-        """The fine step. [s]."""
-        return self._step_s
-
-    def reset(self, u0: npt.NDArray[np.float64], x0: npt.NDArray[np.float64]) -> None:
-        """Reset the inner policy and the step counter."""
-        self._inner.reset(u0, x0)
-        self._u = np.array(u0, dtype=np.float64)
-        self._k = 0
-
-    def decide(
-        self,
-        t_s: float,
-        y_meas: npt.NDArray[np.float64],
-        d_now: npt.NDArray[np.float64],
-        plant_mode: str | None,
-    ) -> Decision:
-        """Ask the inner policy on its grid; overlay the recorded inputs every step."""
-        status, compute_s = "none", 0.0
-        if self._k % self._every == 0:
-            decision = self._inner.decide(t_s, y_meas, d_now, plant_mode)
-            self._u = np.array(decision.u, dtype=np.float64)
-            status, compute_s = decision.status, decision.compute_time_s
-        u = self._u.copy()
+    def overlay(self, u: npt.NDArray[np.float64], k: int) -> None:
+        """Take the recorded inputs of fine step ``k``. [SI]."""
         if self._idx.size:
-            u[self._idx] = self._record[min(self._k, self._record.shape[0] - 1)]
-        self._k += 1
-        return Decision(u, compute_s, status)
+            u[self._idx] = self._record[min(k, self._record.shape[0] - 1)]
 
 
 def baseline_name(built: BuiltPlant, name: str | None = None) -> str:
