@@ -178,7 +178,8 @@ def run(trials: int = 32, *, workers: tuple[int, ...] = (1, 2)) -> dict[str, Any
         (workers -> mean wall time, CPU time and time waiting for a CPU of a
         window replay inside a worker), ``load``
         (workers -> 1-min load average before and after), ``best`` (workers ->
-        best energy cost), ``failed`` (failed trials).
+        best energy cost), ``failed`` (failed trials) and ``checks`` (target ->
+        met); the table is printed.
     """
     from energyopt.tune import tune_project
 
@@ -222,27 +223,20 @@ def run(trials: int = 32, *, workers: tuple[int, ...] = (1, 2)) -> dict[str, Any
             out["failed"] += sum(t.status == "failed" for t in result.trials)
     reference = out["wall_s"][workers[0]]
     out["speedup"] = {n: reference / t for n, t in out["wall_s"].items()}
+    most = max(out["wall_s"])
+    out["checks"] = {
+        f"speed-up with {most} workers {out['speedup'][most]:.2f}x >= {TARGET_SPEEDUP}x": out[
+            "speedup"
+        ][most]
+        >= TARGET_SPEEDUP,
+        f"no failed trials ({out['failed']})": out["failed"] == 0,
+    }
+    _print(out)
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=32)
-    parser.add_argument("--reuse-trials", type=int, default=6)
-    parser.add_argument("--reuse-only", action="store_true", help="only the reuse section")
-    args = parser.parse_args()
-    root = str(Path(__file__).resolve().parent.parent)
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    same = reuse(args.reuse_trials)
-    print(
-        f"window reuse, {same['trials']} trials (1-h MPC replays, 6-h horizon, one process): "
-        f"{same['without_s']:.2f} s per trial without, {same['with_s']:.2f} s with "
-        f"(ratio {same['ratio']:.2f}; same KPIs: {same['same']})"
-    )
-    if args.reuse_only:
-        return
-    result = run(args.trials)
+def _print(result: dict[str, Any]) -> None:
+    """Print the tune comparison table of :func:`run`."""
     print(f"tune of {result['trials']} trials (1-h steelworks MPC replays, 6-h horizon)")
     print(
         f"{'workers':>8}  {'wall s':>8}  {'speed-up':>8}  {'replay s':>9}  {'cpu s':>6}  "
@@ -263,6 +257,27 @@ def main() -> None:
     )
     if result["failed"]:
         print(f"failed trials: {result['failed']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=32)
+    parser.add_argument("--reuse-trials", type=int, default=6)
+    parser.add_argument("--reuse-only", action="store_true", help="only the reuse section")
+    args = parser.parse_args()
+    root = str(Path(__file__).resolve().parent.parent)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    same = reuse(args.reuse_trials)
+    print(
+        f"window reuse, {same['trials']} trials (1-h MPC replays, 6-h horizon, one process): "
+        f"{same['without_s']:.2f} s per trial without, {same['with_s']:.2f} s with "
+        f"(ratio {same['ratio']:.2f}; same KPIs: {same['same']})"
+    )
+    if args.reuse_only:
+        return
+    for key, ok in run(args.trials)["checks"].items():
+        print(f"{'PASS' if ok else 'FAIL'}  {key}")
 
 
 if __name__ == "__main__":
