@@ -208,42 +208,13 @@ class ProcessAdvisorSession(SessionBase):
         return dict(self._targets)
 
     def _estimator(self, x0: npt.NDArray[np.float64]) -> EkfMeasurements:
-        """The EKF of the NMPC, started at ``x0``.
-
-        The same assembly as :func:`energyopt.controlbuild.nmpc.nmpc_policy`
-        (augmented model, noise, RK4 sub-steps), which does not hand out its
-        filter on its own.
-        """
-        from controllers.estimation import ExtendedKalmanFilter, augment
-        from energyopt.closedloop.chemical_control import EkfMeasurements
-        from energyopt.controlbuild.nmpc import EKF_SUBSTEP_S
+        """The EKF of the NMPC, started at ``x0`` (one assembly: ``nmpc_estimator``)."""
+        from energyopt.controlbuild.nmpc import nmpc_estimator
 
         build = self._build
         if build is None:  # pragma: no cover - built before any estimate
             raise RuntimeError("the NMPC is built before the estimator")
-        model = self.built.model
-        low, high = model.bounds("x")
-        scale = np.maximum(np.abs(low), np.abs(high))
-        scale = np.where(np.isfinite(scale) & (scale > 0.0), scale, 1.0)
-        dt = build.settings.dt_s
-        aug = augment(
-            model,
-            self.parameters,
-            dt,
-            measurements=build.measurements,
-            state_std_per_step=1e-3 * scale,
-            initial_state_std=1e-2 * scale,
-            disturbance_states=build.disturbance_states,
-            substeps=max(1, math.ceil(dt / EKF_SUBSTEP_S - 1e-9)),
-        )
-        ekf = ExtendedKalmanFilter(aug, x0)
-        return EkfMeasurements(
-            ekf,
-            self._nmpc,
-            build.measured_index,
-            build.measured_disturbances,
-            build.nominal_disturbances,
-        )
+        return nmpc_estimator(self.built.model, self.parameters, build, x0, self._nmpc)
 
     # ------------------------------------------------------------ estimation
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from controllers.advisor.contract import Controller, ControlRequest, ControlSolution
     from controllers.estimation import DisturbanceState, Measurement
     from controllers.nmpc import CvSpec, MvSpec, NmpcSettings, NonlinearMPC
+    from energyopt.closedloop.chemical_control import EkfMeasurements
     from energyopt.closedloop.policies import ControllerPolicy
     from energyopt.plantbuild import BuiltPlant
     from plant_models.core.equations import EquationModel
@@ -68,6 +69,7 @@ __all__ = [
     "PlanTrackingNmpc",
     "build_nmpc_policy",
     "nmpc_build",
+    "nmpc_estimator",
     "nmpc_policy",
 ]
 
@@ -369,6 +371,67 @@ class PlanTrackingNmpc:
         return self.nmpc.solve(request)
 
 
+def nmpc_estimator(
+    model: EquationModel,
+    parameters: npt.ArrayLike,
+    build: NmpcBuild,
+    x0: npt.ArrayLike,
+    nmpc: NonlinearMPC,
+) -> EkfMeasurements:
+    """Return the offset-free EKF of a process NMPC as its measurement builder.
+
+    The one assembly of the estimator: the augmented model (random-walk
+    disturbance states, state noise 1e-3 and initial spread 1e-2 of each
+    state's envelope, RK4 sub-steps of at most :data:`EKF_SUBSTEP_S`), the
+    :class:`~controllers.estimation.ExtendedKalmanFilter` and the
+    measurement builder feeding ``nmpc``; used by :func:`nmpc_policy` and the
+    process advisor (:mod:`energyopt.advise.process`).
+
+    Parameters
+    ----------
+    model : EquationModel
+        The controller's plant model.
+    parameters : array_like
+        Its parameters. [SI]
+    build : NmpcBuild
+        Settings and estimator layout.
+    x0 : array_like, shape (nx,)
+        State the EKF starts from. [SI]
+    nmpc : NonlinearMPC
+        The controller whose disturbance estimates the builder updates.
+
+    Returns
+    -------
+    EkfMeasurements
+    """
+    from controllers.estimation import ExtendedKalmanFilter, augment
+    from energyopt.closedloop.chemical_control import EkfMeasurements
+
+    p = np.asarray(parameters, dtype=np.float64)
+    dt_s = build.settings.dt_s
+    low, high = model.bounds("x")
+    scale = np.maximum(np.abs(low), np.abs(high))
+    scale = np.where(np.isfinite(scale) & (scale > 0.0), scale, 1.0)
+    aug = augment(
+        model,
+        p,
+        dt_s,
+        measurements=build.measurements,
+        state_std_per_step=1e-3 * scale,
+        initial_state_std=1e-2 * scale,
+        disturbance_states=build.disturbance_states,
+        substeps=max(1, math.ceil(dt_s / EKF_SUBSTEP_S - 1e-9)),
+    )
+    ekf = ExtendedKalmanFilter(aug, np.asarray(x0, dtype=np.float64))
+    return EkfMeasurements(
+        ekf,
+        nmpc,
+        build.measured_index,
+        build.measured_disturbances,
+        build.nominal_disturbances,
+    )
+
+
 def nmpc_policy(
     model: EquationModel,
     parameters: npt.ArrayLike,
@@ -404,35 +467,13 @@ def nmpc_policy(
     -------
     ControllerPolicy
     """
-    from controllers.estimation import ExtendedKalmanFilter, augment
     from controllers.nmpc import NonlinearMPC
-    from energyopt.closedloop.chemical_control import EkfMeasurements
     from energyopt.closedloop.policies import ControllerPolicy
 
     p = np.asarray(parameters, dtype=np.float64)
     settings = build.settings
     nmpc = NonlinearMPC(model, p, settings, build.disturbance_states)
-    low, high = model.bounds("x")
-    scale = np.maximum(np.abs(low), np.abs(high))
-    scale = np.where(np.isfinite(scale) & (scale > 0.0), scale, 1.0)
-    aug = augment(
-        model,
-        p,
-        settings.dt_s,
-        measurements=build.measurements,
-        state_std_per_step=1e-3 * scale,
-        initial_state_std=1e-2 * scale,
-        disturbance_states=build.disturbance_states,
-        substeps=max(1, math.ceil(settings.dt_s / EKF_SUBSTEP_S - 1e-9)),
-    )
-    ekf = ExtendedKalmanFilter(aug, np.asarray(x0, dtype=np.float64))
-    builder = EkfMeasurements(
-        ekf,
-        nmpc,
-        build.measured_index,
-        build.measured_disturbances,
-        build.nominal_disturbances,
-    )
+    builder = nmpc_estimator(model, p, build, x0, nmpc)
     mvs = settings.mvs
     return ControllerPolicy(
         wrap(nmpc),
