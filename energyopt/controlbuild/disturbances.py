@@ -26,6 +26,8 @@ affine lag).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,12 @@ if TYPE_CHECKING:
     from energyopt.plantbuild import BuiltPlant
 
 __all__ = ["DisturbancePlan", "plan_disturbances"]
+
+#: Plans kept per process (:func:`plan_disturbances`): a tune builds the same
+#: plan for every trial of a window (only ``[controller]`` differs).
+PLAN_CACHE_SIZE = 8
+_plan_cache: OrderedDict[tuple[Any, ...], tuple[Any, Any, DisturbancePlan]] = OrderedDict()
+_plan_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,10 @@ def plan_disturbances(
     Returns
     -------
     DisturbancePlan
+        Read-only arrays; the same object for the same model, bindings,
+        ``held`` and parameters (the last :data:`PLAN_CACHE_SIZE` plans of
+        this process are kept: deciding costs symbolic work per binding, and a
+        tune asks again for every trial).
 
     Raises
     ------
@@ -210,6 +222,31 @@ def plan_disturbances(
         For a disturbance binding whose unit has no single disturbance to
         forecast, or whose signal is not affine in it.
     """
+    # A copy: the plan's arrays are made read-only, the caller's must not be.
+    p = np.array(built.parameters() if parameters is None else parameters, dtype=np.float64)
+    key = (id(built.model), id(built.bindings), tuple(held), p.shape, p.tobytes())
+    with _plan_lock:
+        hit = _plan_cache.get(key)
+        # The model and bindings are kept in the entry, so their ids cannot be reused.
+        if hit is not None and hit[0] is built.model and hit[1] is built.bindings:
+            _plan_cache.move_to_end(key)
+            return hit[2]
+    plan = _plan_disturbances(built, tuple(held), p)
+    for array in (plan.nominal, plan._x_ref, plan._p):
+        array.flags.writeable = False
+    with _plan_lock:
+        _plan_cache[key] = (built.model, built.bindings, plan)
+        while len(_plan_cache) > PLAN_CACHE_SIZE:
+            _plan_cache.popitem(last=False)
+    return plan
+
+
+def _plan_disturbances(
+    built: BuiltPlant,
+    held: tuple[str, ...],
+    parameters: npt.NDArray[np.float64],
+) -> DisturbancePlan:
+    """:func:`plan_disturbances` without the cache."""
     import casadi as ca
 
     from energyopt.controlbuild.record import forecast_bindings
@@ -277,5 +314,5 @@ def plan_disturbances(
         tuple(inversions),
         state_sources,
         x_ref,
-        built.parameters() if parameters is None else np.asarray(parameters, dtype=np.float64),
+        parameters,
     )

@@ -85,6 +85,33 @@ def test_plan_reads_demands_back_from_their_tags(demo):
         assert_allclose(d[:, j], truth[:, j], rtol=3e-3)
 
 
+def test_plan_is_reused_for_the_same_plant_and_settings(demo):
+    from dataclasses import replace
+
+    _, built, _, _, _ = demo
+    p = truth_parameters(built)
+    plan = plan_disturbances(built, parameters=p)
+    # A tune trial's plant: the same model and bindings under another project object.
+    trial = replace(built, project=built.project.model_copy(), _price_cache={})
+    assert plan_disturbances(trial, parameters=p.copy()) is plan
+    # The caller's array stays writable; the shared plan's arrays do not.
+    assert p.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        plan.nominal[0] = 1.0
+    forecast = next(s for s, k in zip(plan.sources, plan.kinds, strict=True) if k == "forecast")
+    held = plan_disturbances(built, (forecast,), p)
+    assert held is not plan
+    assert held.kinds[plan.sources.index(forecast)] == "held"
+    other = p.copy()
+    other[0] *= 1.01
+    assert plan_disturbances(built, parameters=other) is not plan
+    # Another build of the same project (a new model object) plans afresh, equal.
+    again = plan_disturbances(build_plant(built.project), parameters=p)
+    assert again is not plan
+    assert again.kinds == plan.kinds
+    assert_array_equal(again.nominal, plan.nominal)
+
+
 def test_forecast_errors_lie_within_its_intervals(demo):
     _, built, record, run, time_ms = demo
     source = EconomicForecast(
