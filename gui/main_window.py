@@ -56,6 +56,7 @@ from gui.replay_clock import ReplayClockWidget
 from gui.settings import AppSettings
 from gui.settings_dialog import SettingsDialog
 from gui.tag_browser import TagBrowser
+from gui.tuning_panel import install_tuning_panel
 from gui.window_layout import (
     LAYOUT_VERSION,
     arrange_default_layout,
@@ -156,6 +157,7 @@ class MainWindow(QMainWindow):
         self._build_advisor()
         self._build_model_panel()
         self.kpi_dashboard = install_kpi_dashboard(self)
+        self.tuning_panel = install_tuning_panel(self)
         self.resize(default_window_size(self.screen()))
         self.reset_layout()
 

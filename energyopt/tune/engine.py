@@ -24,7 +24,7 @@ import math
 import os
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +141,7 @@ def run_tune(
     evaluate: str = DEFAULT_EVALUATE,
     progress: ProgressCallback = null_progress,
     cancel: CancelToken | None = None,
+    on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> TuneResult:
     """Search the project's controller settings for the best KPI score over replay windows.
 
@@ -172,6 +173,11 @@ def run_tune(
         Called with (trials finished, budget, message).
     cancel : CancelToken, optional
         Stops the tune cleanly (:class:`CancelledError` is raised).
+    on_trial : callable, optional
+        Called with the :class:`TrialRecord` of each trial this call
+        finishes (and of the current settings, ``number=None``, when they
+        are evaluated), on the thread running the tune, just before the
+        progress report that counts it.
 
     Returns
     -------
@@ -227,6 +233,7 @@ def run_tune(
     current_params = {s.key: s.current for s in space}
     job = _Job(evaluate, text, project.source, data, windows)
     loop = _Loop(study, objective, distributions, job, budget, progress)
+    loop.on_trial, loop.current_params = on_trial, current_params
     if "current" not in study.user_attrs:
         loop.queue(_Open(None, {}, [None] * len(windows)))
     if loop.has_work():  # no worker is started for a finished tune
@@ -293,6 +300,8 @@ class _Loop:
         self.running: dict[Future[Any], tuple[_Open, int]] = {}
         self.open: list[_Open] = []
         self.best: Score | None = None
+        self.on_trial: Callable[[TrialRecord], None] | None = None
+        self.current_params: dict[str, Any] = {}
 
     def queue(self, item: _Open) -> None:
         self.open.append(item)
@@ -344,6 +353,8 @@ class _Loop:
         self.open.remove(item)
         if item.trial is None:
             self.study.set_user_attr("current", attrs)
+            if self.on_trial is not None:
+                self.on_trial(record_from_attrs(None, self.current_params, attrs))
             return
         trial = item.trial
         # One attribute, one journal line: the whole result is stored at once.
@@ -356,6 +367,8 @@ class _Loop:
             self.study.tell(trial, state=TrialState.FAIL)
         self.finished += 1
         self.computed += 1
+        if self.on_trial is not None:
+            self.on_trial(record_from_attrs(trial.number, item.params, attrs))
         score = Score(
             math.nan if attrs["score"] is None else attrs["score"],
             tuple(math.nan if v is None else v for v in attrs["violations"]),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from energyopt.project import Project
     from energyopt.tune.engine import TuneResult
     from energyopt.tune.schema import TuneSettings
+    from energyopt.tune.store import TrialRecord
 
 __all__ = ["TuneOutcome", "default_paths", "load_tune_project", "tune_project"]
 
@@ -110,11 +112,13 @@ def tune_project(
     budget: int | None = None,
     windows: int | None = None,
     window_s: float | None = None,
+    history_s: float | None = None,
     workers: int = 1,
     scheduler: str | None = None,
     evaluate: str = DEFAULT_EVALUATE,
     progress: ProgressCallback = null_progress,
     cancel: CancelToken | None = None,
+    on_trial: Callable[[TrialRecord], None] | None = None,
 ) -> TuneOutcome:
     """Tune a project file's controller settings on a data file and write the result.
 
@@ -135,6 +139,8 @@ def tune_project(
         Trials in total and replay windows; default from ``[tune]``.
     window_s : float, optional
         Window length [s]; default from ``[tune]``.
+    history_s : float, optional
+        Recorded history before the first window [s]; default from ``[tune]``.
     workers : int
         Local worker processes.
     scheduler : str, optional
@@ -145,6 +151,8 @@ def tune_project(
         (trials finished, budget, message).
     cancel : CancelToken, optional
         Cancels the tune; no output file is written then.
+    on_trial : callable, optional
+        Receives each trial record as it finishes (:func:`energyopt.tune.run_tune`).
 
     Returns
     -------
@@ -171,6 +179,8 @@ def tune_project(
         changes["windows"] = windows
     if window_s is not None:
         changes["window_s"] = window_s
+    if history_s is not None:
+        changes["history_s"] = history_s
     if changes:
         settings = settings.model_validate({**settings.model_dump(), **changes})
     default_folder, default_output, _ = default_paths(source)
@@ -188,6 +198,7 @@ def tune_project(
         evaluate=evaluate,
         progress=progress,
         cancel=cancel,
+        on_trial=on_trial,
     )
     best = apply_overrides(project, result.best.params) if result.improved else project
     content = evidence(

@@ -65,7 +65,7 @@ Details were written to:
     <name>FlowsView</name>
     <message>
         <source>Medium:</source>
-        <extracomment>Colour of a band by the medium kind of the network node it touches. Diagram geometry. [scene px] Nodes in stacking order (by column, then declaration order). Position (in stacking order) of the first node of each node&apos;s column.</extracomment>
+        <extracomment>Colour of a band by the medium kind of the network node it touches. Labels sit on a translucent white plate: readable over the bands they cross.</extracomment>
         <translation>介质：</translation>
     </message>
 </context>
@@ -80,7 +80,7 @@ Details were written to:
     <name>KpiDashboard</name>
     <message>
         <source>Recorded</source>
-        <extracomment>Text colour of a difference that is better / worse than the reference. Item data role holding whether a difference cell is better (True), worse (False) or neither.</extracomment>
+        <extracomment>Text colour of a difference that is better / worse than the reference. Height each time plot keeps in a short dock (the panel scrolls below the buttons). [px] KPI rows the table keeps room for. [-] Item data role holding whether a difference cell is better (True), worse (False) or neither.</extracomment>
         <translation>实际运行</translation>
     </message>
     <message>
@@ -139,8 +139,16 @@ Details were written to:
         <translation>未打开回放目录。</translation>
     </message>
     <message>
-        <source>%1 · %2 · period %3 · controller %4</source>
-        <translation>%1 · %2 · 时段 %3 · 控制器 %4</translation>
+        <source>Controller %1, compared with %2</source>
+        <translation>控制器 %1，对比 %2</translation>
+    </message>
+    <message>
+        <source>Controller %1</source>
+        <translation>控制器 %1</translation>
+    </message>
+    <message>
+        <source>Results folder: %1</source>
+        <translation>结果文件夹：%1</translation>
     </message>
     <message>
         <source>No KPIs: %1</source>
@@ -953,8 +961,232 @@ Details were written to:
     <name>TrendPanel</name>
     <message>
         <source>At {0}: </source>
-        <extracomment>Samples per block from one pyramid level to the next: memory is about ``2 / (factor - 1)`` of the data, a frame reduces at most ``factor`` blocks per pixel. Width of every plot&apos;s left axis (tick labels and unit title). [px]</extracomment>
+        <extracomment>Samples per block from one pyramid level to the next: memory is about ``2 / (factor - 1)`` of the data, a frame reduces at most ``factor`` blocks per pixel. Width of every plot&apos;s left axis (tick labels and unit title). [px] Lines of the crosshair readout shown at once (more scroll). [-] Legend entries per row: a plot of many curves keeps its legend short. [-]</extracomment>
         <translation>{0} 时：</translation>
+    </message>
+</context>
+<context>
+    <name>TuningPanel</name>
+    <message>
+        <source>Cannot use these tune settings</source>
+        <translation>无法使用这些整定设置</translation>
+    </message>
+    <message>
+        <source>Open a project and its historian file to tune.</source>
+        <translation>请打开项目及其历史数据文件以进行整定。</translation>
+    </message>
+    <message>
+        <source>Cannot tune this project: %1</source>
+        <translation>无法整定此项目：%1</translation>
+    </message>
+    <message>
+        <source>Open the historian file the tune replays.</source>
+        <translation>请打开整定所回放的历史数据文件。</translation>
+    </message>
+    <message>
+        <source>%1 holds the trials of an earlier tune: Start resumes it (Start over forgets them).</source>
+        <translation>%1 中保存有先前整定的试验：“继续”将接着运行（“重新开始”将丢弃这些试验）。</translation>
+    </message>
+    <message>
+        <source>Cannot tune</source>
+        <translation>无法整定</translation>
+    </message>
+    <message>
+        <source>Start the tune over?</source>
+        <translation>重新开始整定？</translation>
+    </message>
+    <message>
+        <source>Forget the trials stored in %1?</source>
+        <translation>丢弃保存在 %1 中的试验？</translation>
+    </message>
+    <message>
+        <source>Cannot start over</source>
+        <translation>无法重新开始</translation>
+    </message>
+    <message>
+        <source>Starting the worker processes...</source>
+        <translation>正在启动工作进程……</translation>
+    </message>
+    <message>
+        <source>Cancelling...</source>
+        <translation>正在取消……</translation>
+    </message>
+    <message>
+        <source>%1 of %2 trials</source>
+        <translation>已完成 %1 / %2 次试验</translation>
+    </message>
+    <message>
+        <source>%1 left</source>
+        <translation>剩余 %1</translation>
+    </message>
+    <message>
+        <source>Tune finished.</source>
+        <translation>整定完成。</translation>
+    </message>
+    <message>
+        <source>Tune failed.</source>
+        <translation>整定失败。</translation>
+    </message>
+    <message>
+        <source>Tune failed</source>
+        <translation>整定失败</translation>
+    </message>
+    <message>
+        <source>Tune cancelled: nothing was written; the finished trials are kept.</source>
+        <translation>整定已取消：未写入任何文件；已完成的试验已保留。</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <source>No tune yet: the tuned project will be written to %1.</source>
+        <translation>尚未整定：整定后的项目将写入 %1。</translation>
+    </message>
+    <message>
+        <source>No trial beats the project&apos;s current settings.</source>
+        <translation>没有试验优于项目的当前设置。</translation>
+    </message>
+    <message>
+        <source>Best: trial %1 (keeps every constraint).</source>
+        <translation>最优：试验 %1（满足所有约束）。</translation>
+    </message>
+    <message>
+        <source>Best: trial %1 (breaks a constraint).</source>
+        <translation>最优：试验 %1（违反约束）。</translation>
+    </message>
+    <message>
+        <source>Tuned project: %1</source>
+        <translation>整定后的项目：%1</translation>
+    </message>
+    <message>
+        <source>Cannot open the tuned project</source>
+        <translation>无法打开整定后的项目</translation>
+    </message>
+    <message>
+        <source>Trials:</source>
+        <translation>试验次数：</translation>
+    </message>
+    <message>
+        <source>Worker processes:</source>
+        <translation>工作进程：</translation>
+    </message>
+    <message>
+        <source>Replay windows:</source>
+        <translation>回放窗口数：</translation>
+    </message>
+    <message>
+        <source>Window length:</source>
+        <translation>窗口长度：</translation>
+    </message>
+    <message>
+        <source>History before the windows:</source>
+        <translation>窗口前的历史数据：</translation>
+    </message>
+    <message>
+        <source>Trials in total; those finished by an interrupted run count</source>
+        <translation>试验总数；中断运行中已完成的试验也计入</translation>
+    </message>
+    <message>
+        <source>Trials replayed at the same time, one per process</source>
+        <translation>同时回放的试验数，每个进程一个</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Start over</source>
+        <translation>重新开始</translation>
+    </message>
+    <message>
+        <source>Open tuned project</source>
+        <translation>打开整定后的项目</translation>
+    </message>
+    <message>
+        <source>Tuning</source>
+        <translation>参数整定</translation>
+    </message>
+    <message>
+        <source>Tune</source>
+        <translation>整定</translation>
+    </message>
+    <message>
+        <source>Parameter</source>
+        <extracomment>Colour of a KPI of the best settings outside its constraint bounds.</extracomment>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Searched range</source>
+        <translation>搜索范围</translation>
+    </message>
+    <message>
+        <source>Project value</source>
+        <translation>项目值</translation>
+    </message>
+    <message>
+        <source>Best value</source>
+        <translation>最优值</translation>
+    </message>
+    <message>
+        <source>KPI</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Window</source>
+        <translation>窗口</translation>
+    </message>
+    <message>
+        <source>Trial</source>
+        <translation>试验</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Score</source>
+        <translation>得分</translation>
+    </message>
+    <message>
+        <source>Feasible</source>
+        <translation>可行</translation>
+    </message>
+    <message>
+        <source>%1 to %2 (log)</source>
+        <translation>%1 至 %2（对数）</translation>
+    </message>
+    <message>
+        <source>%1 to %2, step %3</source>
+        <translation>%1 至 %2，步长 %3</translation>
+    </message>
+    <message>
+        <source>%1 to %2</source>
+        <translation>%1 至 %2</translation>
+    </message>
+    <message>
+        <source>Score (all windows)</source>
+        <translation>得分（全部窗口）</translation>
+    </message>
+    <message>
+        <source>complete</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>否</translation>
     </message>
 </context>
 <context>

@@ -52,7 +52,7 @@ def test_docks_sharing_an_area_are_tabs(make_window, qtbot) -> None:
     qtbot.waitExposed(window)
     assert _tab_group(window, "project") == {"project", "tags"}
     assert _tab_group(window, "trends") == {"trends", "flows"}
-    assert _tab_group(window, "model") == {"model", "kpis"}
+    assert _tab_group(window, "model") == {"model", "kpis", "tuning"}
     assert _tab_group(window, "recommendations") == {"recommendations"}
     assert window.dockWidgetArea(window.docks["project"]) == _Area.LeftDockWidgetArea
     assert window.dockWidgetArea(window.docks["recommendations"]) == _Area.RightDockWidgetArea
@@ -108,7 +108,7 @@ def test_layout_restored_after_reopen_and_reset(make_window, settings_path, qtbo
     qtbot.waitExposed(second)
     assert _tab_group(second, "project") == {"project"}  # the user's split kept
     assert second.docks["replay"].isHidden()
-    assert _tab_group(second, "model") == {"model", "kpis"}
+    assert _tab_group(second, "model") == {"model", "kpis", "tuning"}
 
     second.action_reset_layout.trigger()
     assert _tab_group(second, "project") == {"project", "tags"}
