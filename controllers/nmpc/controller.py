@@ -116,6 +116,26 @@ def _project_plan(
     return out
 
 
+def _run(
+    solver: Any, z0: np.ndarray, bounds: Mapping[str, np.ndarray], duals: Mapping[str, np.ndarray]
+) -> tuple[Any, SolveStatus, str]:
+    """Call an ``nlpsol`` and classify its result by its own status and the point's feasibility."""
+    result = solver(x0=z0, **bounds, **duals)
+    stats = solver.stats()
+    message = str(stats.get("return_status", ""))
+    z = np.asarray(result["x"], dtype=np.float64).ravel()
+    g = np.asarray(result["g"], dtype=np.float64).ravel()
+    tol = 1e-6
+    feasible = bool(
+        np.all(np.isfinite(z))
+        and np.all(g >= bounds["lbg"] - tol)
+        and np.all(g <= bounds["ubg"] + tol)
+        and np.all(z >= bounds["lbx"] - tol)
+        and np.all(z <= bounds["ubx"] + tol)
+    )
+    return result, classify_status(bool(stats.get("success", False)), message, feasible), message
+
+
 class NonlinearMPC:
     """Nonlinear MPC on the plant model's casadi equations (see the module docstring).
 
@@ -158,6 +178,11 @@ class NonlinearMPC:
         self.build_time_s = time.perf_counter() - start
         #: How many times the NLP was generated (1: tuning never rebuilds it).
         self.n_builds = 1
+        #: Solver that produced the last result (``settings.solver`` or the
+        #: ``"ipopt"`` fallback).
+        self.last_solver = settings.solver
+        #: How many solves fell back to ipopt (:attr:`NmpcSettings.ipopt_fallback`).
+        self.n_fallbacks = 0
         lay = self._problem.layout
         self._z_prev: np.ndarray | None = None
         self._lam_x_prev: np.ndarray | None = None
@@ -395,20 +420,16 @@ class NonlinearMPC:
         if prob.warm_solver is not None and self._lam_g_prev is not None:
             solver = prob.warm_solver
             duals["lam_x0"], duals["lam_g0"] = self._initial_duals()
-        result = solver(x0=z0, p=p, lbx=lbz, ubx=ubz, lbg=lbg, ubg=ubg, **duals)
-        stats = solver.stats()
-        message = str(stats.get("return_status", ""))
+        bounds = {"p": p, "lbx": lbz, "ubx": ubz, "lbg": lbg, "ubg": ubg}
+        result, status, message = _run(solver, z0, bounds, duals)
+        self.last_solver = self.settings.solver
+        if not status.usable and prob.fallback_solver is not None:
+            # The fast solver failed: the same NLP with ipopt, from the same guess.
+            result, status, fallback_message = _run(prob.fallback_solver, z0, bounds, {})
+            message = f"{self.settings.solver}: {message}; ipopt fallback: {fallback_message}"
+            self.last_solver = "ipopt"
+            self.n_fallbacks += 1
         z = np.asarray(result["x"], dtype=np.float64).ravel()
-        g = np.asarray(result["g"], dtype=np.float64).ravel()
-        tol = 1e-6
-        feasible = bool(
-            np.all(np.isfinite(z))
-            and np.all(g >= lbg - tol)
-            and np.all(g <= ubg + tol)
-            and np.all(z >= lbz - tol)
-            and np.all(z <= ubz + tol)
-        )
-        status = classify_status(bool(stats.get("success", False)), message, feasible)
         if not status.usable:
             self._forget()
             return ControlSolution(

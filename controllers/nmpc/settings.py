@@ -14,7 +14,8 @@ from controllers.errors import NmpcError
 
 __all__ = ["DISCRETISATIONS", "SOLVERS", "CvSpec", "MvSpec", "NmpcSettings"]
 
-#: NLP solvers the NMPC can use (both bundled in the casadi wheel).
+#: NLP solvers the NMPC can use (both bundled in the casadi wheel); ipopt is
+#: the default and the fallback of fatrop.
 SOLVERS: tuple[str, ...] = ("ipopt", "fatrop")
 #: Discretisations of a continuous-time model (:mod:`controllers.nmpc.discretisation`).
 DISCRETISATIONS: tuple[str, ...] = ("auto", "rk4", "collocation")
@@ -190,6 +191,10 @@ class NmpcSettings:
         ``"SX"``: the model is inlined in one scalar graph (fastest for small
         models); ``"MX"``: the interval map is called as a function per
         stage (fast to build for large flowsheets).
+    ipopt_fallback : bool
+        With ``solver="fatrop"``: when fatrop's result is unusable (failed,
+        infeasible point, iteration limit without a feasible point), solve
+        the same NLP again with ipopt from the same initial guess.
     """
 
     mvs: tuple[MvSpec, ...]
@@ -209,6 +214,7 @@ class NmpcSettings:
     max_wall_time_s: float = 10.0
     active_tol: float = 1e-6
     symbolic: str = "SX"
+    ipopt_fallback: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mvs", tuple(self.mvs))
