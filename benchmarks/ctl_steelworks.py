@@ -1,4 +1,4 @@
-"""Steelworks closed loop: rule-based dispatch vs the economic MPC (forecast and perfect foresight).
+"""Steelworks closed loop: rule-based dispatch vs the economic MPCs (forecast, robust, perfect).
 
 The scenario (:mod:`energyopt.closedloop.steelworks`): the demo steelworks'
 truth plant (parameters perturbed against the controllers' nominal model)
@@ -8,34 +8,181 @@ perfect foresight and with the causal forecaster
 (:func:`energyopt.closedloop.forecast.steelworks_forecast_source`: trained on
 ``[controller.forecast] training_s`` of demo history before the start, reading
 the scenario's sensor record only before each decision: forecast error).
+Causal controllers (:mod:`energyopt.closedloop.steelworks_robust`):
 
-Targets (issue 4): the forecast MPC's cost at least 6 % below the rule-based
+* ``mpc_forecast`` -- the nominal MPC on the mean forecast;
+* ``mpc_backoff`` -- the same with the LDG holder's lower limit backed off by
+  the quantile of the cumulative inflow forecast error
+  (:mod:`energyopt.closedloop.backoff`);
+* ``mpc_backoff_band`` -- the back-off MPC with the LDG band weighted as the
+  BFG/COG bands (1e5 instead of 1e4 CNY per unit level and interval);
+* ``mpc_scenario`` -- the multi-stage MPC on the forecast's interval scenarios.
+
+Targets (issue 4): a causal MPC's cost at least 6 % below the rule-based
 baseline and at least 85 % of the perfect-foresight saving, flaring at least
 50 % lower, zero minutes outside holder hard limits.
 
-Run alone: ``python benchmarks/ctl_steelworks.py [days]``.
+Each controller's KPIs are written to ``<out>/<controller>_<days>d.json`` as
+it finishes, so controllers can run in separate processes (``--controllers``)
+and ``--table`` prints every stored result of that length side by side.
+
+Run: ``python benchmarks/ctl_steelworks.py --days 2 [--controllers ...]``.
 """
 
 from __future__ import annotations
 
-import sys
+import argparse
+import json
+import resource
 import time
+from pathlib import Path
 from typing import Any
 
-CONTROLLERS = ("rule_based", "mpc_forecast", "mpc_perfect")
+CONTROLLERS = (
+    "rule_based",
+    "mpc_forecast",
+    "mpc_backoff",
+    "mpc_backoff_band",
+    "mpc_scenario",
+    "mpc_perfect",
+)
+CAUSAL = ("mpc_forecast", "mpc_backoff", "mpc_backoff_band", "mpc_scenario")
+#: LDG band weight of ``mpc_backoff_band``: the BFG/COG bands' (priority 1). [CNY]
+_LDG_BAND_WEIGHT = 1.0e5
+_DEFAULT_OUT = Path("bench_out/ctl_steelworks")
 
 
-def _forecast_factory(seed: int) -> Any:
-    """The causal forecast source of the scenario built with ``seed``."""
+def _cpu_s() -> float:
+    """CPU time of this process and its children. [s]"""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def run_one(name: str, days: float, seed: int) -> dict[str, float]:
+    """Run one controller; its KPIs, hard-limit minutes per holder and CPU time.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`CONTROLLERS`.
+    days : float
+        Length of the run. [d]
+    seed : int
+        Seed of the profiles and the sensor noise.
+
+    Returns
+    -------
+    dict
+        KPI name -> value.
+    """
     from functools import partial
 
     from energyopt.closedloop.forecast import steelworks_forecast_source
+    from energyopt.closedloop.steelworks import (
+        build_steelworks_scenario,
+        run_steelworks,
+        steelworks_kpis,
+    )
+    from energyopt.closedloop.steelworks_robust import (
+        holder_limit_minutes,
+        run_steelworks_robust,
+        with_band_weight,
+    )
+    from energyopt.controlbuild import economic_settings
 
-    return partial(steelworks_forecast_source, seed=seed)
+    scenario = build_steelworks_scenario(days=days, seed=seed)
+    factory = partial(steelworks_forecast_source, seed=seed)
+    cpu0, wall0 = _cpu_s(), time.perf_counter()
+    if name in ("rule_based", "mpc_forecast", "mpc_perfect"):
+        result = run_steelworks(scenario, name, days=days, forecast_factory=factory)
+    else:
+        settings = economic_settings(scenario.project, scenario.built)
+        controller = name
+        if name == "mpc_backoff_band":
+            settings = with_band_weight(settings, "ldg_holder.level_fraction", _LDG_BAND_WEIGHT)
+            controller = "mpc_backoff"
+        result = run_steelworks_robust(
+            scenario, controller, days=days, forecast_factory=factory, settings=settings
+        )
+    kpis = steelworks_kpis(scenario, result)
+    kpis.update(holder_limit_minutes(scenario, result))
+    kpis["run_cpu_s"] = _cpu_s() - cpu0
+    kpis["run_wall_s"] = time.perf_counter() - wall0
+    counts = result.status_counts()
+    kpis["decisions_not_optimal"] = float(
+        sum(v for k, v in counts.items() if k not in ("none", "optimal"))
+    )
+    print(f"  {name}: {kpis['run_wall_s']:.0f} s wall, statuses {counts}", flush=True)
+    return kpis
 
 
-def run_steelworks_closed_loop(days: float = 14.0, seed: int = 0) -> dict[str, Any]:
-    """Run every controller over ``days`` and compare their KPIs.
+def table(kpis: dict[str, dict[str, float]]) -> dict[str, Any]:
+    """Print the KPIs side by side and the target checks; return savings and checks.
+
+    Parameters
+    ----------
+    kpis : dict
+        Controller -> KPI name -> value.
+
+    Returns
+    -------
+    dict
+        ``<controller>_saving_pct``, ``<controller>_share_of_perfect_pct`` and
+        ``checks`` (message -> bool).
+    """
+    names = [n for n in CONTROLLERS if n in kpis]
+    keys = sorted({k for v in kpis.values() for k in v})
+    print(f"{'KPI':30s}" + "".join(f"{n:>17s}" for n in names))
+    for key in keys:
+        row = "".join(f"{kpis[n].get(key, float('nan')):17.5g}" for n in names)
+        print(f"{key:30s}{row}")
+    out: dict[str, Any] = {}
+    checks: dict[str, bool] = {}
+    base = kpis.get("rule_based")
+    if base is None:
+        return {"checks": checks}
+    perfect = kpis.get("mpc_perfect")
+    for name in names[1:]:
+        k = kpis[name]
+        saving = 100.0 * (1.0 - k["total_cost_cny"] / base["total_cost_cny"])
+        flare_cut = 100.0 * (1.0 - k["flared_total_nm3"] / max(base["flared_total_nm3"], 1e-9))
+        out[f"{name}_saving_pct"] = saving
+        line = f"{name}: cost {saving:.2f} % below rule-based, flaring {flare_cut:.1f} % lower"
+        if perfect is not None and name != "mpc_perfect":
+            share = (base["total_cost_cny"] - k["total_cost_cny"]) / (
+                base["total_cost_cny"] - perfect["total_cost_cny"]
+            )
+            out[f"{name}_share_of_perfect_pct"] = 100.0 * share
+            line += f", {100.0 * share:.1f} % of the perfect-foresight saving"
+        print(line)
+        if name in CAUSAL:
+            checks[f"{name} cost {saving:.2f} % below rule-based (>= 6 %)"] = saving >= 6.0
+            checks[f"{name} flaring {flare_cut:.1f} % lower (>= 50 %)"] = flare_cut >= 50.0
+            if f"{name}_share_of_perfect_pct" in out:
+                share_pct = out[f"{name}_share_of_perfect_pct"]
+                checks[f"{name} reaches {share_pct:.1f} % (>= 85 %) of perfect foresight"] = (
+                    share_pct >= 85.0
+                )
+            hard = k["holder_outside_hard_min"]
+            checks[f"{name} holder minutes outside hard limits = {hard:g} (0)"] = hard == 0.0
+    out["checks"] = checks
+    return out
+
+
+def _load(out_dir: Path, days: float) -> dict[str, dict[str, float]]:
+    kpis = {}
+    for name in CONTROLLERS:
+        path = out_dir / f"{name}_{days:g}d.json"
+        if path.exists():
+            kpis[name] = json.loads(path.read_text(encoding="utf-8"))
+    return kpis
+
+
+def run_steelworks_closed_loop(
+    days: float = 14.0, seed: int = 0, controllers: tuple[str, ...] = CONTROLLERS
+) -> dict[str, Any]:
+    """Run the controllers in this process and compare them (``bench_controllers`` section).
 
     Parameters
     ----------
@@ -43,66 +190,49 @@ def run_steelworks_closed_loop(days: float = 14.0, seed: int = 0) -> dict[str, A
         Length of the comparison. [d]
     seed : int
         Seed of the profiles and the sensor noise.
+    controllers : tuple of str
+        Which of :data:`CONTROLLERS` (``rule_based`` is the baseline).
 
     Returns
     -------
     dict
-        KPIs per controller, savings and ``checks`` (target -> bool).
+        ``kpis`` per controller, savings and ``checks`` (target -> bool).
     """
-    from energyopt.closedloop.steelworks import (
-        build_steelworks_scenario,
-        run_steelworks,
-        steelworks_kpis,
-    )
-
-    scenario = build_steelworks_scenario(days=days, seed=seed)
-    factory = _forecast_factory(seed)
-    kpis: dict[str, dict[str, float]] = {}
-    walls: dict[str, float] = {}
-    for name in CONTROLLERS:
-        start = time.perf_counter()
-        result = run_steelworks(scenario, name, days=days, forecast_factory=factory)
-        walls[name] = time.perf_counter() - start
-        kpis[name] = steelworks_kpis(scenario, result)
-        print(f"  {name}: {walls[name]:.0f} s, statuses {result.status_counts()}", flush=True)
-    keys = sorted({k for v in kpis.values() for k in v})
-    names = list(kpis)
-    print(f"{'KPI':28s}" + "".join(f"{n:>16s}" for n in names))
-    for key in keys:
-        row = "".join(f"{kpis[n].get(key, float('nan')):16.4g}" for n in names)
-        print(f"{key:28s}{row}")
-    base = kpis["rule_based"]
-    out: dict[str, Any] = {"days": days, "kpis": kpis, "wall_s": walls}
-    checks: dict[str, bool] = {}
-    causal = "mpc_forecast" if "mpc_forecast" in kpis else None
-    for name in [n for n in ("mpc_forecast", "mpc_perfect") if n in kpis]:
-        saving = 1.0 - kpis[name]["total_cost_cny"] / base["total_cost_cny"]
-        out[f"{name}_saving_pct"] = 100.0 * saving
-        print(f"{name}: cost {100.0 * saving:.2f} % below rule-based")
-    if causal is not None and "mpc_perfect" in kpis:
-        share = (base["total_cost_cny"] - kpis[causal]["total_cost_cny"]) / (
-            base["total_cost_cny"] - kpis["mpc_perfect"]["total_cost_cny"]
-        )
-        out["share_of_perfect_foresight_pct"] = 100.0 * share
-        checks[
-            f"forecast MPC reaches {100.0 * share:.1f} % >= 85 % of the perfect-foresight saving"
-        ] = share >= 0.85
-    judged = causal or "mpc_perfect"
-    saving_pct = out[f"{judged}_saving_pct"]
-    flare_cut = 1.0 - kpis[judged]["flared_total_nm3"] / max(base["flared_total_nm3"], 1e-9)
-    checks[f"{judged} cost {saving_pct:.2f} % below rule-based (>= 6 %)"] = saving_pct >= 6.0
-    checks[f"{judged} flaring {100.0 * flare_cut:.1f} % lower (>= 50 %)"] = flare_cut >= 0.5
-    checks[
-        f"{judged} holder minutes outside hard limits = {kpis[judged]['holder_outside_hard_min']:g}"
-    ] = kpis[judged]["holder_outside_hard_min"] == 0.0
-    out["checks"] = checks
+    kpis = {name: run_one(name, days, seed) for name in controllers}
+    out = table(kpis)
+    out["kpis"] = kpis
+    out["days"] = days
     return out
 
 
-def main() -> int:
-    """Command-line entry: ``python benchmarks/ctl_steelworks.py [days]``."""
-    days = float(sys.argv[1]) if len(sys.argv) > 1 else 14.0
-    result = run_steelworks_closed_loop(days)
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry (``--help``)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=float, default=14.0, help="length of the run [d]")
+    parser.add_argument("--seed", type=int, default=0, help="seed of profiles and noise")
+    parser.add_argument(
+        "--controllers",
+        nargs="+",
+        choices=CONTROLLERS,
+        default=list(CONTROLLERS),
+        help="controllers to run (default all)",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=_DEFAULT_OUT, help="folder of the per-controller JSON"
+    )
+    parser.add_argument(
+        "--table", action="store_true", help="only print the stored results of --days"
+    )
+    args = parser.parse_args(argv)
+    if not args.table:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for name in args.controllers:
+            kpis = run_one(name, args.days, args.seed)
+            path = args.out / f"{name}_{args.days:g}d.json"
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(kpis, indent=1), encoding="utf-8")
+            tmp.replace(path)
+    result = table(_load(args.out, args.days))
     for key, ok in result["checks"].items():
         print(f"{'PASS' if ok else 'FAIL'}  {key}")
     return 0
