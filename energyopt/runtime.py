@@ -8,9 +8,11 @@ recompiles every time or fails.  :func:`configure_caches` sets them from
 platformdirs unless the user (or a test) already did.
 
 :func:`warm_numba_cache` fills that cache on first start (the GUI runs it in
-a background worker), and :func:`demo_recommendation` runs one economic-MPC
-recommendation on the demo steelworks, the proof that the native parts (numba
-kernels, the ipopt plugin) load in an installed copy (``energyopt-gui --smoke``).
+a background worker), and :func:`demo_recommendation` asks the advisor
+(:class:`energyopt.advise.AdvisorSession`, the recommendations panel's path)
+for its first recommendation on a demo history of the steelworks, the proof
+that the native parts (numba kernels, the ipopt plugin) load in an installed
+copy (``energyopt-gui --smoke``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from energyopt.progress import CancelToken, ProgressCallback, null_progress
 
 __all__ = [
     "APP_NAME",
+    "DEMO_HISTORY_DAYS",
     "WARM_PLANTS",
     "DemoRecommendation",
     "configure_caches",
@@ -130,77 +133,98 @@ def warm_numba_cache(
 
 # ---------------------------------------------------------------- smoke test
 
+#: Length of the demo history the smoke test writes: the advisor's forecast
+#: needs three days before the first decision (``energyopt.advise.session.MIN_HISTORY_DAYS``),
+#: a few hours more give the recommended interval its measurements. [d]
+DEMO_HISTORY_DAYS = 3.1
+
 
 @dataclass(frozen=True)
 class DemoRecommendation:
-    """Outcome and timing of one economic-MPC recommendation on the demo steelworks.
+    """Outcome and timing of the first recommendation of the advisor on the demo steelworks.
 
     Attributes
     ----------
     status : str
         Solver outcome (:class:`controllers.advisor.contract.SolveStatus` value).
-    mv_plan : numpy.ndarray
-        Planned manipulated variables, shape ``(n_intervals, n_mv)``. [SI]
+    fallback : str
+        Where the plan came from (:class:`controllers.advisor.recommendation.FallbackLevel` value).
+    time_ms : int
+        Start of the control interval recommended. [ms since epoch]
+    timezone : str
+        The plant's IANA zone.
     mv_names : tuple of str
-        Names of the manipulated variables (columns of ``mv_plan``).
-    plant_s : float
-        Loading the project and building its plant. [s]
-    simulation_s : float
-        Truth simulation of the demo history (numba kernels: compiled on a
-        cold cache, loaded on a warm one). [s]
-    controller_s : float
-        Building the economic MPC (casadi NLP, ipopt plugin loaded). [s]
-    solve_s : float
-        The one ipopt solve. [s]
+        The manipulated variables, in the advisor's order.
+    setpoints : numpy.ndarray
+        Recommended setpoints, shape ``(n_mv,)``; NaN where none. [SI]
+    history_path : pathlib.Path
+        The demo historian file written.
+    history_s : float
+        Writing the demo history (truth simulation: numba kernels compiled on
+        a cold cache, loaded on a warm one). [s]
+    open_s : float
+        Opening the advisor session: project, plant, economic MPC (casadi,
+        ipopt plugin), forecast record. [s]
+    recommend_s : float
+        The first recommendation: forecast fit, state, ipopt solve, checks. [s]
     """
 
     status: str
-    mv_plan: npt.NDArray[np.float64]
+    fallback: str
+    time_ms: int
+    timezone: str
     mv_names: tuple[str, ...]
-    plant_s: float
-    simulation_s: float
-    controller_s: float
-    solve_s: float
+    setpoints: npt.NDArray[np.float64]
+    history_path: Path
+    history_s: float
+    open_s: float
+    recommend_s: float
 
     @property
     def recommendation_s(self) -> float:
-        """Time from the request to the recommendation, data at hand [s].
+        """First-recommendation time: open the session and recommend, data at hand [s].
 
-        Plant, controller and solve: the simulation only makes the demo data
-        a plant's historian would hold.
+        The history's simulation only makes the data a plant's historian would hold.
         """
-        return self.plant_s + self.controller_s + self.solve_s
+        return self.open_s + self.recommend_s
 
     @property
     def total_s(self) -> float:
-        """Time of the whole call, the demo data's simulation included [s]."""
-        return self.recommendation_s + self.simulation_s
+        """Time of the whole call, the demo history included [s]."""
+        return self.recommendation_s + self.history_s
 
 
 def demo_recommendation(
     progress: ProgressCallback = null_progress,
     cancel: CancelToken | None = None,
     *,
-    days: float = 1.1,
+    folder: str | os.PathLike[str],
+    project_path: str | os.PathLike[str] | None = None,
+    days: float = DEMO_HISTORY_DAYS,
     seed: int = 0,
 ) -> DemoRecommendation:
-    """Run one economic-MPC recommendation on the demo steelworks (smoke test).
+    """First recommendation of the advisor on the demo steelworks, by the product's path.
 
-    Loads the built-in steelworks project, simulates its truth plant for
-    ``days`` (numba kernels), builds the project's economic MPC on
-    perfect foresight of that record and solves it once from the first
-    recorded state (ipopt): every native part a recommendation needs is
-    loaded.  Uses :func:`energyopt.controlbuild.build_economic_controller`
-    until the advisor session exists.
+    Writes a demo history of the project into ``folder`` (``history.h5``),
+    opens an :class:`energyopt.advise.AdvisorSession` on the project and that
+    file in ADVISE mode, reads the file's record once (as the recommendations
+    panel does, :func:`energyopt.appstate.advice.open_advisor_session`) and
+    asks for the recommendation of the first interval with enough history:
+    every native part a recommendation needs (numba kernels, the ipopt
+    plugin) is loaded (``energyopt-gui --smoke``).
 
     Parameters
     ----------
     progress : ProgressCallback
-        Called as ``progress(done, total, message)`` with four steps.
+        Called as ``progress(done, total, message)`` with three steps.
     cancel : CancelToken or None
         Checked between steps.
+    folder : str or path-like
+        Existing folder for the history file (replaced if present).
+    project_path : str or path-like, optional
+        The steelworks demo project; default the built-in one.
     days : float
-        Length of the simulated record: at least the controller's horizon. [d]
+        Length of the demo history: more than the forecast's three days. [d]
     seed : int
         Seed of the demo history.
 
@@ -211,54 +235,78 @@ def demo_recommendation(
     Raises
     ------
     SolverError
-        If the solve gave no usable plan.
+        If the controller's plan was not used (solver failure or a fallback).
+    DataError
+        If ``days`` leaves no interval with three days of history before it.
     CancelledError
         If ``cancel`` was set.
     """
     from controllers.advisor.contract import SolveStatus
-    from energyopt.controlbuild import build_economic_controller, perfect_foresight
+    from controllers.advisor.recommendation import FallbackLevel
+    from energyopt.advise import AdvisorSession
+    from energyopt.advise.session import MIN_HISTORY_DAYS
     from energyopt.demos import demo_project_file
-    from energyopt.demos.history import DEMO_START_MS
-    from energyopt.demos.steelworks_truth import run_truth
-    from energyopt.plantbuild import build_plant
+    from energyopt.demos.history import write_demo_history
+    from energyopt.errors import DataError
     from energyopt.project import load_project
 
+    if not days > MIN_HISTORY_DAYS:
+        raise DataError(
+            f"demo recommendation: {days:g} days of history are too few; the advisor's "
+            f"forecast needs {MIN_HISTORY_DAYS:g} days before the first recommendation"
+        )
     cancel = cancel if cancel is not None else CancelToken()
+    project_file = (
+        Path(project_path) if project_path is not None else demo_project_file("steelworks")
+    )
+    history = Path(folder) / "history.h5"
     clock = [time.perf_counter()]
 
     def step(done: int, message: str) -> float:
         cancel.raise_if_cancelled()
-        progress(done, 4, message)
+        progress(done, 3, message)
         now = time.perf_counter()
         clock.append(now)
         return now - clock[-2]
 
-    step(0, "building the demo steelworks")
-    built = build_plant(load_project(demo_project_file("steelworks")))
-    plant_s = step(1, "simulating the demo history")
-    run = run_truth(built, days=days, seed=seed, start_ms=DEMO_START_MS)
-    time_ms = DEMO_START_MS + np.round(run.time_s * 1000.0).astype(np.int64)
-    source = perfect_foresight(built, time_ms, run.disturbances)
-    simulation_s = step(2, "building the economic MPC")
-    mpc = build_economic_controller(built.project, built, source)
-    controller_s = step(3, "solving")
-    mv_index = [built.index("u", name) for name in mpc.mv_names]
-    low = np.array([mv.low for mv in mpc.settings.mvs])
-    high = np.array([mv.high for mv in mpc.settings.mvs])
-    mv_now = np.clip(run.inputs[0][mv_index], low, high)
-    solution = mpc.plan(run.states[0], mv_now, source(time_ms[0] / 1000.0))
-    solve_s = step(4, "recommendation ready")
-    if solution.status not in (SolveStatus.OPTIMAL, SolveStatus.SUBOPTIMAL):
+    step(0, "writing the demo history")
+    project = load_project(project_file)
+    write_demo_history(project, "steelworks", history, days=days, seed=seed, overwrite=True)
+    history_s = step(1, "opening the advisor")
+    session = AdvisorSession.open(project_file, history, mode="ADVISE")
+    try:
+        session.preload(*session.reader.time_span_ms)
+        times = session.decision_times()
+        if len(times) == 0:
+            raise DataError(
+                f"{history}: no control interval with {days:g} days of history; "
+                "the forecast needs three days before the first"
+            )
+        open_s = step(2, "recommending")
+        at_ms = int(times[0])
+        rec = session.recommend(at_ms)
+        recommend_s = step(3, "recommendation ready")
+        timezone = session.timezone
+    finally:
+        session.close()
+    usable = (SolveStatus.OPTIMAL, SolveStatus.SUBOPTIMAL)
+    if rec.fallback != FallbackLevel.NONE or rec.solve_status not in usable:
+        status = "not solved" if rec.solve_status is None else rec.solve_status.value
         raise SolverError(
-            f"demo recommendation: the economic MPC returned {solution.status.value} "
-            f"({solution.message})"
+            f"demo recommendation: the economic MPC returned {status}; the advisor fell back "
+            f"to '{rec.fallback.value}' ({rec.fallback_reason})"
         )
     return DemoRecommendation(
-        solution.status.value,
-        np.asarray(solution.mv_plan, dtype=float),
-        tuple(mpc.mv_names),
-        plant_s,
-        simulation_s,
-        controller_s,
-        solve_s,
+        status=rec.solve_status.value if rec.solve_status is not None else "",
+        fallback=rec.fallback.value,
+        time_ms=at_ms,
+        timezone=timezone,
+        mv_names=tuple(mv.name for mv in rec.mvs),
+        setpoints=np.array(
+            [np.nan if mv.setpoint is None else float(mv.setpoint) for mv in rec.mvs]
+        ),
+        history_path=history,
+        history_s=history_s,
+        open_s=open_s,
+        recommend_s=recommend_s,
     )

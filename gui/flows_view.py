@@ -3,7 +3,10 @@
 :class:`FlowsView` takes a :class:`~energyopt.flows.FlowModel` and draws the
 selected view in a ``QGraphicsScene``: node boxes, curved bands
 (``QPainterPath`` cubic Béziers) whose widths are proportional to the flow,
-labels with value and unit, and a tooltip on every band and box.  The items of
+labels with value and unit (spread down each column so they never overlap,
+long names elided: :mod:`gui.flows_layout`), and a tooltip with the full
+text on every band, box and label.  The time shown is the plant's (the
+project's zone, as on the replay clock).  The items of
 a view are created once when it is selected; a time change only moves and
 reshapes them (no scene rebuild per frame), so animation along the replay
 clock stays smooth: the model hands over a :class:`~energyopt.flows.FlowSnapshot`
@@ -20,10 +23,17 @@ import contextlib
 import weakref
 
 import numpy as np
-import numpy.typing as npt
 import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QGraphicsPathItem,
@@ -38,7 +48,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from energyopt.flows import FlowModel, FlowSnapshot, LinkSpec, SankeyNode
+from energyopt.flows import FlowModel, FlowSnapshot
+from gui.flows_layout import (
+    COLUMN_GAP,
+    HEIGHT,
+    LABEL_OFFSET,
+    LABEL_WIDTH,
+    MIN_NODE,
+    NODE_GAP,
+    NODE_WIDTH,
+    ViewLayout,
+    column_ranks,
+    offsets_within,
+)
+from gui.time_axis import format_plant_time
 
 __all__ = ["FlowsView", "column_ranks"]
 
@@ -63,63 +86,10 @@ _ROLE_COLOURS: dict[str, str] = {
     "flare": "#cb4335",
     "loss": "#85929e",
 }
-
-#: Diagram geometry. [scene px]
-_NODE_WIDTH = 14.0
-_COLUMN_GAP = 190.0
-_NODE_GAP = 14.0
-_HEIGHT = 600.0
-_MIN_NODE = 2.0
-
-
-def column_ranks(nodes: tuple[SankeyNode, ...], links: tuple[LinkSpec, ...]) -> dict[str, int]:
-    """Return a column for every node: the longest path from a source along the links.
-
-    Links closing a cycle (the electricity a boiler's fans draw from a bus its
-    turbines feed) are ignored for ranking, found by a depth-first search in
-    declaration order so the layout is deterministic.
-
-    Parameters
-    ----------
-    nodes : tuple of SankeyNode
-        The view's nodes.
-    links : tuple of LinkSpec
-        The view's links, in their declared direction.
-
-    Returns
-    -------
-    dict of str to int
-        Node key -> column, 0 for sources.
-    """
-    successors: dict[str, list[str]] = {node.key: [] for node in nodes}
-    for link in links:
-        successors[link.source].append(link.target)
-    # Hand-written: a DFS back-edge removal plus longest path on ~100 nodes; a
-    # graph library would be a new dependency for ten lines.
-    state: dict[str, int] = {}
-    order: list[str] = []
-    forward: dict[str, list[str]] = {key: [] for key in successors}
-
-    def visit(key: str) -> None:
-        state[key] = 1
-        for nxt in successors[key]:
-            if state.get(nxt) == 1:
-                continue  # back edge: part of a cycle
-            forward[key].append(nxt)
-            if nxt not in state:
-                visit(nxt)
-        state[key] = 2
-        order.append(key)
-
-    has_input = {link.target for link in links}
-    for key in [n.key for n in nodes if n.key not in has_input] + [n.key for n in nodes]:
-        if key not in state:
-            visit(key)
-    rank = dict.fromkeys(successors, 0)
-    for key in reversed(order):  # topological order of the forward graph
-        for nxt in forward[key]:
-            rank[nxt] = max(rank[nxt], rank[key] + 1)
-    return rank
+#: Display values below this are shown as 0 (rounding dust of the balances). [display unit]
+_DUST = 1e-6
+#: Labels sit on a translucent white plate: readable over the bands they cross.
+_LABEL_PLATE = QColor(255, 255, 255, 190)
 
 
 class _Band(QGraphicsPathItem):
@@ -156,42 +126,18 @@ class _Band(QGraphicsPathItem):
         painter.strokePath(path, self._edge)
 
 
-class _ViewLayout:
-    """Index arrays of the shown view that turn a snapshot into geometry with numpy."""
+class _Label(QGraphicsSimpleTextItem):
+    """A node label on a translucent plate (the bands behind it stay visible)."""
 
-    def __init__(self, columns: npt.NDArray[np.intp]) -> None:
-        self.columns = columns
-        #: Nodes in stacking order (by column, then declaration order).
-        self.stack_order = np.argsort(columns, kind="stable")
-        stacked_columns = columns[self.stack_order]
-        #: Position (in stacking order) of the first node of each node's column.
-        self.column_first = np.searchsorted(stacked_columns, stacked_columns, side="left")
-        self.x_left = columns * _COLUMN_GAP
-
-    def node_tops(self, heights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        """Top of every node box: boxes stacked down each column with a gap. [scene px]."""
-        step = (heights + _NODE_GAP)[self.stack_order]
-        before = np.cumsum(step) - step
-        tops = np.empty_like(heights)
-        tops[self.stack_order] = before - before[self.column_first]
-        return tops
-
-
-def _offsets_within(
-    groups: npt.NDArray[np.intp], widths: npt.NDArray[np.float64]
-) -> npt.NDArray[np.float64]:
-    """Sum of the widths of the earlier links of the same group, for every link. [scene px].
-
-    Links stack at a node in declaration order: a stable sort by node, an
-    exclusive cumulative sum, minus the sum at the first link of each node.
-    """
-    order = np.argsort(groups, kind="stable")
-    sorted_widths = widths[order]
-    before = np.cumsum(sorted_widths) - sorted_widths
-    first = np.searchsorted(groups[order], groups[order], side="left")
-    out = np.empty_like(widths)
-    out[order] = before - before[first]
-    return out
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        """Fill the text's rectangle with the plate, then draw the text."""
+        painter.fillRect(self.boundingRect(), _LABEL_PLATE)
+        super().paint(painter, option, widget)
 
 
 class FlowsView(QWidget):
@@ -203,11 +149,18 @@ class FlowsView(QWidget):
         The energy-flow state to show; its ``time_changed`` signal updates the diagram.
     parent : QWidget, optional
         Parent widget.
+    timezone : str, optional
+        IANA zone the time is shown in; default the project's (``[project] timezone``).
     """
 
-    def __init__(self, model: FlowModel, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, model: FlowModel, parent: QWidget | None = None, *, timezone: str | None = None
+    ) -> None:
         super().__init__(parent)
         self._model = model
+        self._timezone = (
+            timezone if timezone is not None else str(model.network.built.project.project.timezone)
+        )
         self.selector = QComboBox()
         for info in model.network.views:
             self.selector.addItem(info.label, info.name)
@@ -217,6 +170,9 @@ class FlowsView(QWidget):
         self.graphics = QGraphicsView(self.scene)
         self.graphics.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.graphics.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        # A site wider than the dock: drag to pan; the sources (left, top) are shown first.
+        self.graphics.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self._scrolled_home = False
         self.time_label = QLabel()
         top = QHBoxLayout()
         top.addWidget(QLabel(self.tr("Medium:")))
@@ -226,15 +182,17 @@ class FlowsView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.graphics, 1)
         self._boxes: list[QGraphicsRectItem] = []
-        self._labels: list[QGraphicsSimpleTextItem] = []
+        self._labels: list[_Label] = []
+        self._label_heights = np.zeros(0)
         self._bands: list[_Band] = []
         self._node_index: dict[str, int] = {}
         self._link_index: dict[str, int] = {}
         self._node_text: list[str] = []
+        self._node_tip: list[str] = []
         self._link_text: list[str] = []
         self._widths = np.zeros(0)
         self._geometry: list[tuple[float, ...] | None] = []
-        self._layout_index = _ViewLayout(np.zeros(0, dtype=np.intp))
+        self._layout_index = ViewLayout(np.zeros(0, dtype=np.intp))
         self._px_per_si = 1.0
         self._view = ""
         self.selector.currentIndexChanged.connect(self._on_selector)
@@ -263,6 +221,27 @@ class FlowsView(QWidget):
     def model(self) -> FlowModel:
         """The model shown."""
         return self._model
+
+    @property
+    def timezone(self) -> str:
+        """IANA zone the time is shown in."""
+        return self._timezone
+
+    def set_timezone(self, timezone: str) -> None:
+        """Show the time in another zone.
+
+        Parameters
+        ----------
+        timezone : str
+            IANA name (UTC if unknown).
+        """
+        if timezone != self._timezone:
+            self._timezone = timezone
+            self.refresh()
+
+    def label_item(self, node_key: str) -> QGraphicsSimpleTextItem:
+        """Return the scene item drawing a node's label."""
+        return self._labels[self._node_index[node_key]]
 
     def current_view(self) -> str:
         """Return the name of the view shown."""
@@ -303,9 +282,16 @@ class FlowsView(QWidget):
     def refresh(self) -> None:
         """Reshape every item for the model's current time (no items created)."""
         snap = self._model.snapshot(self._view)
-        when = np.datetime64(snap.time_ms, "ms").astype("datetime64[s]")
-        self.time_label.setText(str(when).replace("T", " "))
+        self.time_label.setText(format_plant_time(snap.time_ms / 1000.0, self._timezone))
         self._layout(snap)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Show the diagram's top-left corner (its sources) the first time it is shown."""
+        super().showEvent(event)
+        if not self._scrolled_home:
+            self._scrolled_home = True
+            for bar in (self.graphics.horizontalScrollBar(), self.graphics.verticalScrollBar()):
+                bar.setValue(bar.minimum())
 
     # ------------------------------------------------------------ internals
 
@@ -336,7 +322,7 @@ class FlowsView(QWidget):
             box.setBrush(QBrush(QColor(_ROLE_COLOURS.get(node.role, "#616a6b"))))
             box.setPen(QPen(Qt.PenStyle.NoPen))
             box.setZValue(1)
-            label = QGraphicsSimpleTextItem()
+            label = _Label()
             label.setZValue(2)
             self.scene.addItem(box)
             self.scene.addItem(label)
@@ -345,12 +331,24 @@ class FlowsView(QWidget):
         self._node_index = {node.key: i for i, node in enumerate(nodes)}
         self._link_index = {link.key: i for i, link in enumerate(links)}
         unit = network.view(self._view).unit_display
-        self._node_text = [f"{node.label}\n{{0}} {unit}" for node in nodes]
+        # Names longer than a column's label room are elided; the tooltip has them whole.
+        metrics = QFontMetricsF(self._labels[0].font()) if self._labels else None
+        self._node_text = []
+        self._node_tip = []
+        for node in nodes:
+            name = node.label
+            if metrics is not None:
+                name = metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, LABEL_WIDTH)
+            self._node_text.append(f"{name}\n{{0}} {unit}")
+            self._node_tip.append(f"{node.label}: {{0}} {unit}")
+        for label, text in zip(self._labels, self._node_text, strict=True):
+            label.setText(text.format("0"))  # two lines: the height every frame keeps
+        self._label_heights = np.array([label.boundingRect().height() for label in self._labels])
         self._link_text = [f"{link.label}: {{0}} {unit}" for link in links]
         self._widths = np.zeros(len(links))
         self._geometry = [None] * len(links)
         columns = np.array([ranks[node.key] for node in nodes], dtype=np.intp)
-        self._layout_index = _ViewLayout(columns)
+        self._layout_index = ViewLayout(columns)
         # One scale for the whole trajectory, so widths compare across time: the
         # largest total flow into or out of one column at any time.
         incidence = self._model.incidence(self._view)
@@ -362,11 +360,9 @@ class FlowsView(QWidget):
             per_column[columns[ends], np.arange(len(links))] = 1.0
             if len(links):
                 peak = max(peak, float((per_column @ magnitudes).max()))
-        gaps = _NODE_GAP * int(np.bincount(columns).max())
-        self._px_per_si = (_HEIGHT - gaps) / peak if peak > 0 else 0.0
-        self.scene.setSceneRect(
-            QRectF(-20.0, -20.0, n_columns * _COLUMN_GAP + 120.0, _HEIGHT + 60.0)
-        )
+        gaps = NODE_GAP * int(np.bincount(columns).max())
+        self._px_per_si = (HEIGHT - gaps) / peak if peak > 0 else 0.0
+        self.scene.setSceneRect(QRectF(-20.0, -20.0, n_columns * COLUMN_GAP + 120.0, HEIGHT + 60.0))
 
     def _layout(self, snap: FlowSnapshot) -> None:
         """Place node boxes and reshape bands for one snapshot (numpy, then item updates)."""
@@ -374,29 +370,34 @@ class FlowsView(QWidget):
         scale = self._model.display_scale(self._view)
         index = self._layout_index
         node_flow = np.maximum(snap.inflow_si, snap.outflow_si)
-        heights = np.maximum(node_flow * k, _MIN_NODE)
+        heights = np.maximum(node_flow * k, MIN_NODE)
         tops = index.node_tops(heights)
-        for i, (x, y, h, value) in enumerate(
+        label_tops = index.label_tops(tops, heights, self._label_heights)
+        for i, (x, y, h, label_y, value) in enumerate(
             zip(
                 index.x_left.tolist(),
                 tops.tolist(),
                 heights.tolist(),
+                label_tops.tolist(),
                 (node_flow * scale).tolist(),
                 strict=True,
             )
         ):
-            text = self._node_text[i].format(_fmt(value))
-            self._boxes[i].setRect(QRectF(x, y, _NODE_WIDTH, h))
-            self._boxes[i].setToolTip(text.replace("\n", ": "))
+            shown = _fmt(value)
+            tip = self._node_tip[i].format(shown)
+            self._boxes[i].setRect(QRectF(x, y, NODE_WIDTH, h))
+            self._boxes[i].setToolTip(tip)
             label = self._labels[i]
-            label.setPos(x + _NODE_WIDTH + 3.0, y)
-            label.setText(text)
+            label.setPos(x + NODE_WIDTH + LABEL_OFFSET, label_y)
+            label.setText(self._node_text[i].format(shown))
+            label.setToolTip(tip)
+        self._fit_scene(label_tops)
         widths = snap.value_si * k
         visible = widths >= 0.05
         shown = np.where(visible, widths, 0.0)
-        y0 = tops[snap.source] + _offsets_within(snap.source, shown)
-        y1 = tops[snap.target] + _offsets_within(snap.target, shown)
-        x0 = index.x_left[snap.source] + _NODE_WIDTH
+        y0 = tops[snap.source] + offsets_within(snap.source, shown)
+        y1 = tops[snap.target] + offsets_within(snap.target, shown)
+        x0 = index.x_left[snap.source] + NODE_WIDTH
         x1 = index.x_left[snap.target]
         self._widths = widths
         for i, (on, geometry, value) in enumerate(
@@ -419,6 +420,22 @@ class FlowsView(QWidget):
             band.setToolTip(self._link_text[i].format(_fmt(value)))
             band.setVisible(True)
 
+    def _fit_scene(self, label_tops: np.ndarray) -> None:
+        """Grow the scene when spread labels reach beyond it (it never shrinks within a view).
+
+        Every label stays reachable by scrolling; growing only keeps the
+        scroll bars still while the diagram animates.
+        """
+        if label_tops.size == 0:
+            return
+        rect = self.scene.sceneRect()
+        top = min(rect.top(), float(label_tops.min()) - 4.0)
+        bottom = max(rect.bottom(), float((label_tops + self._label_heights).max()) + 20.0)
+        if top < rect.top() or bottom > rect.bottom():
+            rect.setTop(top)
+            rect.setBottom(bottom)
+            self.scene.setSceneRect(rect)
+
 
 def _band_path(x0: float, y0: float, x1: float, y1: float, width: float) -> QPainterPath:
     """A band of constant vertical width from (x0, y0) to (x1, y1): two cubic Béziers."""
@@ -434,7 +451,13 @@ def _band_path(x0: float, y0: float, x1: float, y1: float, width: float) -> QPai
 
 
 def _fmt(value: float) -> str:
-    """Format a display value with about four significant digits."""
+    """Format a display value with about four significant digits; dust (< 1e-6) as 0.
+
+    A closed flare's flow comes out of the balances as 1e-320-ish numbers,
+    which are no flow to a reader.
+    """
+    if abs(value) < _DUST:
+        return "0"
     if abs(value) >= 1000.0:
         return f"{value:,.0f}"
     return f"{value:.4g}"

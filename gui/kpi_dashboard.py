@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyqtgraph as pg
@@ -27,11 +25,13 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt, QUrl
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -39,13 +39,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from energyopt.appstate.kpi_dashboard import DashboardData, KpiDashboard, ReplayRequest
+from energyopt.appstate.kpi_dashboard import (
+    DashboardData,
+    KpiDashboard,
+    ReplayRequest,
+    default_out_dir,
+)
+from energyopt.appstate.kpi_data import period_text
 from energyopt.appstate.tasks import TaskProgress
 from energyopt.errors import EnergyoptError
 from energyopt.report.charts import run_colour
 from energyopt.report.strings import fmt_value
 from gui.kpi_replay_dialog import ReplayDialog
 from gui.progress_panel import format_remaining
+from gui.time_axis import PlantTimeAxis
 from gui.workers import worker_task_runner
 
 if TYPE_CHECKING:
@@ -65,6 +72,10 @@ __all__ = [
 BETTER_COLOUR = "#1a7f37"
 WORSE_COLOUR = "#c62828"
 _BAR_STEPS = 1000
+#: Height each time plot keeps in a short dock (the panel scrolls below the buttons). [px]
+_PLOT_MIN_HEIGHT_PX = 160
+#: KPI rows the table keeps room for. [-]
+_TABLE_MIN_ROWS = 4
 #: Item data role holding whether a difference cell is better (True), worse (False) or neither.
 IMPROVED_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -82,22 +93,6 @@ def run_title(run: str) -> str:
 def report_language(ui_language: str) -> str:
     """The report language of a UI language (``"zh_CN"`` -> ``"zh"``, else ``"en"``)."""
     return "zh" if ui_language.lower().startswith("zh") else "en"
-
-
-def _epoch_s_shifted(time_ms: np.ndarray, timezone: str) -> np.ndarray:
-    """Seconds for a UTC ``DateAxisItem`` showing the plant's wall-clock time.
-
-    The zone's offset at the first sample is applied to the whole curve (a
-    replay rarely spans a daylight-saving change; the Chinese plants have none).
-    """
-    try:
-        zone = ZoneInfo(timezone)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    first = datetime.fromtimestamp(int(time_ms[0]) / 1000.0, tz=UTC)
-    offset = zone.utcoffset(first)
-    offset_s = 0.0 if offset is None else offset.total_seconds()
-    return time_ms.astype(np.float64) / 1000.0 + offset_s
 
 
 class KpiDashboardPanel(QWidget):
@@ -128,6 +123,7 @@ class KpiDashboardPanel(QWidget):
         self._language = language if language is not None else (lambda: "en")
         self._report_path: Path | None = None
         self.dialog: ReplayDialog | None = None
+        self._dialog_now_s: float | None = None
 
         self.button_open = QPushButton()
         self.button_open.setObjectName("kpi_open_folder")
@@ -168,11 +164,12 @@ class KpiDashboardPanel(QWidget):
         self.table_note = QLabel()
         self.table_note.setWordWrap(True)
 
-        self.cost_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        # Plant time on both axes, as on the replay clock (set per loaded folder).
+        self.cost_plot = pg.PlotWidget(axisItems={"bottom": PlantTimeAxis("bottom")})
         self.cost_plot.setObjectName("kpi_cost_plot")
         self.cost_plot.addLegend()
         self.cost_plot.showGrid(x=True, y=True, alpha=0.3)
-        self.intensity_plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(utcOffset=0)})
+        self.intensity_plot = pg.PlotWidget(axisItems={"bottom": PlantTimeAxis("bottom")})
         self.intensity_plot.setObjectName("kpi_intensity_plot")
         self.intensity_plot.addLegend()
         self.intensity_plot.showGrid(x=True, y=True, alpha=0.3)
@@ -195,13 +192,31 @@ class KpiDashboardPanel(QWidget):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(table_box)
         splitter.addWidget(plots)
+        for plot in (self.cost_plot, self.intensity_plot):
+            plot.setMinimumHeight(_PLOT_MIN_HEIGHT_PX)
+        row_px = self.table.verticalHeader().defaultSectionSize()
+        self.table.setMinimumHeight(
+            self.table.horizontalHeader().sizeHint().height() + _TABLE_MIN_ROWS * row_px
+        )
+        # Below the buttons everything scrolls: in a short dock (1366x768) the
+        # table and the plots keep a readable height instead of a few pixels.
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(self.info_label)
+        body_layout.addWidget(self.report_label)
+        body_layout.addWidget(splitter, 1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("kpi_scroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(body)
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addLayout(progress)
-        layout.addWidget(self.info_label)
-        layout.addWidget(self.report_label)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.scroll_area, 1)
 
         model.data_changed.connect(self._show_data)
         model.busy_changed.connect(self._busy)
@@ -219,17 +234,31 @@ class KpiDashboardPanel(QWidget):
         start = str(self.model.data.folder.parent) if self.model.data else str(Path.home())
         folder = QFileDialog.getExistingDirectory(self, self.tr("Open replay folder"), start)
         if folder:
-            self.open_folder(folder)
+            self.open_folder(folder, chosen=True)
 
-    def open_folder(self, folder: str | Path) -> bool:
-        """Load a replay output folder in a worker; return whether it started."""
-        return self.model.open_folder(folder, name=self.tr("Loading replay folder"))
+    def open_folder(self, folder: str | Path, *, chosen: bool = False) -> bool:
+        """Load a replay output folder in a worker; return whether it started.
+
+        Parameters
+        ----------
+        folder : str or path-like
+            The folder.
+        chosen : bool
+            The user chose it (the header then names it).
+        """
+        return self.model.open_folder(folder, name=self.tr("Loading replay folder"), chosen=chosen)
 
     def show_replay_dialog(self) -> ReplayDialog:
         """Open the "Run replay" dialog (non-blocking); return it."""
         project, data = self.model.replay_defaults()
+        self._dialog_now_s = time.time()
         dialog = ReplayDialog(
-            project, data, self.model.data_span_ms, self._timezone(), now_s=time.time(), parent=self
+            project,
+            data,
+            self.model.data_span_ms,
+            self._timezone(),
+            now_s=self._dialog_now_s,
+            parent=self,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.request_ready.connect(self.run_replay)
@@ -238,9 +267,22 @@ class KpiDashboardPanel(QWidget):
         return dialog
 
     def run_replay(self, request: ReplayRequest) -> bool:
-        """Start a replay in a worker; return whether it started."""
+        """Start a replay in a worker; return whether it started.
+
+        The output folder counts as chosen by the user unless it is the one
+        the "Run replay" dialog proposed.
+
+        Parameters
+        ----------
+        request : ReplayRequest
+            What to replay.
+        """
         name = self.tr("Replay (%1)").replace("%1", run_title(request.controller))
-        return self.model.run_replay(request, name=name)
+        proposed = None
+        if self._dialog_now_s is not None:
+            proposed = default_out_dir(request.data_path, request.controller, self._dialog_now_s)
+        chosen = Path(request.out_dir) != proposed
+        return self.model.run_replay(request, name=name, chosen=chosen)
 
     def export_report(self) -> bool:
         """Write the loaded folder's report.html in a worker, in the UI language."""
@@ -314,25 +356,25 @@ class KpiDashboardPanel(QWidget):
         self._fill_plots(data)
 
     def _fill_info(self, data: DashboardData | None) -> None:
+        """The header: project, period, controllers compared; the folder if the user chose it."""
         if data is None:
             self.info_label.setText(self.tr("No replay folder open."))
             return
-        from energyopt.data.format import format_time_ms
-
-        start, end = data.period_ms
-        period = "–"
-        if start is not None and end is not None:
-            period = (
-                f"{format_time_ms(start, data.timezone)} – {format_time_ms(end, data.timezone)}"
+        project = data.plant or (data.source_project.stem if data.source_project else "–")
+        lines = [f"{project} · {period_text(data.period_ms, data.timezone)}"]
+        others = [run_title(run) for run in data.runs if run != data.controller]
+        controller = run_title(data.controller) if data.controller else "–"
+        if others:
+            lines.append(
+                self.tr("Controller %1, compared with %2")
+                .replace("%1", controller)
+                .replace("%2", ", ".join(others))
             )
-        text = (
-            self.tr("%1 · %2 · period %3 · controller %4")
-            .replace("%1", str(data.folder))
-            .replace("%2", data.plant or "–")
-            .replace("%3", period)
-            .replace("%4", run_title(data.controller) if data.controller else "–")
-        )
-        self.info_label.setText(text)
+        else:
+            lines.append(self.tr("Controller %1").replace("%1", controller))
+        if self.model.folder_chosen:
+            lines.append(self.tr("Results folder: %1").replace("%1", str(data.folder)))
+        self.info_label.setText("\n".join(lines))
 
     def _fill_table(self, data: DashboardData | None) -> None:
         self.table.clear()
@@ -401,8 +443,11 @@ class KpiDashboardPanel(QWidget):
             if legend is not None:
                 legend.clear()
             plot.setLabel("left", axis)
+            axis_item = plot.getPlotItem().getAxis("bottom")
+            if isinstance(axis_item, PlantTimeAxis):
+                axis_item.set_timezone(data.timezone if data else "UTC")
             for position, (run, (time_ms, values)) in enumerate(series.items()):
-                x = _epoch_s_shifted(time_ms, data.timezone if data else "UTC")
+                x = time_ms.astype(np.float64) / 1000.0
                 pen = pg.mkPen(run_colour(run, position), width=2)
                 plot.plot(x, values, pen=pen, name=run_title(run), connect="finite")
             plot.enableAutoRange()

@@ -195,8 +195,8 @@ class TrendsDock(_Dock):
         self, model: PlantViewsModel, clock: ReplayClock, parent: QWidget | None = None
     ) -> None:
         super().__init__(model, parent)
-        self.panel = TrendPanel()
-        """The plots."""
+        self.panel = TrendPanel(timezone=clock.timezone)
+        """The plots (times in the clock's zone, the plant's)."""
         self._layout.addWidget(self.panel, 1)
         self._clock = clock
         self._unfollow: Callable[[], None] | None = None
@@ -206,7 +206,11 @@ class TrendsDock(_Dock):
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._add_next_plot)
         connect_while_alive(self, model.trends_changed, TrendsDock._show_trends)
+        connect_while_alive(self, clock.span_changed, TrendsDock._follow_timezone)
         self._show_trends(model.trends)
+
+    def _follow_timezone(self) -> None:
+        self.panel.set_timezone(self._clock.timezone)
 
     @property
     def ready(self) -> bool:
@@ -271,7 +275,12 @@ class FlowsDock(_Dock):
         self._timer.timeout.connect(self._apply_time)
         connect_while_alive(self, model.flows_changed, FlowsDock._show_flows)
         connect_while_alive(self, clock.time_changed, FlowsDock._follow)
+        connect_while_alive(self, clock.span_changed, FlowsDock._follow_timezone)
         self._show_flows(model.flows)
+
+    def _follow_timezone(self) -> None:
+        if self.view is not None:
+            self.view.set_timezone(self._clock.timezone)
 
     def _has_data(self) -> bool:
         return self.view is not None
@@ -295,6 +304,6 @@ class FlowsDock(_Dock):
         if flows is not None:
             if self._clock.time_ms is not None:
                 flows.set_time_ms(self._clock.time_ms)
-            self.view = FlowsView(flows)
+            self.view = FlowsView(flows, timezone=self._clock.timezone)
             self._layout.addWidget(self.view, 1)
         self._show_status()

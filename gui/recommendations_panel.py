@@ -27,11 +27,13 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QTableView,
     QTableWidget,
     QTableWidgetItem,
@@ -48,7 +50,12 @@ from gui.decision_log_view import DecisionLogTableModel, format_value, utc_text
 from gui.errors import ErrorReporter
 from gui.replay_clock import connect_while_alive
 
-__all__ = ["COLUMNS", "MODES", "RecommendationsPanel"]
+__all__ = ["COLUMNS", "MIN_LOG_ROWS", "MIN_TABLE_ROWS", "MODES", "RecommendationsPanel"]
+
+MIN_TABLE_ROWS = 6
+"""Rows the recommendation table always has room for (more scroll inside it). [-]"""
+MIN_LOG_ROWS = 3
+"""Rows the decision log always has room for. [-]"""
 
 MODES: tuple[AdvisorMode, ...] = (AdvisorMode.OFF, AdvisorMode.PREDICT, AdvisorMode.ADVISE)
 """Entries of the mode switch, in order."""
@@ -81,6 +88,19 @@ def _column_title(column: str, *, predict: bool = False) -> str:
         "decision": QCoreApplication.translate("RecommendationsPanel", "Decision"),
     }
     return titles[column]
+
+
+def _rows_height(view: QTableView, rows: int) -> int:
+    """Height of a table showing its header, ``rows`` rows and a horizontal scroll bar. [px]."""
+    row_px = view.verticalHeader().defaultSectionSize()
+    if view.model() is not None and view.model().rowCount() > 0:
+        row_px = max(row_px, view.rowHeight(0))
+    return (
+        view.horizontalHeader().sizeHint().height()
+        + rows * row_px
+        + 2 * view.frameWidth()
+        + view.horizontalScrollBar().sizeHint().height()
+    )
 
 
 def _mode_text(mode: AdvisorMode) -> str:
@@ -178,12 +198,27 @@ class RecommendationsPanel(QWidget):
         log_row = QHBoxLayout()
         log_row.addWidget(self.log_label, 1)
         log_row.addWidget(self.save_button)
+        # Below the mode switch everything scrolls: in a short dock (1366x768, a
+        # plant with many MVs) the table keeps room for MIN_TABLE_ROWS rows and
+        # the log for MIN_LOG_ROWS instead of being squeezed to their headers.
+        self.body = QWidget()
+        self.body.setObjectName("recommendations_body")
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(self.off_label)
+        body.addWidget(self.content, 2)
+        body.addLayout(log_row)
+        body.addWidget(self.log_view, 1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("recommendations_scroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(self.body)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self.off_label)
-        layout.addWidget(self.content, 2)
-        layout.addLayout(log_row)
-        layout.addWidget(self.log_view, 1)
+        layout.addWidget(self.scroll_area, 1)
+        self.log_view.setMinimumHeight(_rows_height(self.log_view, MIN_LOG_ROWS))
 
         self.mode_box.currentIndexChanged.connect(self._on_mode_box)
         self.save_button.clicked.connect(self.save_decisions)
@@ -278,6 +313,8 @@ class RecommendationsPanel(QWidget):
             self.table.setRowCount(len(rows))
             for r, row in enumerate(rows):
                 self._create_row(r, row.mv)
+            shown = min(max(len(rows), 1), MIN_TABLE_ROWS)
+            self.table.setMinimumHeight(_rows_height(self.table, shown))
         for r, row in enumerate(rows):
             self._fill_row(r, row, predict=predict)
         self.table.resizeColumnsToContents()

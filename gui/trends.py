@@ -1,8 +1,9 @@
 """Trend panel: stacked pyqtgraph plots of tags and model outputs on linked time axes.
 
 :class:`TrendPanel` shows :class:`TrendSeries` (numpy arrays with a name and
-a unit) in several stacked plots sharing one time axis (``DateAxisItem``,
-x linked), with limit lines and bands (plain ``QGraphicsLineItem`` /
+a unit) in several stacked plots sharing one time axis
+(:class:`~gui.time_axis.PlantTimeAxis`, x linked, in the plant's time zone
+like the replay clock), with limit lines and bands (plain ``QGraphicsLineItem`` /
 ``QGraphicsRectItem`` over the series' time span: pyqtgraph's
 ``InfiniteLine`` and ``LinearRegionItem`` recompute their extent in Python on
 every repaint, which made scrolling five plots along a replay cost 80 ms a
@@ -34,12 +35,16 @@ import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import (
+    QFrame,
     QGraphicsLineItem,
     QGraphicsRectItem,
     QLabel,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
+
+from gui.time_axis import PlantTimeAxis, format_plant_time
 
 __all__ = [
     "PYRAMID_FACTOR",
@@ -57,6 +62,11 @@ PYRAMID_FACTOR = 8
 
 #: Width of every plot's left axis (tick labels and unit title). [px]
 _LEFT_AXIS_WIDTH_PX = 64
+
+#: Lines of the crosshair readout shown at once (more scroll). [-]
+_READOUT_LINES = 3
+#: Legend entries per row: a plot of many curves keeps its legend short. [-]
+_LEGEND_COLUMNS = 2
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
@@ -410,7 +420,7 @@ def _opaque_grid(base: type[pg.AxisItem]) -> type[pg.AxisItem]:
 
 
 _GridAxis = _opaque_grid(pg.AxisItem)
-_GridDateAxis = _opaque_grid(pg.DateAxisItem)
+_GridDateAxis = _opaque_grid(PlantTimeAxis)
 
 
 class LimitLine(QGraphicsLineItem):
@@ -463,20 +473,36 @@ class BandItem(QGraphicsRectItem):
 class TrendPanel(QWidget):
     """Stacked trend plots with linked time axes, limits, bands and a crosshair readout.
 
+    Times are shown in the plant's zone (:meth:`set_timezone`), as the replay clock shows them.
+
     Parameters
     ----------
     parent : QWidget, optional
         Parent widget.
+    timezone : str
+        IANA name of the zone times are shown in (UTC if unknown).
     """
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, timezone: str = "UTC") -> None:
         super().__init__(parent)
+        self._timezone = timezone
         self.layout_widget = pg.GraphicsLayoutWidget()
         self.readout_label = QLabel()
         self.readout_label.setWordWrap(True)
+        self.readout_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # The readout of many curves runs to ten lines: at most _READOUT_LINES of
+        # them take the plots' height, the rest scroll.
+        self.readout_area = QScrollArea()
+        self.readout_area.setWidgetResizable(True)
+        self.readout_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.readout_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.readout_area.setWidget(self.readout_label)
+        self.readout_area.setMaximumHeight(
+            _READOUT_LINES * self.readout_label.fontMetrics().lineSpacing() + 6
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(self.layout_widget, 1)
-        layout.addWidget(self.readout_label)
+        layout.addWidget(self.readout_area)
         self.plots: list[pg.PlotItem] = []
         self.curves: dict[str, EnvelopeCurve] = {}
         self.series: dict[str, TrendSeries] = {}
@@ -513,7 +539,7 @@ class TrendPanel(QWidget):
             row=row,
             col=0,
             axisItems={
-                "bottom": _GridDateAxis(orientation="bottom", utcOffset=0),
+                "bottom": _GridDateAxis(orientation="bottom", timezone=self._timezone),
                 "left": _GridAxis(orientation="left"),
             },
         )
@@ -524,7 +550,8 @@ class TrendPanel(QWidget):
         # pixel, so axes of different widths (tick labels, fonts) would give the
         # plots different time ranges.
         plot.getAxis("left").setWidth(_LEFT_AXIS_WIDTH_PX)
-        plot.addLegend(offset=(10, 5))
+        # A translucent plate: the curves stay visible under a legend of many entries.
+        plot.addLegend(offset=(10, 5), colCount=_LEGEND_COLUMNS, brush=pg.mkBrush(0, 0, 0, 150))
         units = sorted({s.unit for s in series})
         plot.setLabel("left", ", ".join(units))
         if self.plots:
@@ -552,6 +579,29 @@ class TrendPanel(QWidget):
         self._cursors.append(cursor)
         self.plots.append(plot)
         return plot
+
+    @property
+    def timezone(self) -> str:
+        """IANA name of the zone the time axes and the readout show."""
+        return self._timezone
+
+    def set_timezone(self, timezone: str) -> None:
+        """Show the time axes and the readout in another zone.
+
+        Parameters
+        ----------
+        timezone : str
+            IANA name (``"Asia/Shanghai"``; UTC if unknown).
+        """
+        if timezone == self._timezone:
+            return
+        self._timezone = timezone
+        for plot in self.plots:
+            axis = plot.getAxis("bottom")
+            if isinstance(axis, PlantTimeAxis):
+                axis.set_timezone(timezone)
+        if self._cursor_x is not None:
+            self.set_cursor(self._cursor_x)
 
     def clear(self) -> None:
         """Remove every plot and curve."""
@@ -587,7 +637,7 @@ class TrendPanel(QWidget):
             cursor.setVisible(True)
         values = self.readout()
         parts = [f"{name} = {value:.6g} {self.series[name].unit}" for name, value in values.items()]
-        when = np.datetime64(round(self._cursor_x * 1000.0), "ms")
+        when = format_plant_time(self._cursor_x, self._timezone)
         self.readout_label.setText(self.tr("At {0}: ").format(when) + "; ".join(parts))
         return values
 

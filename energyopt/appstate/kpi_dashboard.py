@@ -177,12 +177,22 @@ class KpiDashboard:
         """Historian file of the open session (the default of "Run replay...")."""
         self.data_span_ms: tuple[int, int] | None = None
         """Time span of that file. [ms since epoch]"""
+        self._folder_chosen = False
 
     # ------------------------------------------------------------ state
     @property
     def data(self) -> DashboardData | None:
         """The loaded folder's data."""
         return self._data
+
+    @property
+    def folder_chosen(self) -> bool:
+        """Whether the loaded folder is one the user chose (not a name proposed for a replay).
+
+        The dashboard names the folder only then: a folder the app picked
+        (beside the historian file, in a temporary place) tells the user nothing.
+        """
+        return self._data is not None and self._folder_chosen
 
     @property
     def task(self) -> str | None:
@@ -274,7 +284,9 @@ class KpiDashboard:
         if self._handle is not None:
             self._handle.cancel()
 
-    def open_folder(self, folder: str | os.PathLike[str], *, name: str = "") -> bool:
+    def open_folder(
+        self, folder: str | os.PathLike[str], *, name: str = "", chosen: bool = False
+    ) -> bool:
         """Load a replay output folder in the background.
 
         Parameters
@@ -283,6 +295,8 @@ class KpiDashboard:
             The folder.
         name : str
             What the task is called in the progress display.
+        chosen : bool
+            The user chose this folder (:attr:`folder_chosen` once loaded).
 
         Returns
         -------
@@ -295,18 +309,19 @@ class KpiDashboard:
         def load(progress: ProgressCallback, cancel: CancelToken) -> DashboardData:
             return load_dashboard(path, window_s=window, progress=progress, cancel=cancel)
 
-        return self._start("load", load, name or f"load {path.name}", self._loaded)
+        def loaded(data: DashboardData) -> None:
+            self._folder_chosen = chosen
+            self._data = data
+            self.data_changed.emit(data)
 
-    def _loaded(self, data: DashboardData) -> None:
-        self._data = data
-        self.data_changed.emit(data)
+        return self._start("load", load, name or f"load {path.name}", loaded)
 
     def clear(self) -> None:
         """Forget the loaded folder."""
         self._data = None
         self.data_changed.emit(None)
 
-    def run_replay(self, request: ReplayRequest, *, name: str = "") -> bool:
+    def run_replay(self, request: ReplayRequest, *, name: str = "", chosen: bool = False) -> bool:
         """Run a replay into a new folder in the background, then load that folder.
 
         Parameters
@@ -315,6 +330,8 @@ class KpiDashboard:
             What to replay.
         name : str
             What the task is called in the progress display.
+        chosen : bool
+            The user chose the output folder (rather than taking the proposed one).
 
         Returns
         -------
@@ -338,7 +355,7 @@ class KpiDashboard:
 
         def finished(out_dir: Path) -> None:
             self.replay_finished.emit(Path(out_dir))
-            self.open_folder(out_dir)
+            self.open_folder(out_dir, chosen=chosen)
 
         return self._start("replay", work, name or f"replay {request.controller}", finished)
 

@@ -24,7 +24,7 @@ from energyopt.progress import CancelToken, ProgressCallback, null_progress
 if TYPE_CHECKING:
     from energyopt.kpis import KpiDifference
 
-__all__ = ["DashboardData", "KpiRow", "Series", "load_dashboard"]
+__all__ = ["DashboardData", "KpiRow", "Series", "load_dashboard", "period_text"]
 
 Series = tuple["npt.NDArray[np.int64]", "npt.NDArray[np.float64]"]
 """Times [ms since epoch] and values of one curve."""
@@ -122,6 +122,41 @@ class DashboardData:
             If the folder has no such KPI.
         """
         return {row.key: row for row in self.rows}[key]
+
+
+def period_text(period_ms: tuple[int | None, int | None], timezone: str) -> str:
+    """Return a replay period in the plant's wall-clock time, short.
+
+    Parameters
+    ----------
+    period_ms : tuple of (int or None)
+        Start and end. [ms since epoch]
+    timezone : str
+        The plant's IANA zone (times shown in UTC if unknown).
+
+    Returns
+    -------
+    str
+        ``"2026-01-08 08:00 – 14:00 (UTC+08:00)"`` within one day,
+        ``"2026-01-08 08:00 – 2026-01-09 08:00 (UTC+08:00)"`` across days
+        (the offset of the start), ``"–"`` when a bound is unknown.
+    """
+    import datetime as dt
+
+    from energyopt.data.format import load_timezone
+
+    start, end = period_ms
+    if start is None or end is None:
+        return "–"
+    try:
+        zone: dt.tzinfo = load_timezone(timezone)
+    except EnergyoptError:
+        zone = dt.UTC
+    first = dt.datetime.fromtimestamp(start / 1000.0, tz=zone)
+    last = dt.datetime.fromtimestamp(end / 1000.0, tz=zone)
+    end_format = "%H:%M" if last.date() == first.date() else "%Y-%m-%d %H:%M"
+    offset = first.strftime("%z")
+    return f"{first:%Y-%m-%d %H:%M} – {last.strftime(end_format)} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def _check(cancel: CancelToken | None) -> None:

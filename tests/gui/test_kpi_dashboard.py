@@ -241,8 +241,55 @@ def test_installed_in_the_main_window(make_window, demo_files) -> None:
     assert isinstance(panel, KpiDashboardPanel)
     assert dock.widget() is panel
     assert dock.windowTitle() == "KPI dashboard"
-    assert window.tabifiedDockWidgets(dock) == [window.docks["model"]]
+    # A tab of the model panel's group (other panels, such as tuning, may join it).
+    assert window.docks["model"] in window.tabifiedDockWidgets(dock)
     # The session's files are what "Run replay..." proposes.
     assert panel.model.replay_defaults() == (project.resolve(), history.resolve())
     assert window.workers.shutdown()
     window.close()
+
+
+def test_header_names_project_period_and_controllers_not_the_folder(
+    qtbot, dashboard, case_dir
+) -> None:
+    """A folder the app opened by itself is not shown; the period is in plant time."""
+    _load(qtbot, dashboard, case_dir)
+    text = dashboard.info_label.text()
+    lines = text.split("\n")
+    # kpis.json: the demo steelworks, six hours from 2026-01-05T00:00Z, i.e. 08:00-14:00
+    # in Asia/Shanghai (UTC+8, no daylight saving); MPC against recorded and baseline.
+    assert lines[0] == "Steelworks energy system (demo) · 2026-01-05 08:00 – 14:00 (UTC+08:00)"
+    assert lines[1] == "Controller MPC, compared with Recorded, Baseline"
+    assert str(case_dir) not in text
+    assert len(lines) == 2
+    # The same folder chosen in "Open replay folder...": then it is named.
+    with qtbot.waitSignal(dashboard.model.data_changed, timeout=30_000):
+        assert dashboard.open_folder(case_dir, chosen=True)
+    qtbot.waitUntil(lambda: not dashboard.model.busy, timeout=5000)
+    assert dashboard.info_label.text().split("\n")[2] == f"Results folder: {case_dir}"
+
+
+def test_in_app_replay_shows_the_folder_only_if_the_user_chose_it(
+    qtbot, dashboard, case_dir, tmp_path
+) -> None:
+    def copy_replay(project, data, controller, out_dir, **_kw: Any) -> Path:
+        shutil.copytree(case_dir, out_dir)  # stands in for energyopt.replay.replay_to_dir
+        return Path(out_dir)
+
+    dashboard.model._replay = copy_replay  # the fast stand-in of the replay workflow
+    dashboard.model.project_path = case_dir.parent / "plant.toml"
+    dashboard.model.data_path = tmp_path / "history.h5"
+    dashboard.model.data_span_ms = (1_767_571_200_000, 1_767_571_200_000 + 6 * 3_600_000)
+    for edit, shown in ((False, False), (True, True)):
+        dialog = dashboard.show_replay_dialog()
+        if edit:
+            dialog.out_edit.setText(str(tmp_path / "my_results"))
+            dialog._out_was_edited()
+        proposed = Path(dialog.out_edit.text())
+        with qtbot.waitSignal(dashboard.model.data_changed, timeout=30_000):
+            dialog.accept()
+            assert dialog.error_label.text() == ""
+        qtbot.waitUntil(lambda: not dashboard.model.busy, timeout=5000)
+        assert dashboard.model.folder_chosen is shown
+        assert (str(proposed) in dashboard.info_label.text()) is shown
+        assert dashboard.info_label.text().startswith("Steelworks energy system (demo) · ")

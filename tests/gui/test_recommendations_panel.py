@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import threading
@@ -366,3 +367,57 @@ def test_the_real_advisor_session_on_the_steelworks_demo(
     assert [(e.tag, e.recommended, e.unit) for e in saved] == [
         (first.tag, first.recommended, first.unit)
     ]
+
+
+class ManyMVSource(FakeSource):
+    """Seventeen MVs, as the demo steelworks' economic MPC has."""
+
+    names = tuple(f"PP.MV{k:02d}.SP" for k in range(17))
+
+    def recommend(self, at_ms: int) -> Any:
+        self.calls.append(at_ms)
+        rows = tuple(
+            MVRecommendation(name, 10.0 + k, 11.0 + k, MoveLimitation.NONE, "valley tariff")
+            for k, name in enumerate(self.names)
+        )
+        return dataclasses.replace(make_recommendation(at_ms), mvs=rows, prediction=None)
+
+
+def test_every_mv_row_is_reachable_at_1366x768(make_window, demo_files, qtbot):
+    """In the window's default layout the table keeps room for rows and every row scrolls in.
+
+    Before the body scrolled, the table of 17 MVs was squeezed to its header
+    between the summary labels and the decision log (no row visible at all).
+    """
+    from gui.recommendations_panel import MIN_TABLE_ROWS
+
+    project, history = demo_files
+    window = make_window(project=project, historian=history)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    panel = window.recommendations_panel
+    window.recommendations.set_source(ManyMVSource())
+    panel.mode_box.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 17, timeout=10_000)
+    QApplication.processEvents()
+    table = panel.table
+    assert panel.height() < 400  # a short dock: the case that squeezed the table
+    row_px = table.rowHeight(0)
+    assert table.viewport().height() >= MIN_TABLE_ROWS * row_px
+    last = table.model().index(16, COLUMNS.index("tag"))
+    panel.scroll_area.ensureWidgetVisible(table)
+    table.scrollTo(last)
+    QApplication.processEvents()
+    cell_rect = table.visualRect(last)
+    assert table.viewport().rect().contains(cell_rect)
+    # ... and that part of the table is inside the scroll area's visible part.
+    area = panel.scroll_area.viewport()
+    top_left = table.viewport().mapTo(area, cell_rect.topLeft())
+    bottom = table.viewport().mapTo(area, cell_rect.bottomLeft())
+    assert area.rect().contains(top_left)
+    assert area.rect().contains(bottom)
+    assert panel.buttons[(ManyMVSource.names[-1], Decision.ACCEPTED)].isEnabled()
+    # The shown window loads its trends and flows: let that finish before closing.
+    qtbot.waitUntil(lambda: not window.workers.active and window.trends_dock.ready, timeout=60_000)
+    window.close()

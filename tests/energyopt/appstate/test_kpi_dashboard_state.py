@@ -306,3 +306,23 @@ def test_kpi_values_match_the_written_file(case_dir: Path) -> None:
     doc = json.loads((case_dir / "kpis.json").read_text("utf-8"))
     data = load_dashboard(case_dir)
     assert set(data.runs) == set(doc["report"]["runs"])
+
+
+def test_period_text_in_plant_time() -> None:
+    from energyopt.appstate.kpi_data import period_text
+
+    start = 1_767_571_200_000  # 2026-01-05T00:00Z
+    assert period_text((start, start + 6 * 3_600_000), "Asia/Shanghai") == (
+        "2026-01-05 08:00 – 14:00 (UTC+08:00)"
+    )
+    # Across midnight in plant time: the end names its date.
+    assert period_text((start, start + 20 * 3_600_000), "Asia/Shanghai") == (
+        "2026-01-05 08:00 – 2026-01-06 04:00 (UTC+08:00)"
+    )
+    # Berlin on 2026-03-29: clocks go from 02:00 CET to 03:00 CEST at 01:00Z.
+    dst = 1_774_742_400_000  # 2026-03-29T00:00Z = 01:00 CET
+    assert period_text((dst, dst + 2 * 3_600_000), "Europe/Berlin") == (
+        "2026-03-29 01:00 – 04:00 (UTC+01:00)"
+    )
+    assert period_text((None, start), "UTC") == "–"
+    assert period_text((start, start), "Nowhere/Else").endswith("(UTC+00:00)")
