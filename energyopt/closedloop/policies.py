@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -38,12 +38,14 @@ if TYPE_CHECKING:
     from controllers.advisor import Advisor
     from controllers.advisor.contract import Controller
     from controllers.baselines import Baseline
+    from energyopt.closedloop.dcs import DcsLayer
     from plant_models.core.equations import EquationModel
 
 __all__ = [
     "STATUS_CODES",
     "BaselinePolicy",
     "ControllerPolicy",
+    "DcsOverlay",
     "Decision",
     "EveryStepOverlay",
     "MeasurementBuilder",
@@ -75,11 +77,16 @@ class Decision:
         Wall-clock time of the decision (estimator, solve and checks). [s]
     status : str
         One of :data:`STATUS_CODES`.
+    cv_targets : mapping of str to float, optional
+        The controller's predicted controlled variables at the end of the
+        interval (model variable name -> value), the setpoints of DCS loops
+        that take the controller's (:mod:`energyopt.closedloop.dcs`). [SI]
     """
 
     u: npt.NDArray[np.float64]
     compute_time_s: float
     status: str = "none"
+    cv_targets: Mapping[str, float] | None = None
 
 
 class Policy(Protocol):
@@ -306,6 +313,7 @@ class ControllerPolicy:
         """Build the measurements, ask the controller and apply its checked first move."""
         from controllers.advisor import Advisor, ControlRequest, safe_setpoints
 
+        targets: dict[str, float] | None = None
         start = time.perf_counter()
         mv_now = self._u[self._mv_index]
         meas, valid = self._builder.build(t_s, y_meas, self._u.copy(), d_now)
@@ -342,9 +350,32 @@ class ControllerPolicy:
             )
             target = plan[0] if usable else np.full(mv_now.size, np.nan)
             self._plan = plan[1:].copy() if usable and plan.shape[0] > 1 else None
+            targets = _cv_targets(sol) if usable else None
         setpoints, _ = safe_setpoints(mv_now, target, self._lower, self._upper, self._rate)
         self._u[self._mv_index] = setpoints
-        return Decision(self._u.copy(), time.perf_counter() - start, status)
+        return Decision(self._u.copy(), time.perf_counter() - start, status, targets)
+
+    def observe_applied(self, u: npt.NDArray[np.float64]) -> None:
+        """Take the inputs actually in force (a DCS layer trimmed the decided ones). [SI].
+
+        The next decision reads the MVs' current values, and its rate limits
+        apply, from these.
+        """
+        u = np.asarray(u, dtype=np.float64)
+        if u.shape != self._u.shape:
+            raise ModelError(f"closed loop: applied inputs must have shape {self._u.shape}")
+        self._u = u.copy()
+
+
+def _cv_targets(solution: object) -> dict[str, float] | None:
+    """The plan's predicted controlled variables at the end of the first interval. [SI]."""
+    names = tuple(getattr(solution, "cv_names", ()))
+    predicted = np.asarray(getattr(solution, "cv_predicted", np.zeros((0, 0))), dtype=np.float64)
+    if not names or predicted.ndim != 2 or predicted.shape[0] < 2:
+        return None
+    if predicted.shape[1] != len(names):
+        return None
+    return {n: float(v) for n, v in zip(names, predicted[1], strict=True) if math.isfinite(v)}
 
 
 def _status(status: object) -> str:
@@ -369,6 +400,11 @@ class EveryStepOverlay:
         Fine step, the interval of this policy. [s]
     what : str
         Prefix of error messages (``"closed loop"``, ``"replay"``).
+    dcs : DcsLayer, optional
+        PI loops applied every step after :meth:`overlay`
+        (:mod:`energyopt.closedloop.dcs`): the inputs so far are their base.
+        An inner policy with ``observe_applied(u)`` (a controller) is told the
+        trimmed inputs before each decision and takes the trims over.
 
     Raises
     ------
@@ -376,7 +412,9 @@ class EveryStepOverlay:
         If the inner interval is not a whole multiple of the step.
     """
 
-    def __init__(self, inner: Policy, step_s: float, what: str) -> None:
+    def __init__(
+        self, inner: Policy, step_s: float, what: str, *, dcs: DcsLayer | None = None
+    ) -> None:
         ratio = inner.interval_s / step_s
         if round(ratio) < 1 or abs(ratio - round(ratio)) > 1e-9 * ratio:
             raise ModelError(
@@ -386,17 +424,27 @@ class EveryStepOverlay:
         self._inner, self._every, self._step_s = inner, round(ratio), float(step_s)
         self._u: npt.NDArray[np.float64] = np.zeros(0)
         self._k = 0
+        self._dcs = dcs
+        self._applied: npt.NDArray[np.float64] = np.zeros(0)
 
     @property
     def interval_s(self) -> float:
         """The fine step. [s]."""
         return self._step_s
 
+    @property
+    def dcs(self) -> DcsLayer | None:
+        """The DCS layer applied every step, if any."""
+        return self._dcs
+
     def reset(self, u0: npt.NDArray[np.float64], x0: npt.NDArray[np.float64]) -> None:
-        """Reset the inner policy and the step counter."""
+        """Reset the inner policy, the DCS layer and the step counter."""
         self._inner.reset(u0, x0)
         self._u = np.array(u0, dtype=np.float64)
+        self._applied = self._u.copy()
         self._k = 0
+        if self._dcs is not None:
+            self._dcs.reset()
 
     def overlay(self, u: npt.NDArray[np.float64], k: int) -> None:
         """Set the fast layer's inputs of fine step ``k`` in ``u`` (in place). [SI]."""
@@ -411,11 +459,52 @@ class EveryStepOverlay:
     ) -> Decision:
         """Ask the inner policy on its grid; apply :meth:`overlay` every step."""
         status, compute_s = "none", 0.0
+        targets: Mapping[str, float] | None = None
         if self._k % self._every == 0:
+            observe: Callable[[npt.NDArray[np.float64]], None] | None = getattr(
+                self._inner, "observe_applied", None
+            )
+            if self._dcs is not None and observe is not None:
+                observe(self._applied.copy())
             decision = self._inner.decide(t_s, y_meas, d_now, plant_mode)
             self._u = np.array(decision.u, dtype=np.float64)
             status, compute_s = decision.status, decision.compute_time_s
+            targets = decision.cv_targets
+            if self._dcs is not None:
+                self._dcs.rebase(observe is not None, targets)
         u = self._u.copy()
         self.overlay(u, self._k)
+        if self._dcs is not None:
+            self._dcs.apply(u, y_meas, self._k)
+            self._applied = u.copy()
         self._k += 1
-        return Decision(u, compute_s, status)
+        return Decision(u, compute_s, status, targets)
+
+
+class DcsOverlay(EveryStepOverlay):
+    """Wrap a policy with only a DCS layer: its decisions held, the loops acting every step.
+
+    Parameters
+    ----------
+    inner : Policy
+        The controller on the coarse grid.
+    dcs : DcsLayer
+        The PI loops (:func:`energyopt.closedloop.dcs.build_dcs_layer`).
+    step_s : float
+        Fine step, the interval of this policy. [s]
+    what : str
+        Prefix of error messages.
+
+    Raises
+    ------
+    ModelError
+        If the inner interval is not a whole multiple of the step.
+    """
+
+    def __init__(
+        self, inner: Policy, dcs: DcsLayer, step_s: float, what: str = "closed loop"
+    ) -> None:
+        super().__init__(inner, step_s, what, dcs=dcs)
+
+    def overlay(self, u: npt.NDArray[np.float64], k: int) -> None:
+        """Nothing besides the DCS layer."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictBool, StrictStr, model_validator
 
 from energyopt.project.base import (
     DurationS,
@@ -17,8 +17,11 @@ from energyopt.project.base import (
 
 __all__ = [
     "CONTROLLER_MODES",
+    "DCS_SETPOINT_SOURCES",
     "SOLVERS",
     "ControllerSettings",
+    "DcsLoopSettings",
+    "DcsSettings",
     "EconomicControllerSettings",
     "ForecastControllerSettings",
     "VariableLimit",
@@ -137,6 +140,96 @@ class ForecastControllerSettings(SchemaModel):
     )
 
 
+ReplayController = Literal["mpc", "baseline", "recorded"]
+_REPLAY_CONTROLLERS: tuple[ReplayController, ...] = ("mpc", "baseline", "recorded")
+
+#: Setpoint sources of a DCS loop besides a fixed value (see :class:`DcsLoopSettings`).
+DCS_SETPOINT_SOURCES: tuple[str, ...] = ("record", "controller")
+
+
+class DcsLoopSettings(SchemaModel):
+    """One ``[controller.dcs.loops.<loop>]`` table: a PI loop of the DCS under the controller.
+
+    The loop is emulated every plant step of a replay or closed-loop run
+    (:mod:`energyopt.closedloop.dcs`): the controller's decision is the
+    manipulated variables' base (feed-forward) and the PI correction goes on
+    top, limited to the MV limits and rate limits.
+    """
+
+    description: str = Field("", description="Free text (loop tag, what it holds)")
+    measurement: StrictStr = Field(
+        description='Controlled variable: a binding name ("hp_pressure") or a plant output '
+        '"<unit or node>.<output>" ("hp_header.pressure_pa")'
+    )
+    actuators: list[StrictStr] = Field(
+        min_length=1,
+        description="Manipulated variables the loop trims: manipulated binding names or plant "
+        'inputs "<unit>.<input>"; the correction is shared by split',
+    )
+    split: list[Annotated[Number, Field(gt=0.0)]] | None = Field(
+        None,
+        description="Share of the correction of each actuator (normalised); default equal shares",
+    )
+    setpoint: RawQuantity = Field(
+        description='A number in the measurement\'s SI unit or a quantity string ("9.8 MPa"): '
+        'fixed; "record": the measurement\'s recorded tag (replay); "controller": the '
+        "controller's predicted value at the end of its interval (held when it predicts none)"
+    )
+    action: Literal["reverse", "direct"] = Field(
+        description="reverse: the MV rises when the measurement is below the setpoint "
+        "(a let-down valve on its downstream pressure); direct: it rises when the measurement "
+        "is above (turbine inlet on the header pressure, turbine-follow)"
+    )
+    gain: RawQuantity = Field(
+        description="Proportional gain, positive: total MV change per unit of control error, "
+        'a number in SI (MV SI unit per measurement SI unit) or a quantity string ("90 t/h/MPa")'
+    )
+    integral_time_s: DurationS = Field(gt=0.0, description='Integral (reset) time [s]; "4 min"')
+    rate_limit_per_s: list[Annotated[Number, Field(gt=0.0)]] | None = Field(
+        None,
+        description="Largest move per second of each actuator's correction [MV SI unit/s]; "
+        "default the manipulated binding's rate_limit_per_min, else none",
+    )
+    controllers: list[ReplayController] = Field(
+        default_factory=lambda: list(_REPLAY_CONTROLLERS),
+        min_length=1,
+        description="Replay controllers under which the loop acts",
+    )
+
+    @model_validator(mode="after")
+    def _lengths(self) -> Self:
+        issues: list[Issue] = []
+        n = len(self.actuators)
+        for key in ("split", "rate_limit_per_s"):
+            value = getattr(self, key)
+            if value is not None and len(value) != n:
+                issues.append(((key,), f"needs one entry per actuator ({n}), got {len(value)}"))
+        if len(set(self.actuators)) != n:
+            issues.append((("actuators",), "an actuator is listed twice"))
+        source = self.setpoint if isinstance(self.setpoint, str) else ""
+        if source.strip().isalpha() and source not in DCS_SETPOINT_SOURCES:
+            choices = ", ".join(DCS_SETPOINT_SOURCES)
+            message = (
+                f"unknown setpoint source '{source}'; give a number, a quantity string "
+                f"or one of {choices}"
+            )
+            issues.append((("setpoint",), message))
+        if isinstance(self.gain, int | float) and not self.gain > 0.0:
+            issues.append((("gain",), f"must be positive (action gives the sign), got {self.gain}"))
+        if issues:
+            raise issues_error(issues)
+        return self
+
+
+class DcsSettings(SchemaModel):
+    """The ``[controller.dcs]`` table: PI loops the replay and closed loop emulate every step."""
+
+    enabled: StrictBool = Field(True, description="Emulate the loops (false: controller alone)")
+    loops: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")], DcsLoopSettings] = Field(
+        default_factory=dict, description="Loop name -> PI loop"
+    )
+
+
 class ControllerSettings(SchemaModel):
     """The ``[controller]`` table: how the MPC runs."""
 
@@ -187,6 +280,11 @@ class ControllerSettings(SchemaModel):
     )
     forecast: ForecastControllerSettings = Field(
         default_factory=ForecastControllerSettings, description="Disturbance forecasts"
+    )
+    dcs: DcsSettings = Field(
+        default_factory=DcsSettings,
+        description="DCS PI loops under the controller (header pressures...), emulated in "
+        "replays and closed-loop runs",
     )
 
     @model_validator(mode="after")

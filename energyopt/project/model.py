@@ -92,6 +92,7 @@ class Project(SchemaModel):
         issues.extend(self._loop_issues())
         issues.extend(self._mode_issues())
         issues.extend(self._controller_issues())
+        issues.extend(self._dcs_issues())
         issues.extend(self._tariff_issues())
         if issues:
             raise issues_error(issues)
@@ -304,6 +305,57 @@ class Project(SchemaModel):
                         )
                     )
         return issues
+
+    def _dcs_issues(self) -> list[Issue]:
+        """Cross-checks of ``[controller.dcs.loops]``: names resolve, no MV driven twice.
+
+        Whether a measurement is a plant output and an actuator a plant input
+        is checked when the loops are built on the plant
+        (:func:`energyopt.closedloop.dcs.build_dcs_loops`).
+        """
+        issues: list[Issue | None] = []
+        driven: dict[str, str] = {}
+        for name, loop in self.controller.dcs.loops.items():
+            path = ("controller", "dcs", "loops", name)
+            cv = self._dcs_variable((*path, "measurement"), loop.measurement, None, issues)
+            if loop.setpoint == "record" and cv is not None:
+                bound = [b for b in self.bindings.values() if b.variable == cv]
+                if not bound:
+                    issues.append(
+                        (
+                            (*path, "setpoint"),
+                            f"'record' needs a binding of '{cv}' (its recorded tag); none binds it",
+                        )
+                    )
+            for i, actuator in enumerate(loop.actuators):
+                key = (*path, "actuators", i)
+                mv = self._dcs_variable(key, actuator, "manipulated", issues)
+                if mv is None:
+                    continue
+                if mv in driven:
+                    issues.append((key, f"'{mv}' is already driven by DCS loop '{driven[mv]}'"))
+                driven.setdefault(mv, name)
+        return [issue for issue in issues if issue is not None]
+
+    def _dcs_variable(
+        self, path: IssuePath, value: str, role: str | None, issues: list[Issue | None]
+    ) -> str | None:
+        """Resolve a DCS loop's binding name or variable path to the variable path."""
+        if "." in value:
+            issue = self._path_issue(path, value)
+            issues.append(issue)
+            return None if issue is not None else value
+        binding = self.bindings.get(value)
+        if binding is None:
+            candidates = [n for n, b in self.bindings.items() if role is None or b.role == role]
+            hint = did_you_mean(value, candidates)
+            message = f"no binding '{value}'{hint} (give a binding name or '<unit>.<variable>')"
+            issues.append((path, message))
+            return None
+        if role is not None and binding.role != role:
+            issues.append((path, f"binding '{value}' is {binding.role}, not {role}"))
+            return None
+        return binding.variable
 
     def _tariff_issues(self) -> list[Issue]:
         if self.tariffs is None:

@@ -45,6 +45,7 @@ _KEY_NAMES: dict[str, str] = {
     "setpoints": "loop",
     "settings": "setting",
     "feed": "setting",
+    "loops": "loop",
 }
 
 

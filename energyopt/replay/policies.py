@@ -22,6 +22,12 @@
     (:class:`~energyopt.replay.readback.OutputStateBuilder`) with a causal
     forecast (:func:`energyopt.controlbuild.causal.causal_forecast_source`).
 
+Under every controller the DCS loops of ``[controller.dcs]``
+(:mod:`energyopt.closedloop.dcs`) act every fine step on top of the
+controller's (or the record's) inputs: the header pressure controllers that
+hold the steam headers between the MPC's decisions; the MPC reads the
+trimmed values at its next decision.
+
 Under every controller the *exogenous* recorded inputs (bound inputs that
 are not manipulated, and inputs read back from a measurement such as a
 compressor's flow from its power) follow the record every fine step
@@ -42,6 +48,7 @@ from energyopt.errors import ModelError, ProjectError
 
 if TYPE_CHECKING:
     from energyopt.closedloop import Policy
+    from energyopt.closedloop.dcs import DcsLayer
     from energyopt.controlbuild.record import DisturbanceRecord
     from energyopt.plantbuild import BuiltPlant
     from energyopt.replay.case import ReplayCase
@@ -108,6 +115,9 @@ class RecordOverlay(EveryStepOverlay):
         Inputs taken from ``record`` (finite there).
     step_s : float
         Fine step, the interval of this policy. [s]
+    dcs : DcsLayer, optional
+        DCS loops acting every step after the record
+        (:class:`~energyopt.closedloop.policies.EveryStepOverlay`).
 
     Raises
     ------
@@ -121,8 +131,10 @@ class RecordOverlay(EveryStepOverlay):
         record: npt.NDArray[np.float64],
         indices: Sequence[int],
         step_s: float,
+        *,
+        dcs: DcsLayer | None = None,
     ) -> None:
-        super().__init__(inner, step_s, "replay")
+        super().__init__(inner, step_s, "replay", dcs=dcs)
         self._idx = np.asarray(indices, dtype=np.intp)
         self._record = record[:, self._idx]
 
@@ -272,6 +284,7 @@ def build_policy(
     baseline: str | None = None,
     record: DisturbanceRecord | None = None,
     refit_every_s: float = 86_400.0,
+    dcs: bool = True,
 ) -> Policy:
     """Return the closed-loop policy of one replay controller.
 
@@ -287,22 +300,47 @@ def build_policy(
         Disturbance record with history before the period (for ``mpc``).
     refit_every_s : float
         Refit interval of the MPC's causal forecast. [s]
+    dcs : bool
+        Emulate the project's DCS loops (``[controller.dcs]``) every step;
+        False runs the controller alone.
 
     Raises
     ------
     ProjectError
-        For an unknown controller or baseline, or an ``mpc`` replay of a
-        project without ``[controller.economic]``.
+        For an unknown controller or baseline, an ``mpc`` replay of a
+        project without ``[controller.economic]``, or a DCS loop that does
+        not resolve on the plant.
     """
     if controller not in CONTROLLERS:
         raise ProjectError(
             f"replay: unknown controller {controller!r}; choose one of {', '.join(CONTROLLERS)}"
         )
+    layer = _dcs_layer(case, controller) if dcs else None
     if controller == "mpc":
         inner = _mpc_policy(case, record, refit_every_s=refit_every_s)
-        return RecordOverlay(inner, case.inputs, case.exogenous_inputs, case.step_s)
+        return RecordOverlay(inner, case.inputs, case.exogenous_inputs, case.step_s, dcs=layer)
     inner = _baseline_policy(case, baseline_name(case.built, baseline))
     overlay = case.exogenous_inputs
     if controller == "recorded":
         overlay = tuple(sorted(set(overlay) | set(case.operator_inputs)))
-    return RecordOverlay(inner, case.inputs, overlay, case.step_s)
+    return RecordOverlay(inner, case.inputs, overlay, case.step_s, dcs=layer)
+
+
+def _dcs_layer(case: ReplayCase, controller: str) -> DcsLayer | None:
+    """The project's DCS loops acting under ``controller`` (None if none)."""
+    from energyopt.closedloop.dcs import build_dcs_layer
+
+    layer = build_dcs_layer(case.built, case.step_s, controller, record_tags=case.tags)
+    if layer is None:
+        return None
+    exogenous = set(case.exogenous_inputs)
+    for loop in layer.loops:
+        clash = exogenous.intersection(loop.actuators)
+        if clash:
+            names = [case.built.model.inputs[i].name for i in sorted(clash)]
+            raise ProjectError(
+                f"{case.built.project.source or 'project'}: controller.dcs.loops.{loop.name}: "
+                f"{', '.join(names)} follow(s) the record in every replay (not a manipulated "
+                "input); a DCS loop cannot drive it"
+            )
+    return layer
