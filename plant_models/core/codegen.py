@@ -16,9 +16,13 @@ What
 :func:`generate_source` walks the algorithm of the SX functions ``f``, ``g``
 and ``df/dx`` (``casadi.Function.instruction_*``; common subexpressions shared
 by :func:`casadi.cse`) and prints each as a numba function writing into an
-output array (``f_into(x, u, d, p, out)``; no allocation), followed by the
-integrators of :mod:`plant_models.core.kernels`.  :func:`compile_model` writes
-that module to the kernel cache folder (:func:`kernel_cache_dir`) under a name
+output array (``f_into(x, u, d, p, out)``; no allocation), ``f`` once more
+split into the operations on ``u``, ``d`` and ``p`` alone (``f_const_into``,
+evaluated once per held input interval) and the rest (``f_state_into``,
+in every stage: identical results, on the steelworks plant 94 of the 311
+operations), followed by the integrators of :mod:`plant_models.core.kernels`.
+:func:`compile_model` writes that module to the kernel cache folder
+(:func:`kernel_cache_dir`) under a name
 holding the SHA-256 of its text, imports it with :mod:`importlib` and returns
 its functions, all ``numba.njit(cache=True)``: the second process loads the
 compiled code from numba's cache instead of compiling.  An edit of a model or
@@ -143,23 +147,97 @@ def _emit(fun: Any, name: str, matrix: bool, casadi: Any) -> list[str]:
                 f"    {targets[fun.instruction_output(k)[1]]} = w{fun.instruction_input(k)[0]}"
             )
             continue
-        out = fun.instruction_output(k)[0]
-        if op == op_input:
-            which, nz = fun.instruction_input(k)
-            lines.append(f"    w{out} = {_ARG_NAMES[which]}[{nz}]")
-        elif op == op_const:
-            lines.append(f"    w{out} = {_constant(fun.instruction_constant(k))}")
-        elif op in expr_of:
-            operands = [f"w{i}" for i in fun.instruction_input(k)]
-            lines.append(f"    w{out} = {expr_of[op].format(*operands)}")
-        else:
-            names = [n for n in dir(casadi) if n.startswith("OP_") and getattr(casadi, n) == op]
-            raise EquationError(
-                f"function {fun.name()}: casadi operation {names or op} has no numba form yet; "
-                "add it to plant_models.core.codegen._OPS"
-            )
+        operands = [] if op in (op_input, op_const) else fun.instruction_input(k)
+        text = _expression(fun, k, [f"w{i}" for i in operands], expr_of, casadi)
+        lines.append(f"    w{fun.instruction_output(k)[0]} = {text}")
     lines.append("    return None")
     return lines
+
+
+def _expression(fun: Any, k: int, operands: list[str], expr_of: dict[int, str], casadi: Any) -> str:
+    """Right-hand side of instruction ``k`` (not an output); ``operands``: its operands' names."""
+    op = fun.instruction_id(k)
+    if op == casadi.OP_INPUT:
+        which, nz = fun.instruction_input(k)
+        return f"{_ARG_NAMES[which]}[{nz}]"
+    if op == casadi.OP_CONST:
+        return _constant(fun.instruction_constant(k))
+    if op in expr_of:
+        return expr_of[op].format(*operands)
+    names = [n for n in dir(casadi) if n.startswith("OP_") and getattr(casadi, n) == op]
+    raise EquationError(
+        f"function {fun.name()}: casadi operation {names or op} has no numba form yet; "
+        "add it to plant_models.core.codegen._OPS"
+    )
+
+
+def _emit_split(fun: Any, casadi: Any) -> tuple[int, list[str], list[str]]:
+    """Split the vector SX function ``fun(x, u, d, p)`` into a state-free and a state part.
+
+    Returns ``(n_c, const_lines, state_lines)``: ``f_const_into(u, d, p, c)``
+    evaluates, once per input interval, every instruction that does not
+    depend on ``x`` and stores the ``n_c`` values the rest reads in ``c``;
+    ``f_state_into(x, c, out)`` evaluates the instructions that depend on
+    ``x``.  Both run the instructions of :func:`_emit`'s ``f_into`` in the
+    same order on the same operands, so ``f_state_into`` after
+    ``f_const_into`` gives ``f_into``'s result bit for bit; the integrators
+    call it in every stage while the inputs are held, and skip the work on
+    ``u``, ``d`` and ``p`` alone (two thirds of a composed plant's ``f``).
+    """
+    expr_of = {getattr(casadi, op): text for op, text in _OPS.items()}
+    op_input, op_output, op_const = casadi.OP_INPUT, casadi.OP_OUTPUT, casadi.OP_CONST
+    n_instr = fun.n_instructions()
+    ops = [fun.instruction_id(k) for k in range(n_instr)]
+    # Pass 1: which instructions depend on x, and which state-free values
+    # (other than constants, re-emitted inline) the state part reads.
+    on_x = [False] * n_instr
+    slot_def: dict[int, int] = {}  # work slot -> instruction holding its current value
+    operands: list[list[int]] = [[] for _ in range(n_instr)]
+    needed: dict[int, int] = {}  # state-free instruction -> its index in c
+    for k, op in enumerate(ops):
+        if op == op_input:
+            on_x[k] = fun.instruction_input(k)[0] == 0
+        elif op != op_const:
+            operands[k] = [slot_def[s] for s in fun.instruction_input(k)]
+            on_x[k] = op != op_output and any(on_x[j] for j in operands[k])
+            if on_x[k] or op == op_output:
+                for j in operands[k]:
+                    if not on_x[j] and ops[j] != op_const:
+                        needed.setdefault(j, len(needed))
+        if op != op_output:
+            slot_def[fun.instruction_output(k)[0]] = k
+    sparsity = fun.sparsity_out(0)
+    rows = sparsity.get_triplet()[0]
+    const_lines = [_DECORATOR, "def f_const_into(u, d, p, c):  # pragma: no cover"]
+    state_lines = [_DECORATOR, "def f_state_into(x, c, out):  # pragma: no cover"]
+    if sparsity.nnz() < sparsity.numel():
+        state_lines.append("    out[:] = 0.0")
+    # Pass 2: emit.  A state-free value is read from c by the state part,
+    # under its instruction's index (its work slot may be reused since).
+    slot_of = {k: fun.instruction_output(k)[0] for k in range(n_instr) if ops[k] != op_output}
+
+    def state_operand(j: int) -> str:
+        return f"c[{needed[j]}]" if j in needed else f"w{slot_of[j]}"
+
+    for k, op in enumerate(ops):
+        if op == op_output:
+            target = f"out[{rows[fun.instruction_output(k)[1]]}]"
+            state_lines.append(f"    {target} = {state_operand(operands[k][0])}")
+            continue
+        slot = slot_of[k]
+        if on_x[k]:
+            names = [state_operand(j) for j in operands[k]]
+            state_lines.append(f"    w{slot} = {_expression(fun, k, names, expr_of, casadi)}")
+            continue
+        names = [f"w{slot_of[j]}" for j in operands[k]]
+        const_lines.append(f"    w{slot} = {_expression(fun, k, names, expr_of, casadi)}")
+        if op == op_const:
+            state_lines.append(f"    w{slot} = {_constant(fun.instruction_constant(k))}")
+        if k in needed:
+            const_lines.append(f"    c[{needed[k]}] = w{slot}")
+    const_lines.append("    return None")
+    state_lines.append("    return None")
+    return len(needed), const_lines, state_lines
 
 
 def _template_body() -> str:
@@ -182,7 +260,9 @@ def generate_source(model: EquationModel) -> str:
     -------
     str
         Module text: ``N_X``, ``N_Y``, ``f_into``, ``g_into``, ``jac_into``
-        (straight-line code of the casadi graph) and the integrators of
+        (straight-line code of the casadi graph), ``f`` split into its
+        state-free part ``f_const_into(u, d, p, c)`` (``N_C`` values) and
+        ``f_state_into(x, c, out)``, and the integrators of
         :mod:`plant_models.core.kernels`.
 
     Raises
@@ -222,6 +302,9 @@ def generate_source(model: EquationModel) -> str:
     ):
         fun = casadi.Function(f"{model.name}_{name}", args, [expr])
         lines += ["", *_emit(fun, name, matrix, casadi), ""]
+        if name == "f_into":
+            n_c, const_lines, state_lines = _emit_split(fun, casadi)
+            lines += ["", f"N_C = {n_c}", "", "", *const_lines, "", "", *state_lines, ""]
     lines += ["", _template_body()]
     return "\n".join(lines)
 
@@ -290,8 +373,10 @@ class GeneratedKernels:
         The generated module's file.
     module : module
         The imported module: besides the attributes below it holds the
-        integrators ``run_rk4``, ``run_implicit``, ``run_discrete`` and their
-        ``run_batch_*`` forms (:mod:`plant_models.core.kernels`).
+        split ``f`` (``f_const_into(u, d, p, c)`` with ``N_C`` values,
+        ``f_state_into(x, c, out)``), the integrators ``run_rk4``,
+        ``run_implicit``, ``run_discrete`` and their ``run_batch_*`` forms
+        (:mod:`plant_models.core.kernels`).
     f, g, jac : numba dispatcher
         ``f(x, u, d, p) -> dxdt``, ``g(x, u, d, p) -> y`` and
         ``jac(x, u, d, p) -> df/dx`` (dense ``(nx, nx)``).

