@@ -9,16 +9,20 @@ warm-started from the previous one.  The first (cold) solve is reported
 apart; the target (median < 0.5 s) is on the warm rolling solves.
 
 Variants of the solver settings are solved in the same run from the same
-states (the baseline's closed loop drives the plant; each variant keeps its
-own warm start), so their CPU and wall times and their objectives are
-compared pairwise under the same machine load: ``ipopt`` (the project's
-settings, the baseline) and ``blocked`` (move blocking,
-:func:`controllers.economic.growing_move_blocks` with 4 blocks of each length;
-the steam-side MVs and the mixed-gas make-up flow are exempt: they close
-balances whose other terms change every interval, and blocking them made
-every 24 h solve fail after 300 iterations).
+states (the project's settings, ``ipopt``, drive the plant in closed loop;
+each variant keeps its own warm start), so their CPU and wall times and their
+objectives are compared pairwise under the same machine load: ``former``
+(the configuration before 2026-11-21: warm ``mu_init`` 1e-4 and an initial
+guess whose band slacks start at zero and whose last interval is simulated
+with the repeated last MVs, see :class:`FormerEconomicMPC`), ``ipopt`` (the
+project's settings with the current defaults) and, with ``--blocked``,
+``blocked`` (move blocking, :func:`controllers.economic.growing_move_blocks`
+with 4 blocks of each length; the steam-side MVs and the mixed-gas make-up
+flow are exempt: they close balances whose other terms change every
+interval, and blocking them made every 24 h solve fail after 300 iterations).
+Ratios are against ``former``.
 
-Run alone: ``python benchmarks/ctl_empc.py [--steps 24]``.
+Run alone: ``python benchmarks/ctl_empc.py [--steps 24] [--blocked]``.
 """
 
 from __future__ import annotations
@@ -37,19 +41,44 @@ MEDIAN_TARGET_S = 0.5
 BLOCKING_EXEMPT = ("prds_", "tg_", "gas_mixing.")
 
 
-def _variants(settings: Any) -> dict[str, Any]:
-    """Solver-setting variants compared with the baseline (the first entry)."""
-    from controllers.economic import growing_move_blocks
+def _variants(settings: Any, blocked: bool) -> dict[str, Any]:
+    """Solver-setting variants: ``(MPC class, settings)``; the first drives the plant."""
+    from controllers.economic import EconomicMPC, growing_move_blocks
 
-    exempt = tuple(m.name for m in settings.mvs if m.name.startswith(BLOCKING_EXEMPT))
-    return {
-        "ipopt": settings,
-        "blocked": dataclasses.replace(
-            settings,
-            move_blocks=growing_move_blocks(settings.horizon, 4),
-            move_blocks_exempt=exempt,
-        ),
+    out = {
+        "ipopt": (EconomicMPC, settings),
+        "former": (_former_class(), dataclasses.replace(settings, warm_start_mu_init=1.0e-4)),
     }
+    if blocked:
+        exempt = tuple(m.name for m in settings.mvs if m.name.startswith(BLOCKING_EXEMPT))
+        out["blocked"] = (
+            EconomicMPC,
+            dataclasses.replace(
+                settings,
+                move_blocks=growing_move_blocks(settings.horizon, 4),
+                move_blocks_exempt=exempt,
+            ),
+        )
+    return out
+
+
+def _former_class() -> type:
+    """The economic MPC with the initial guess used before 2026-11-21 (for comparison)."""
+    from controllers.economic import EconomicMPC
+
+    class FormerEconomicMPC(EconomicMPC):
+        """Former guess: band slacks at zero, the last interval simulated, not carried over."""
+
+        def _initial_guess(  # type: ignore[no-untyped-def]
+            self, x, mv, d, u_base, low, high, mv_guess, *, previous_tail=False
+        ):
+            z0 = super()._initial_guess(x, mv, d, u_base, low, high, mv_guess)
+            s, N = self._layout.settings, self.settings.horizon
+            start = (len(s.mvs) + self._n["x"] * self._n_nodes) * N
+            z0[start : start + 2 * len(s.soft_bands) * N] = 0.0
+            return z0
+
+    return FormerEconomicMPC
 
 
 def _figures(wall: list[float], cpu: list[float], iters: list[int]) -> dict[str, float]:
@@ -64,7 +93,7 @@ def _figures(wall: list[float], cpu: list[float], iters: list[int]) -> dict[str,
     }
 
 
-def run_empc_benchmark(n_steps: int = 24, seed: int = 3) -> dict[str, Any]:
+def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) -> dict[str, Any]:
     """Solve ``n_steps`` rolling economic MPC steps; return the figures.
 
     Parameters
@@ -73,16 +102,19 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3) -> dict[str, Any]:
         Rolling solves after the first (cold) one.
     seed : int
         Seed of the truth run that supplies states and disturbances.
+    blocked : bool
+        Also solve the move-blocked variant.
 
     Returns
     -------
     dict
         Baseline solve times [s] (wall and CPU), iterations, statuses,
         objectives [CNY], ``variants`` (the same figures per variant, with
-        the median objective relative to the baseline's at the same state)
+        the median and largest objective relative to the baseline's at the
+        same state, CPU and iteration ratios against ``former``)
         and ``checks`` (target -> bool).
     """
-    from controllers.economic import EconomicMPC, RecordedHorizon
+    from controllers.economic import RecordedHorizon
     from energyopt.controlbuild import economic_settings
     from energyopt.demos import demo_project_file
     from energyopt.demos.history import DEMO_START_MS
@@ -104,9 +136,9 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3) -> dict[str, Any]:
         run.time_s, run.disturbances, price, interval_s, horizon, u0
     )
     mpcs, build_s = {}, {}
-    for name, variant in _variants(settings).items():
+    for name, (cls, variant) in _variants(settings, blocked).items():
         start = time.perf_counter()
-        mpcs[name] = EconomicMPC(built.model, built.parameters(), variant)
+        mpcs[name] = cls(built.model, built.parameters(), variant)
         build_s[name] = time.perf_counter() - start
     mpc = mpcs["ipopt"]
     p = built.parameters()
@@ -170,10 +202,17 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3) -> dict[str, Any]:
         fig = _figures(r["wall"], r["cpu"], r["iters"])
         rel = (np.array(r["objective"]) - base_obj) / np.abs(base_obj)
         fig["objective_vs_ipopt_median"] = float(np.nanmedian(rel))
-        fig["cpu_ratio_vs_ipopt"] = fig["warm_cpu_median_s"] / out["warm_cpu_median_s"]
+        fig["objective_vs_ipopt_max_abs"] = float(np.nanmax(np.abs(rel)))
         fig["usable_solves"] = sum(s in ("OPTIMAL", "SUBOPTIMAL") for s in r["status"][1:])
         fig["build_s"] = build_s[name]
         out["variants"][name] = fig
+    former = out["variants"]["former"]
+    for fig in out["variants"].values():
+        fig["cpu_ratio_vs_former"] = fig["warm_cpu_median_s"] / former["warm_cpu_median_s"]
+        fig["wall_ratio_vs_former"] = fig["warm_median_s"] / former["warm_median_s"]
+        fig["iter_ratio_vs_former"] = (
+            fig["warm_iterations_median"] / former["warm_iterations_median"]
+        )
     out["checks"] = {
         f"median warm solve {out['warm_median_s']:.3f} s < {MEDIAN_TARGET_S} s": out[
             "warm_median_s"
@@ -187,14 +226,17 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3) -> dict[str, Any]:
     )
     print(
         f"  {'variant':8s} {'wall med':>9s} {'wall p95':>9s} {'CPU med':>8s} {'CPU p95':>8s} "
-        f"{'CPU/ipopt':>9s} {'iters':>5s} {'usable':>6s} {'obj vs ipopt':>12s}"
+        f"{'iters':>5s} {'CPU/former':>10s} {'wall/former':>11s} {'it/former':>9s} "
+        f"{'usable':>6s} {'obj vs ipopt med':>16s} {'max|.|':>8s}"
     )
     for name, fig in out["variants"].items():
         print(
             f"  {name:8s} {fig['warm_median_s']:9.3f} {fig['warm_p95_s']:9.3f} "
             f"{fig['warm_cpu_median_s']:8.3f} {fig['warm_cpu_p95_s']:8.3f} "
-            f"{fig['cpu_ratio_vs_ipopt']:9.2f} {fig['warm_iterations_median']:5.0f} "
-            f"{fig['usable_solves']:>3d}/{n_steps:<2d} {fig['objective_vs_ipopt_median']:+12.2e}"
+            f"{fig['warm_iterations_median']:5.0f} {fig['cpu_ratio_vs_former']:10.2f} "
+            f"{fig['wall_ratio_vs_former']:11.2f} {fig['iter_ratio_vs_former']:9.2f} "
+            f"{fig['usable_solves']:>3d}/{n_steps:<2d} "
+            f"{fig['objective_vs_ipopt_median']:+16.2e} {fig['objective_vs_ipopt_max_abs']:8.1e}"
         )
     return out
 
@@ -203,8 +245,9 @@ def main() -> int:
     """Command-line entry: run the benchmark and print its figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=24)
+    parser.add_argument("--blocked", action="store_true", help="also solve with move blocking")
     args = parser.parse_args()
-    result = run_empc_benchmark(args.steps)
+    result = run_empc_benchmark(args.steps, blocked=args.blocked)
     for key, ok in result["checks"].items():
         print(f"{'PASS' if ok else 'FAIL'}  {key}")
     return 0

@@ -290,7 +290,7 @@ def _solvers(
             "warm_start_bound_push": 1e-6,
             "warm_start_mult_bound_push": 1e-6,
             "warm_start_slack_bound_push": 1e-6,
-            "mu_init": 1e-4,
+            "mu_init": s.warm_start_mu_init,
         }
         solver_warm = make("economic_mpc_warm", {**opts, "ipopt": warm})
     return solver, solver_warm

@@ -14,6 +14,7 @@ from controllers.economic.settings import EconomicMPCSettings
 __all__ = [
     "PlanEvaluation",
     "active_constraints",
+    "band_excess",
     "hard_excess",
     "objective_at",
     "project_plan",
@@ -167,6 +168,21 @@ def objective_at(
     X_s = parts[1].reshape(layout.sizes["x"], N * layout.n_nodes, order="F")
     out = nlp.evaluate_fn(parts[0], X_s, *parts[2:], p_val)
     return float(out[0])
+
+
+def band_excess(values: np.ndarray, layout: ProblemLayout) -> tuple[np.ndarray, np.ndarray]:
+    """Return the excursions below/above each normal band, ``(n_b, N)`` each, scaled [1].
+
+    These are the band slacks at which every band row of the NLP holds.
+    """
+    s = layout.settings
+    lo = np.zeros((len(s.soft_bands), values.shape[1]))
+    hi = np.zeros_like(lo)
+    for j, b in enumerate(s.soft_bands):
+        i = layout.vi(b.variable)
+        lo[j] = np.maximum(b.low - values[i], 0.0) / layout.var_scale[i]
+        hi[j] = np.maximum(values[i] - b.high, 0.0) / layout.var_scale[i]
+    return lo, hi
 
 
 def hard_excess(values: np.ndarray, layout: ProblemLayout) -> tuple[np.ndarray, np.ndarray]:
