@@ -28,6 +28,7 @@ _LANGUAGE = "ui/language"
 _GEOMETRY = "window/geometry"
 _STATE = "window/state"
 _SESSION = "session"
+_TUNE_SCHEDULER = "tune/scheduler"
 
 
 def _as_list(value: Any) -> list[str]:
@@ -99,6 +100,22 @@ class AppSettings:
         for key, value in snapshot.to_dict().items():
             self.qsettings.setValue(key, value)
         self.qsettings.endGroup()
+        self.qsettings.sync()
+
+    # -------------------------------------------------------------- tune
+    def tune_scheduler(self) -> str:
+        """The dask scheduler address of the tuning panel (``""``: local worker processes)."""
+        return str(self.qsettings.value(_TUNE_SCHEDULER, "") or "")
+
+    def set_tune_scheduler(self, address: str) -> None:
+        """Store the dask scheduler address of the tuning panel (``""``: local workers).
+
+        Parameters
+        ----------
+        address : str
+            The address (``tcp://host:8786``), or ``""``.
+        """
+        self.qsettings.setValue(_TUNE_SCHEDULER, address)
         self.qsettings.sync()
 
     # ------------------------------------------------------------ window

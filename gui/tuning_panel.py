@@ -2,12 +2,15 @@
 
 :class:`TuningPanel` shows a Qt-free :class:`~energyopt.appstate.tuning.TuningModel`:
 spin boxes for the trial budget, the worker processes and the replay windows
-(count, length, history before them), "Start" (it resumes when the tune
-folder holds trials of an interrupted run), "Cancel" and "Start over", a
-progress bar with the trials done and the time left, the searched parameters
-(range, project value, best value), the KPIs of the best settings beside the
-project's current settings per window and the score, the trials (score,
-feasible), and "Open tuned project".
+(count, length, history before them), the dask scheduler the trials may run
+on (empty: local worker processes; remembered in the app settings), "Start"
+(it resumes when the tune folder holds trials of an interrupted run),
+"Cancel" and "Start over", a progress bar with the trials done and the time
+left, the searched parameters (range, project value, best value), the KPIs
+of the best settings beside the project's current settings per window and
+the score (cost in the project's currency), the trials (score, feasible),
+and "Open tuned project".  A project opened again shows its last finished
+tune's stored result, dated, and whether it still holds for the project.
 
 The tune loop runs in a :class:`~gui.workers.Worker`
 (:func:`gui.workers.worker_task_runner`) and its trials in worker processes;
@@ -27,6 +30,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -37,6 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from energyopt.appstate.tuning import TuningModel
+from energyopt.appstate.tuning_inputs import scheduler_address
 from energyopt.appstate.tuning_parts import MAX_BUDGET, MAX_WINDOWS, kpi_rows, setting_rows
 from energyopt.errors import EnergyoptError
 from gui.model_panel_parts import read_only_table, stack
@@ -51,6 +56,7 @@ from gui.tuning_panel_parts import (
     fill_kpi_table,
     fill_setting_table,
     fill_trial_table,
+    stored_text,
 )
 from gui.workers import worker_task_runner
 
@@ -58,9 +64,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from energyopt.appstate.tuning_parts import TuneProgress, TuneRequest
+    from energyopt.appstate.tuning_stored import StoredTune
     from energyopt.tune import TrialRecord, TuneOutcome
     from gui.errors import ErrorReporter
     from gui.main_window import MainWindow
+    from gui.settings import AppSettings
 
 __all__ = ["TuningPanel", "install_tuning_panel"]
 
@@ -91,6 +99,8 @@ class TuningPanel(QWidget):
         Returns the UI language (``"en"``, ``"zh_CN"``) the KPI names are shown in.
     parent : QWidget, optional
         Qt parent.
+    settings : AppSettings, optional
+        Where the dask scheduler address is remembered (not remembered if omitted).
     """
 
     def __init__(
@@ -99,10 +109,12 @@ class TuningPanel(QWidget):
         errors: ErrorReporter,
         language: Callable[[], str] | None = None,
         parent: QWidget | None = None,
+        settings: AppSettings | None = None,
     ) -> None:
         super().__init__(parent)
         self.model = model
         self.errors = errors
+        self.app_settings = settings
         self._language = language if language is not None else (lambda: "en")
         self._labels: dict[str, QLabel] = {}
         self.budget_spin = QSpinBox()
@@ -114,7 +126,7 @@ class TuningPanel(QWidget):
         self.window_hours_spin = _hours_spin(366 * 24.0, "h")
         self.window_hours_spin.setMinimum(0.25)
         self.history_days_spin = _hours_spin(3650.0, "d")
-        settings = QGridLayout()
+        grid = QGridLayout()
         spins = (
             ("budget", self.budget_spin),
             ("workers", self.workers_spin),
@@ -126,9 +138,22 @@ class TuningPanel(QWidget):
             label = QLabel()
             label.setBuddy(spin)
             self._labels[name] = label
-            settings.addWidget(label, index // 3, 2 * (index % 3))
-            settings.addWidget(spin, index // 3, 2 * (index % 3) + 1)
+            grid.addWidget(label, index // 3, 2 * (index % 3))
+            grid.addWidget(spin, index // 3, 2 * (index % 3) + 1)
             spin.valueChanged.connect(self._on_spin_changed)
+        self.scheduler_edit = QLineEdit()
+        self.scheduler_edit.setClearButtonEnabled(True)
+        self.scheduler_edit.textEdited.connect(self._on_scheduler_edited)
+        scheduler_label = QLabel()
+        scheduler_label.setBuddy(self.scheduler_edit)
+        self._labels["scheduler"] = scheduler_label
+        grid.addWidget(scheduler_label, 2, 0)
+        grid.addWidget(self.scheduler_edit, 2, 1, 1, 5)
+        self.scheduler_warning = QLabel()
+        self.scheduler_warning.setWordWrap(True)
+        self.scheduler_warning.setStyleSheet("color: #b00020")
+        self.scheduler_warning.setVisible(False)
+        grid.addWidget(self.scheduler_warning, 3, 1, 1, 5)
         self.space_warning = QLabel()
         self.space_warning.setWordWrap(True)
         self.space_warning.setStyleSheet("color: #b00020")
@@ -151,6 +176,9 @@ class TuningPanel(QWidget):
         run_row.addWidget(self.bar, 1)
         run_row.addWidget(self.status_label, 2)
 
+        self.stored_label = QLabel()
+        self.stored_label.setWordWrap(True)
+        self.stored_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.best_label = QLabel()
         self.best_label.setWordWrap(True)
         self.tuned_label = QLabel()
@@ -177,10 +205,11 @@ class TuningPanel(QWidget):
         tables.setStretchFactor(1, 2)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(settings)
+        layout.addLayout(grid)
         layout.addWidget(self.space_warning)
         layout.addWidget(self.resume_label)
         layout.addLayout(run_row)
+        layout.addWidget(self.stored_label)
         layout.addWidget(self.best_label)
         layout.addLayout(file_row)
         layout.addWidget(tables, 1)
@@ -194,9 +223,14 @@ class TuningPanel(QWidget):
         connect_while_alive(self, model.outcome_changed, cls._on_outcome)
         connect_while_alive(self, model.failed, cls._on_failed)
         connect_while_alive(self, model.cancelled, cls._on_cancelled)
+        connect_while_alive(self, model.stored_changed, cls._on_stored)
+        connect_while_alive(self, model.scheduler_changed, cls._on_scheduler)
+        if settings is not None:
+            self._restore_scheduler(settings.tune_scheduler())
         self._retranslate()
         self._on_request(model.request)
         self._on_status(model.status)
+        self._on_scheduler(model.scheduler or "")
 
     # ------------------------------------------------------------ settings
     def _on_request(self, request: TuneRequest | None) -> None:
@@ -227,6 +261,36 @@ class TuningPanel(QWidget):
             )
         except EnergyoptError as exc:  # the spin boxes' ranges keep the values valid
             self.errors.report(exc, self.tr("Cannot use these tune settings"))
+
+    def _restore_scheduler(self, address: str) -> None:
+        try:
+            self.model.set_scheduler(address)
+        except EnergyoptError:  # a stored value edited by hand: local workers
+            self.model.set_scheduler(None)
+
+    def _on_scheduler_edited(self, text: str) -> None:
+        """Use the address as typed once it is one; say why while it is not."""
+        try:
+            address = self.model.set_scheduler(text)
+        except EnergyoptError:
+            self.scheduler_warning.setText(
+                self.tr("Not a scheduler address: give host:port or tcp://host:port.")
+            )
+            self.scheduler_warning.setVisible(True)
+            return
+        self.scheduler_warning.setVisible(False)
+        if self.app_settings is not None:
+            self.app_settings.set_tune_scheduler(address or "")
+
+    def _on_scheduler(self, address: str) -> None:
+        try:
+            typed = scheduler_address(self.scheduler_edit.text())
+        except EnergyoptError:
+            typed = None
+        if (typed or "") != address:  # set elsewhere: show it (the text typed is kept)
+            self.scheduler_edit.setText(address)
+            self.scheduler_warning.setVisible(False)
+        self._update_buttons()
 
     def _on_inputs(self) -> None:
         error = self.model.space_error
@@ -259,6 +323,7 @@ class TuningPanel(QWidget):
     # ----------------------------------------------------------------- run
     def _on_start(self) -> None:
         try:
+            self.model.set_scheduler(self.scheduler_edit.text())
             self.model.run()
         except EnergyoptError as exc:
             self.errors.report(exc, self.tr("Cannot tune"))
@@ -286,11 +351,17 @@ class TuningPanel(QWidget):
         self.bar.setVisible(status != "idle")
         if status == "running":
             self.bar.setRange(0, 0)  # busy indicator until the first report
-            self.status_label.setText(self.tr("Starting the worker processes..."))
+            scheduler = self.model.scheduler
+            self.status_label.setText(
+                self.tr("Starting the worker processes...")
+                if scheduler is None
+                else self.tr("Connecting to the dask scheduler %1...").replace("%1", scheduler)
+            )
         elif status == "cancelling":
             self.status_label.setText(self.tr("Cancelling..."))
         for spin in self._spins():
             spin.setEnabled(status == "idle")
+        self.scheduler_edit.setEnabled(status == "idle")
         self._show_resume()
         self._update_buttons()
 
@@ -314,8 +385,16 @@ class TuningPanel(QWidget):
     def _on_outcome(self, outcome: TuneOutcome | None) -> None:
         self._show_settings()
         if outcome is not None:
-            self.status_label.setText(self.tr("Tune finished."))
+            if self.model.stored is None:
+                self.status_label.setText(self.tr("Tune finished."))
             self._on_trials(self.model.trials)
+        self._update_buttons()
+
+    def _on_stored(self, stored: StoredTune | None) -> None:
+        text, ok = stored_text(stored, self.model.stored_error, self.model.timezone)
+        self.stored_label.setText(text)
+        self.stored_label.setStyleSheet("" if ok else "color: #b00020")
+        self.stored_label.setVisible(bool(text))
         self._update_buttons()
 
     def _on_failed(self, exc: BaseException) -> None:
@@ -348,7 +427,11 @@ class TuningPanel(QWidget):
         )
         self.cancel_button.setEnabled(self.model.status == "running")
         self.start_over_button.setEnabled(not busy and self.model.journal_exists)
-        self.open_tuned_button.setEnabled(not busy and self.model.outcome is not None)
+        stored = model.stored
+        gone = stored is not None and any(c.code == "tuned_missing" for c in stored.changes)
+        self.open_tuned_button.setEnabled(not busy and model.outcome is not None and not gone)
+        # Trials run on the scheduler's workers: the local worker count is not used.
+        self.workers_spin.setEnabled(not busy and model.scheduler is None)
 
     # -------------------------------------------------------------- result
     def _show_settings(self) -> None:
@@ -366,7 +449,13 @@ class TuningPanel(QWidget):
             return
         result = outcome.result
         fill_setting_table(self.settings_table, setting_rows(result.space, result.best.params))
-        fill_kpi_table(self.kpi_table, kpi_rows(result), self._language(), self.model.timezone)
+        fill_kpi_table(
+            self.kpi_table,
+            kpi_rows(result),
+            self._language(),
+            self.model.timezone,
+            self.model.currency,
+        )
         best = result.best
         if not result.improved:
             text = self.tr("No trial beats the project's current settings.")
@@ -394,6 +483,7 @@ class TuningPanel(QWidget):
             "windows": self.tr("Replay windows:"),
             "window": self.tr("Window length:"),
             "history": self.tr("History before the windows:"),
+            "scheduler": self.tr("Dask scheduler:"),
         }
         for name, label in self._labels.items():
             label.setText(texts[name])
@@ -401,6 +491,14 @@ class TuningPanel(QWidget):
             self.tr("Trials in total; those finished by an interrupted run count")
         )
         self.workers_spin.setToolTip(self.tr("Trials replayed at the same time, one per process"))
+        self.scheduler_edit.setPlaceholderText(self.tr("empty: local worker processes"))
+        self.scheduler_edit.setToolTip(
+            self.tr(
+                "Address of a dask.distributed scheduler (host:port or tcp://host:port) whose "
+                "workers run the trials; they need energyopt and read the historian file by "
+                "the same path"
+            )
+        )
         self.cancel_button.setText(self.tr("Cancel"))
         self.start_over_button.setText(self.tr("Start over"))
         self.open_tuned_button.setText(self.tr("Open tuned project"))
@@ -412,7 +510,8 @@ class TuningPanel(QWidget):
             dock.setWindowTitle(self.tr("Tuning"))
         self._on_inputs()
         self._on_trials(self.model.trials)
-        if self.model.outcome is not None and not self.model.busy:
+        self._on_stored(self.model.stored)
+        if self.model.outcome is not None and not self.model.busy and self.model.stored is None:
             self.status_label.setText(self.tr("Tune finished."))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 - Qt override
@@ -438,7 +537,9 @@ def install_tuning_panel(window: MainWindow) -> TuningPanel:
     name = QCoreApplication.translate("TuningPanel", "Tune")
     model = TuningModel(worker_task_runner(window.workers, name))
     model.follow_session(window.session)
-    panel = TuningPanel(model, window.errors, lambda: window.language.language)
+    panel = TuningPanel(
+        model, window.errors, lambda: window.language.language, settings=window.settings
+    )
     # The tune's thread allocates (optuna, project validations): with the heap alive at
     # its start frozen, no full collection runs there for 0.1-0.7 s holding the GIL.
     freeze_heap_when_loaded(window, window.session, model.status_changed)

@@ -1,4 +1,4 @@
-"""The tables of the tuning panel (:mod:`gui.tuning_panel`): columns, texts, filling."""
+"""Tables and texts of the tuning panel (:mod:`gui.tuning_panel`): columns, rows, stored result."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem
 
-from energyopt.appstate.tuning_parts import format_value
+from energyopt.appstate.tuning_parts import display_unit, format_value
 from energyopt.kpis.registry import kpi_info
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from energyopt.appstate.tuning_parts import KpiRow, SettingRow
+    from energyopt.appstate.tuning_stored import StoredChange, StoredTune
     from energyopt.tune import ParamSpec, TrialRecord
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "fill_setting_table",
     "fill_trial_table",
     "range_text",
+    "stored_text",
+    "time_text",
 ]
 
 SETTING_COLUMNS: tuple[str, ...] = ("parameter", "range", "current", "best")
@@ -120,15 +123,92 @@ def fill_setting_table(table: QTableWidget, rows: Sequence[SettingRow]) -> None:
     )
 
 
-def _window_text(row: KpiRow, zone: ZoneInfo) -> str:
+def time_text(time_ms: int, timezone: str) -> str:
+    """A time as ``YYYY-MM-DD HH:MM`` in an IANA zone.
+
+    Parameters
+    ----------
+    time_ms : int
+        The time. [ms since epoch]
+    timezone : str
+        IANA zone it is shown in (the project's).
+    """
+    moment = datetime.fromtimestamp(time_ms / 1000.0, tz=UTC).astimezone(ZoneInfo(timezone))
+    return f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _window_text(row: KpiRow, timezone: str) -> str:
     if row.window is None or row.start_ms is None:
         return QCoreApplication.translate("TuningPanel", "Score (all windows)")
-    start = datetime.fromtimestamp(row.start_ms / 1000.0, tz=UTC).astimezone(zone)
-    return f"{row.window + 1}: {start:%Y-%m-%d %H:%M}"
+    return f"{row.window + 1}: {time_text(row.start_ms, timezone)}"
+
+
+def _change_text(change: StoredChange, timezone: str) -> str:
+    templates = {
+        "project_path": QCoreApplication.translate("TuningPanel", "it was made for %1"),
+        "data_path": QCoreApplication.translate("TuningPanel", "it replayed %1"),
+        "settings": QCoreApplication.translate("TuningPanel", "a tuned setting changed (%1)"),
+        "space": QCoreApplication.translate("TuningPanel", "the [tune] section changed (%1)"),
+        "project_modified": QCoreApplication.translate(
+            "TuningPanel", "the project file was saved after it (%1)"
+        ),
+        "data_modified": QCoreApplication.translate(
+            "TuningPanel", "the historian file was modified after it (%1)"
+        ),
+        "tuned_missing": QCoreApplication.translate("TuningPanel", "its tuned project %1 is gone"),
+    }
+    detail = change.detail if change.at_ms is None else time_text(change.at_ms, timezone)
+    return templates.get(change.code, change.code).replace("%1", detail)
+
+
+def stored_text(stored: StoredTune | None, error: str | None, timezone: str) -> tuple[str, bool]:
+    """Say where the result shown comes from and whether it still holds.
+
+    Parameters
+    ----------
+    stored : StoredTune or None
+        The earlier tune's result shown, ``None`` if none.
+    error : str or None
+        Why the stored result could not be read, ``None`` if it could.
+    timezone : str
+        IANA zone the times are shown in (the project's).
+
+    Returns
+    -------
+    text : str
+        ``""`` if there is nothing to say.
+    ok : bool
+        Whether the result holds for the project and historian file open now
+        (``False`` also for an unreadable result).
+    """
+    if error is not None:
+        text = QCoreApplication.translate(
+            "TuningPanel", "The stored tune result cannot be read: %1"
+        )
+        return text.replace("%1", error), False
+    if stored is None:
+        return "", True
+    made = time_text(stored.made_ms, timezone)
+    if stored.valid:
+        text = QCoreApplication.translate(
+            "TuningPanel",
+            "Stored result of %1: still valid, the project and the historian file are "
+            "as the tune recorded them.",
+        )
+        return text.replace("%1", made), True
+    reasons = "; ".join(_change_text(change, timezone) for change in stored.changes)
+    text = QCoreApplication.translate(
+        "TuningPanel", "Stored result of %1: it may no longer hold: %2."
+    )
+    return text.replace("%1", made).replace("%2", reasons), False
 
 
 def fill_kpi_table(
-    table: QTableWidget, rows: Sequence[KpiRow], language: str, timezone: str
+    table: QTableWidget,
+    rows: Sequence[KpiRow],
+    language: str,
+    timezone: str,
+    currency: str = "",
 ) -> None:
     """Show the KPIs of the current and the best settings per window, then the score.
 
@@ -144,16 +224,20 @@ def fill_kpi_table(
         UI language of the KPI names (``"en"``, ``"zh_CN"``).
     timezone : str
         IANA zone the window starts are shown in.
+    currency : str
+        ISO 4217 code of the project: the unit of cost KPIs (``"currency"`` if empty).
     """
-    zone = ZoneInfo(timezone)
     items = []
     for row in rows:
         info = kpi_info(row.key)
         broken = row.best_within_bounds is False
         items.append(
             [
-                _item(f"{info.name(language)} [{info.unit}]", bold=row.window is None),
-                _item(_window_text(row, zone), bold=row.window is None),
+                _item(
+                    f"{info.name(language)} [{display_unit(info.unit, currency)}]",
+                    bold=row.window is None,
+                ),
+                _item(_window_text(row, timezone), bold=row.window is None),
                 _item(format_value(row.current)),
                 _item(format_value(row.best), colour=_BROKEN_COLOUR if broken else None),
             ]

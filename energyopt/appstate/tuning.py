@@ -20,6 +20,18 @@ the same settings resumes from them.  :meth:`TuningModel.discard_journal`
 forgets them (to start over, or after changing a setting that the stored
 tune was run with).
 
+When a project is opened again, the result of its last finished tune (the
+evidence ``<name>.tuned.tune.json`` beside it) is read back off the
+caller's thread and shown as :attr:`TuningModel.stored`, with what changed
+since (:mod:`energyopt.appstate.tuning_stored`).
+
+Trials run in local worker processes, or on a dask.distributed cluster when
+:attr:`TuningModel.scheduler` is set (``energyopt tune --scheduler``); the
+scheduler is reached first within a few seconds
+(:func:`~energyopt.appstate.tuning_inputs.check_scheduler`).  The inputs
+(project, historian file, settings, request, scheduler) are kept by the base
+class :class:`~energyopt.appstate.tuning_inputs.TuneInputs`.
+
 Every outcome is tagged with a generation number: a result that arrives
 after the project or historian changed, or after :meth:`TuningModel.close`,
 is dropped.
@@ -29,20 +41,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from psygnal import Signal
 
-from energyopt.appstate.tasks import TaskCallbacks
+from energyopt.appstate.tasks import TaskCallbacks, single_call
+from energyopt.appstate.tuning_inputs import SCHEDULER_TIMEOUT_S, TuneInputs, check_scheduler
 from energyopt.appstate.tuning_parts import (
     TrialInbox,
     TuneProgress,
-    TuneRequest,
     delete_journal,
     estimate_tune_remaining_s,
 )
+from energyopt.appstate.tuning_stored import StoredTune, read_stored_tune
 from energyopt.errors import OutputError, ProjectError
 from energyopt.tune.evaluate import DEFAULT_EVALUATE
 
@@ -51,7 +63,7 @@ if TYPE_CHECKING:
     from energyopt.appstate.tasks import TaskHandle, TaskProgress, TaskRunner
     from energyopt.progress import CancelToken, ProgressCallback
     from energyopt.project import Project
-    from energyopt.tune import ParamSpec, TrialRecord, TuneOutcome, TuneSettings
+    from energyopt.tune import TrialRecord, TuneOutcome
 
 __all__ = ["TuneStatus", "TuningModel"]
 
@@ -59,7 +71,7 @@ TuneStatus = Literal["idle", "running", "cancelling"]
 
 TuneFunction = Callable[..., Any]
 """``tune_project``-like: ``fn(project_path, data_path, *, budget, windows, window_s,
-history_s, workers, evaluate, progress, cancel, on_trial) -> TuneOutcome``."""
+history_s, workers, scheduler, evaluate, progress, cancel, on_trial) -> TuneOutcome``."""
 
 
 def _default_tune(*args: Any, **kwargs: Any) -> Any:
@@ -73,7 +85,7 @@ def _default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-class TuningModel:
+class TuningModel(TuneInputs):
     """The tuning panel's state: inputs, settings, the running tune and its outcome.
 
     Parameters
@@ -88,6 +100,8 @@ class TuningModel:
         (:mod:`energyopt.tune.evaluate`; tests use cheap ones).
     workers : int, optional
         Worker processes proposed; one per CPU if omitted. [-]
+    scheduler_timeout_s : float
+        How long a tune tries to reach its dask scheduler before it fails. [s]
 
     Raises
     ------
@@ -95,10 +109,6 @@ class TuningModel:
         If ``workers`` is below 1.
     """
 
-    inputs_changed = Signal()
-    """The project or historian file changed (settings, space, whether a tune can run)."""
-    request_changed = Signal(object)
-    """Emitted with the new :class:`TuneRequest`."""
     status_changed = Signal(str)
     """Emitted with the new :data:`TuneStatus`."""
     progressed = Signal(object)
@@ -111,6 +121,8 @@ class TuningModel:
     """Emitted with the exception of a failed tune."""
     cancelled = Signal()
     """The running tune stopped on the user's request (no output written)."""
+    stored_changed = Signal(object)
+    """Emitted with the :class:`StoredTune` shown (``None``: none, or :attr:`stored_error`)."""
 
     def __init__(
         self,
@@ -119,21 +131,15 @@ class TuningModel:
         *,
         evaluate: str = DEFAULT_EVALUATE,
         workers: int | None = None,
+        scheduler_timeout_s: float = SCHEDULER_TIMEOUT_S,
     ) -> None:
         if workers is not None and workers < 1:
             raise ProjectError(f"tune: at least one worker process is needed, got {workers}")
+        super().__init__(workers if workers is not None else _default_workers())
         self._runner = runner
         self._tune = tune if tune is not None else _default_tune
         self._evaluate = evaluate
-        self._default_workers = workers if workers is not None else _default_workers()
         self._session: SessionState | None = None
-        self._project_path: Path | None = None
-        self._project: Project | None = None
-        self._data_path: Path | None = None
-        self._settings: TuneSettings | None = None
-        self._space: tuple[ParamSpec, ...] = ()
-        self._space_error: str | None = None
-        self._request: TuneRequest | None = None
         self._status: TuneStatus = "idle"
         self._progress: TuneProgress | None = None
         self._current: TrialRecord | None = None
@@ -141,6 +147,10 @@ class TuningModel:
         self._outcome: TuneOutcome | None = None
         self._generation = 0
         self._handle: TaskHandle | None = None
+        self._scheduler_timeout_s = scheduler_timeout_s
+        self._stored: StoredTune | None = None
+        self._stored_error: str | None = None
+        self._stored_generation = 0
 
     # ------------------------------------------------------------ inputs
     def follow_session(self, session: SessionState) -> None:
@@ -203,77 +213,8 @@ class TuningModel:
             self.trials_changed.emit(self._trials)
             self._set_outcome(None)
         self.inputs_changed.emit()
-
-    def _read_settings(self, project: Project | None) -> None:
-        self._space, self._space_error = (), None
-        if project is None:
-            self._settings = None
-            self._set_request(None)
-            return
-        from energyopt.tune.schema import TuneSettings
-        from energyopt.tune.space import search_space
-
-        settings = project.tune if project.tune is not None else TuneSettings()
-        self._settings = settings
-        try:
-            # Not checked at both ends of each range here (a validation per end):
-            # the tune does that before its first trial.
-            self._space = search_space(project, settings, check=False)
-        except ProjectError as exc:
-            self._space_error = str(exc)
-        self._set_request(TuneRequest.from_settings(settings, self._default_workers))
-
-    @property
-    def project_path(self) -> Path | None:
-        """The project file tuned, ``None`` if none."""
-        return self._project_path
-
-    @property
-    def data_path(self) -> Path | None:
-        """The historian file the windows replay, ``None`` if none."""
-        return self._data_path
-
-    @property
-    def timezone(self) -> str:
-        """IANA time zone of the project (window times are shown in it); ``"UTC"`` without one."""
-        return "UTC" if self._project is None else self._project.project.timezone
-
-    @property
-    def settings(self) -> TuneSettings | None:
-        """The project's ``[tune]`` section (defaults when absent); ``None`` without a project."""
-        return self._settings
-
-    @property
-    def space(self) -> tuple[ParamSpec, ...]:
-        """The parameters searched (read-only: declared in the project's ``[tune]`` section)."""
-        return self._space
-
-    @property
-    def space_error(self) -> str | None:
-        """Why the project's search space is unusable (``None`` if it is usable)."""
-        return self._space_error
-
-    @property
-    def tune_folder(self) -> Path | None:
-        """The tune folder with the trial journal (``<name>.tune``), ``None`` without a project."""
-        from energyopt.tune.workflow import default_paths
-
-        return None if self._project_path is None else default_paths(self._project_path)[0]
-
-    @property
-    def tuned_project_path(self) -> Path | None:
-        """Where a tune writes the tuned project (``<name>.tuned.toml``)."""
-        from energyopt.tune.workflow import default_paths
-
-        return None if self._project_path is None else default_paths(self._project_path)[1]
-
-    @property
-    def journal_exists(self) -> bool:
-        """Whether the tune folder holds trials of an earlier run (the next start resumes)."""
-        from energyopt.tune.store import JOURNAL_NAME
-
-        folder = self.tune_folder
-        return folder is not None and (folder / JOURNAL_NAME).is_file()
+        if self._outcome is None or self._stored is not None:
+            self.reload_stored()  # checked again against the files open now
 
     def discard_journal(self) -> bool:
         """Delete the trial journal of the tune folder, so the next tune starts over.
@@ -298,46 +239,66 @@ class TuningModel:
             self.inputs_changed.emit()
         return deleted
 
-    # ----------------------------------------------------------- request
+    # ------------------------------------------------------- stored result
     @property
-    def request(self) -> TuneRequest | None:
-        """The settings the next tune starts with; ``None`` without a project."""
-        return self._request
+    def stored(self) -> StoredTune | None:
+        """The earlier tune's result shown (as :attr:`outcome`), ``None`` if none is shown."""
+        return self._stored
 
-    def _set_request(self, request: TuneRequest | None) -> None:
-        if request != self._request:
-            self._request = request
-            self.request_changed.emit(request)
+    @property
+    def stored_error(self) -> str | None:
+        """Why the stored result of the project could not be read (``None`` if it could)."""
+        return self._stored_error
 
-    def update_request(self, **changes: Any) -> TuneRequest:
-        """Change settings of the next tune (``budget``, ``workers``, ``windows``, ...).
+    def reload_stored(self) -> None:
+        """Read the project's stored tune result again, off the caller's thread, and show it.
 
-        Parameters
-        ----------
-        **changes
-            Fields of :class:`TuneRequest` and their new values.
-
-        Returns
-        -------
-        TuneRequest
-            The new request.
-
-        Raises
-        ------
-        ProjectError
-            If no project is open, a field is unknown, or a value is out of range.
+        Nothing is read while a tune runs, or when a tune of this session is
+        shown; without an evidence file the stored result is cleared.
+        :attr:`stored_changed` follows.
         """
-        if self._request is None:
-            raise ProjectError("open a project before changing its tune settings")
-        try:
-            request = replace(self._request, **changes)
-        except TypeError as exc:
-            raise ProjectError(f"tune settings: {exc}") from None
-        problems = request.problems()
-        if problems:
-            raise ProjectError("tune settings: " + "; ".join(problems))
-        self._set_request(request)
-        return request
+        from energyopt.tune.workflow import default_paths
+
+        self._stored_generation += 1
+        generation = self._stored_generation
+        path, project, data = self._project_path, self._project, self._data_path
+        evidence = None if path is None else default_paths(path)[2]
+        if self.busy or (self._outcome is not None and self._stored is None):
+            return
+        if path is None or project is None or evidence is None or not evidence.is_file():
+            self._set_stored(None, None)
+            return
+        space = self._space if self._space_error is None else None
+
+        def read() -> StoredTune | None:
+            return read_stored_tune(path, project, data, space)
+
+        def current() -> bool:
+            return generation == self._stored_generation and not self.busy
+
+        def on_result(stored: StoredTune | None) -> None:
+            if current():
+                self._set_stored(stored, None)
+
+        def on_error(exc: BaseException) -> None:
+            if current():
+                self._set_stored(None, str(exc))
+
+        self._runner(single_call(read), TaskCallbacks(on_result, on_error))
+
+    def _set_stored(self, stored: StoredTune | None, error: str | None) -> None:
+        shown = self._stored is not None
+        self._stored, self._stored_error = stored, error
+        if stored is not None:
+            outcome = stored.outcome
+            self._current, self._trials = outcome.result.current, outcome.result.trials
+            self.trials_changed.emit(self._trials)
+            self._set_outcome(outcome)
+        elif shown:
+            self._current, self._trials = None, ()
+            self.trials_changed.emit(self._trials)
+            self._set_outcome(None)
+        self.stored_changed.emit(stored)
 
     # ------------------------------------------------------------ status
     @property
@@ -412,13 +373,18 @@ class TuningModel:
             raise ProjectError("open a project and its historian file before tuning")
         if self._space_error is not None:
             raise ProjectError(self._space_error)
-        request = self._request
+        request, scheduler = self._request, self._scheduler
+        timeout_s = self._scheduler_timeout_s
         self._generation += 1
+        self._stored_generation += 1  # a stored result still being read is not shown
         generation = self._generation
         self._progress = None
         self._current, self._trials = None, ()
         self.trials_changed.emit(self._trials)
         self._set_outcome(None)
+        if self._stored is not None or self._stored_error is not None:
+            self._stored = self._stored_error = None
+            self.stored_changed.emit(None)
         self._set_status("running")
         # Trial records arrive on the runner's thread; the caller's thread takes them
         # with each progress report and the outcome.
@@ -426,6 +392,8 @@ class TuningModel:
         project_path, data_path = self._project_path, self._data_path
 
         def call(progress: ProgressCallback, cancel: CancelToken) -> Any:
+            if scheduler is not None:
+                check_scheduler(scheduler, timeout_s)
             return self._tune(
                 project_path,
                 data_path,
@@ -434,6 +402,7 @@ class TuningModel:
                 window_s=request.window_s,
                 history_s=request.history_s,
                 workers=request.workers,
+                scheduler=scheduler,
                 evaluate=self._evaluate,
                 progress=progress,
                 cancel=cancel,
@@ -484,6 +453,7 @@ class TuningModel:
                 take_records()
                 self._finish()
                 self.failed.emit(exc)
+                self.reload_stored()  # the earlier result is still there
 
         def on_cancelled() -> None:
             if current():
@@ -491,6 +461,7 @@ class TuningModel:
                 self._finish()
                 self.cancelled.emit()
                 self.inputs_changed.emit()  # finished trials are kept: the next start resumes
+                self.reload_stored()  # nothing written: the earlier result is still there
 
         callbacks = TaskCallbacks(on_result, on_error, on_progress, on_cancelled)
         handle = self._runner(call, callbacks)

@@ -2,17 +2,18 @@
 
 Qt-free parts of :mod:`energyopt.appstate.tuning`: :class:`TuneRequest` (the
 settings a tune starts with), :class:`TuneProgress` with the time-left
-estimate :func:`estimate_tune_remaining_s`, and the rows the panel shows
+estimate :func:`estimate_tune_remaining_s`, the rows the panel shows
 beside each other -- :func:`setting_rows` (each searched parameter, its
 project value and its best value) and :func:`kpi_rows` (each KPI of the
 objective and the constraints per replay window, for the current and the
-best settings, then the score).
+best settings, then the score) with :func:`display_unit`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -34,6 +35,7 @@ __all__ = [
     "TuneProgress",
     "TuneRequest",
     "delete_journal",
+    "display_unit",
     "estimate_tune_remaining_s",
     "format_value",
     "kpi_rows",
@@ -399,3 +401,16 @@ def delete_journal(folder: Path) -> bool:
     with contextlib.suppress(OSError):  # not empty: the folder holds other files, kept
         Path(folder).rmdir()
     return True
+
+
+def display_unit(unit: str, currency: str) -> str:
+    """Return a KPI unit as shown: ``"currency"`` stands for the project's currency.
+
+    Parameters
+    ----------
+    unit : str
+        Unit of the KPI registry (``"currency"``, ``"currency/t"``, ``"MWh"``).
+    currency : str
+        ISO 4217 code of the project (``"CNY"``); ``""`` keeps the unit as it is.
+    """
+    return re.sub(r"\bcurrency\b", currency, unit) if currency else unit

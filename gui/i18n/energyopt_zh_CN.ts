@@ -65,7 +65,7 @@ Details were written to:
     <name>FlowsView</name>
     <message>
         <source>Medium:</source>
-        <extracomment>Colour of a band by the medium kind of the network node it touches. Labels sit on a translucent white plate: readable over the bands they cross.</extracomment>
+        <extracomment>Colour of a band by the medium kind of the network node it touches. Display values below this are shown as 0 (rounding dust of the balances). [display unit] Labels sit on a translucent white plate: readable over the bands they cross.</extracomment>
         <translation>介质：</translation>
     </message>
 </context>
@@ -503,6 +503,14 @@ Details were written to:
     <message>
         <source>Fitted project: %1</source>
         <translation>拟合后的项目：%1</translation>
+    </message>
+    <message>
+        <source>No fit yet</source>
+        <translation>尚未拟合</translation>
+    </message>
+    <message>
+        <source>No hold-out series in this fit report</source>
+        <translation>此拟合报告中没有验证数据序列</translation>
     </message>
     <message>
         <source>Residual [%1]</source>
@@ -961,7 +969,7 @@ Details were written to:
     <name>TrendPanel</name>
     <message>
         <source>At {0}: </source>
-        <extracomment>Samples per block from one pyramid level to the next: memory is about ``2 / (factor - 1)`` of the data, a frame reduces at most ``factor`` blocks per pixel. Width of every plot&apos;s left axis (tick labels and unit title). [px] Lines of the crosshair readout shown at once (more scroll). [-] Legend entries per row: a plot of many curves keeps its legend short. [-]</extracomment>
+        <extracomment>Width of every plot&apos;s left axis (tick labels and unit title). [px] Lines of the crosshair readout shown at once (more scroll). [-] Legend entries per row: a plot of many curves keeps its legend short. [-]</extracomment>
         <translation>{0} 时：</translation>
     </message>
 </context>
@@ -970,6 +978,10 @@ Details were written to:
     <message>
         <source>Cannot use these tune settings</source>
         <translation>无法使用这些整定设置</translation>
+    </message>
+    <message>
+        <source>Not a scheduler address: give host:port or tcp://host:port.</source>
+        <translation>不是调度器地址：请填写 host:port 或 tcp://host:port。</translation>
     </message>
     <message>
         <source>Open a project and its historian file to tune.</source>
@@ -1006,6 +1018,10 @@ Details were written to:
     <message>
         <source>Starting the worker processes...</source>
         <translation>正在启动工作进程……</translation>
+    </message>
+    <message>
+        <source>Connecting to the dask scheduler %1...</source>
+        <translation>正在连接 dask 调度器 %1……</translation>
     </message>
     <message>
         <source>Cancelling...</source>
@@ -1088,12 +1104,24 @@ Details were written to:
         <translation>窗口前的历史数据：</translation>
     </message>
     <message>
+        <source>Dask scheduler:</source>
+        <translation>Dask 调度器：</translation>
+    </message>
+    <message>
         <source>Trials in total; those finished by an interrupted run count</source>
         <translation>试验总数；中断运行中已完成的试验也计入</translation>
     </message>
     <message>
         <source>Trials replayed at the same time, one per process</source>
         <translation>同时回放的试验数，每个进程一个</translation>
+    </message>
+    <message>
+        <source>empty: local worker processes</source>
+        <translation>留空：本地工作进程</translation>
+    </message>
+    <message>
+        <source>Address of a dask.distributed scheduler (host:port or tcp://host:port) whose workers run the trials; they need energyopt and read the historian file by the same path</source>
+        <translation>dask.distributed 调度器的地址（host:port 或 tcp://host:port），由其工作节点运行试验；这些节点需安装 energyopt，并按相同路径读取历史数据文件</translation>
     </message>
     <message>
         <source>Cancel</source>
@@ -1171,6 +1199,46 @@ Details were written to:
     <message>
         <source>Score (all windows)</source>
         <translation>得分（全部窗口）</translation>
+    </message>
+    <message>
+        <source>it was made for %1</source>
+        <translation>它是为 %1 生成的</translation>
+    </message>
+    <message>
+        <source>it replayed %1</source>
+        <translation>它回放的是 %1</translation>
+    </message>
+    <message>
+        <source>a tuned setting changed (%1)</source>
+        <translation>某个整定参数已改变（%1）</translation>
+    </message>
+    <message>
+        <source>the [tune] section changed (%1)</source>
+        <translation>[tune] 段已改变（%1）</translation>
+    </message>
+    <message>
+        <source>the project file was saved after it (%1)</source>
+        <translation>项目文件在其之后被保存（%1）</translation>
+    </message>
+    <message>
+        <source>the historian file was modified after it (%1)</source>
+        <translation>历史数据文件在其之后被修改（%1）</translation>
+    </message>
+    <message>
+        <source>its tuned project %1 is gone</source>
+        <translation>其整定后的项目 %1 已不存在</translation>
+    </message>
+    <message>
+        <source>The stored tune result cannot be read: %1</source>
+        <translation>无法读取保存的整定结果：%1</translation>
+    </message>
+    <message>
+        <source>Stored result of %1: still valid, the project and the historian file are as the tune recorded them.</source>
+        <translation>%1 保存的整定结果：仍然有效，项目和历史数据文件与整定时记录的一致。</translation>
+    </message>
+    <message>
+        <source>Stored result of %1: it may no longer hold: %2.</source>
+        <translation>%1 保存的整定结果：可能已不再适用：%2。</translation>
     </message>
     <message>
         <source>complete</source>

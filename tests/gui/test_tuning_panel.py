@@ -4,11 +4,14 @@ The tunes run the real workflow in a worker thread with the trials in a
 spawned worker process, on the steelworks demo with the cheap bowl evaluate
 function of the tune tests (``tests.energyopt.tune.tune_helpers``; the worker
 imports it by that name, so the repository root is put on ``sys.path``).
+Stored results are written by the real workflow with a fixed trial loop
+(``tests.energyopt.appstate.tuning_helpers``).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -24,9 +27,16 @@ from energyopt.appstate.tuning import TuningModel  # noqa: E402
 from energyopt.appstate.tuning_parts import format_value  # noqa: E402
 from gui.i18n import language_manager  # noqa: E402
 from gui.plant_views import freeze_heap_when_loaded  # noqa: E402
+from gui.settings import AppSettings  # noqa: E402
 from gui.tuning_panel import TuningPanel  # noqa: E402
 from gui.tuning_panel_parts import KPI_COLUMNS, SETTING_COLUMNS, TRIAL_COLUMNS  # noqa: E402
 from gui.workers import WorkerManager, running_threads, worker_task_runner  # noqa: E402
+from tests.energyopt.appstate.tuning_helpers import (  # noqa: E402
+    MADE_MS,
+    bowl_cost,
+    set_mtime,
+    write_stored_tune,
+)
 from tests.energyopt.tune.tune_helpers import BOWL, SLOW_BOWL, write_case  # noqa: E402
 
 pytestmark = pytest.mark.gui
@@ -38,14 +48,28 @@ MOVE = "controller.economic.move_weight"
 class Setup:
     """A session on a fresh tune case, a tuning model with workers, the panel."""
 
-    def __init__(self, qtbot, errors, folder: Path, evaluate: str = BOWL, section=None) -> None:
+    def __init__(
+        self,
+        qtbot,
+        errors,
+        folder: Path,
+        evaluate: str = BOWL,
+        section=None,
+        *,
+        files: tuple[Path, Path] | None = None,
+        settings: AppSettings | None = None,
+    ) -> None:
         self.folder = folder
-        project, self.data = write_case(folder) if section is None else write_case(folder, section)
+        if files is None:
+            files = write_case(folder) if section is None else write_case(folder, section)
+        project, self.data = files
         self.manager = WorkerManager()
         self.session = SessionState()
-        self.model = TuningModel(worker_task_runner(self.manager, "tune"), evaluate=evaluate)
+        self.model = TuningModel(
+            worker_task_runner(self.manager, "tune"), evaluate=evaluate, scheduler_timeout_s=0.5
+        )
         self.model.follow_session(self.session)
-        self.panel = TuningPanel(self.model, errors)
+        self.panel = TuningPanel(self.model, errors, settings=settings)
         qtbot.addWidget(self.panel)
         self.session.open_project(project)
         self.session.open_historian(self.data)
@@ -114,7 +138,7 @@ def test_a_tune_runs_to_the_end_and_shows_the_best_settings(
         )
     # KPIs per window (objective and the two default constraints) and the score.
     assert s.panel.kpi_table.rowCount() == 3 + 1
-    assert cell(s.panel.kpi_table, 0, KPI_COLUMNS, "kpi") == "Energy cost [currency]"
+    assert cell(s.panel.kpi_table, 0, KPI_COLUMNS, "kpi") == "Energy cost [CNY]"
     assert cell(s.panel.kpi_table, 0, KPI_COLUMNS, "best") == format_value(
         best.windows[0]["energy_cost"]
     )
@@ -216,6 +240,7 @@ def test_panel_labels_in_chinese(qtbot, errors, tmp_path):
         header = s.panel.settings_table.horizontalHeaderItem(SETTING_COLUMNS.index("best"))
         assert header.text() == "最优值"
         assert cell(s.panel.settings_table, 0, SETTING_COLUMNS, "range") == "10 至 10000（对数）"
+        assert s.panel.scheduler_edit.placeholderText() == "留空：本地工作进程"
     finally:
         manager.apply("en")
     qtbot.waitUntil(lambda: s.panel.start_button.text() == "Start")
@@ -228,3 +253,120 @@ def test_the_main_window_has_the_tuning_panel(make_window, qtbot):
     assert dock.windowTitle() == "Tuning"
     assert window.tuning_panel.model.project_path is None
     assert not window.tuning_panel.start_button.isEnabled()  # nothing open
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on (bound, then released): connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_stored_result_shows_when_the_project_is_opened_again(qtbot, errors, tmp_path):
+    project, data, written = write_stored_tune(tmp_path)
+    s = Setup(qtbot, errors, tmp_path, files=(project, data))
+    qtbot.waitUntil(lambda: s.model.stored is not None, timeout=10_000)
+    # 10:00 UTC is 18:00 in the project's zone (Asia/Shanghai).
+    assert s.panel.stored_label.text() == (
+        "Stored result of 2026-11-20 18:00: still valid, the project and the historian "
+        "file are as the tune recorded them."
+    )
+    assert s.panel.stored_label.isVisibleTo(s.panel)
+    assert s.panel.status_label.text() == ""  # not "Tune finished.": nothing ran now
+    assert s.panel.best_label.text() == "Best: trial 1 (keeps every constraint)."
+    assert str(written.tuned_path.resolve()) in s.panel.tuned_label.text()
+    # Cost in the project's currency; the stored values: the bowl of trial 1 (316, 3162).
+    assert cell(s.panel.kpi_table, 0, KPI_COLUMNS, "kpi") == "Energy cost [CNY]"
+    assert cell(s.panel.kpi_table, 0, KPI_COLUMNS, "best") == format_value(bowl_cost(316.0, 3162.0))
+    assert cell(s.panel.settings_table, 0, SETTING_COLUMNS, "best") == "316"
+    assert s.panel.trials_table.rowCount() == 3
+    assert s.panel.start_button.text() == "Start"  # no journal beside this result
+    assert s.panel.open_tuned_button.isEnabled()
+    # The tuned band weight applied to the project, saved an hour after: reopened, the
+    # stored result is shown as possibly outdated, with the reasons.
+    text = project.read_text(encoding="utf-8")
+    project.write_text(text.replace("band_weight = 1000.0\n", "band_weight = 316.0\n"))
+    set_mtime(project, MADE_MS + 3_600_000)
+    s.session.open_project(project)
+    qtbot.waitUntil(lambda: s.model.stored is not None and not s.model.stored.valid)
+    assert s.panel.stored_label.text() == (
+        "Stored result of 2026-11-20 18:00: it may no longer hold: a tuned setting changed "
+        "(controller.band_weight: 1000 -> 316); the project file was saved after it "
+        "(2026-11-20 19:00)."
+    )
+    # The tuned project deleted: it cannot be opened.
+    written.tuned_path.unlink()
+    s.model.reload_stored()
+    qtbot.waitUntil(lambda: "is gone" in s.panel.stored_label.text())
+    assert not s.panel.open_tuned_button.isEnabled()
+    assert s.manager.shutdown()
+    assert not errors.open_dialogs
+
+
+def test_an_unreadable_stored_result_is_said_in_the_panel(qtbot, errors, tmp_path):
+    project, data, written = write_stored_tune(tmp_path)
+    written.evidence_path.write_text("{not json", encoding="utf-8")
+    s = Setup(qtbot, errors, tmp_path, files=(project, data))
+    qtbot.waitUntil(lambda: s.model.stored_error is not None, timeout=10_000)
+    assert s.panel.stored_label.text().startswith(
+        f"The stored tune result cannot be read: the stored tune result '{written.evidence_path}'"
+    )
+    assert s.panel.kpi_table.rowCount() == 0
+    assert s.manager.shutdown()
+
+
+def test_the_scheduler_address_is_checked_and_remembered(qtbot, errors, tmp_path, settings_path):
+    settings = AppSettings.from_ini(settings_path)
+    s = Setup(qtbot, errors, tmp_path, settings=settings)
+    edit = s.panel.scheduler_edit
+    assert edit.text() == ""
+    assert s.panel.workers_spin.isEnabled()
+    qtbot.keyClicks(edit, "scheduler.plant")
+    assert s.panel.scheduler_warning.isVisibleTo(s.panel)
+    assert s.panel.scheduler_warning.text() == (
+        "Not a scheduler address: give host:port or tcp://host:port."
+    )
+    assert s.model.scheduler is None
+    qtbot.keyClicks(edit, ":8786")
+    assert not s.panel.scheduler_warning.isVisibleTo(s.panel)
+    assert edit.text() == "scheduler.plant:8786"  # as typed
+    assert s.model.scheduler == "tcp://scheduler.plant:8786"
+    assert not s.panel.workers_spin.isEnabled()  # the scheduler's workers run the trials
+    assert AppSettings.from_ini(settings_path).tune_scheduler() == "tcp://scheduler.plant:8786"
+    # The next panel (next start of the app) takes it from the settings.
+    again = Setup(qtbot, errors, tmp_path / "again", settings=AppSettings.from_ini(settings_path))
+    assert again.model.scheduler == "tcp://scheduler.plant:8786"
+    assert again.panel.scheduler_edit.text() == "tcp://scheduler.plant:8786"
+    # An address being typed is not used: Start says why.
+    qtbot.keyClicks(edit, "/x")
+    assert s.panel.scheduler_warning.isVisibleTo(s.panel)
+    with qtbot.waitSignal(errors.dialog_shown, timeout=5_000) as shown:
+        s.panel.start_button.click()
+    assert shown.args[0] == "Cannot tune"
+    assert "'scheduler.plant:8786/x' is not a dask scheduler address" in shown.args[1]
+    assert s.model.status == "idle"
+    close_dialogs(errors)
+    edit.clear()
+    qtbot.keyClicks(edit, " ")
+    assert s.model.scheduler is None
+    assert s.panel.workers_spin.isEnabled()
+    assert AppSettings.from_ini(settings_path).tune_scheduler() == ""
+    assert s.manager.shutdown()
+    assert again.manager.shutdown()
+
+
+def test_an_unreachable_scheduler_shows_an_error_dialog(qtbot, errors, tmp_path):
+    pytest.importorskip("distributed")
+    s = Setup(qtbot, errors, tmp_path)
+    address = f"tcp://127.0.0.1:{free_port()}"
+    qtbot.keyClicks(s.panel.scheduler_edit, address)
+    with qtbot.waitSignal(errors.dialog_shown, timeout=20_000) as shown:
+        s.panel.start_button.click()
+        assert s.panel.status_label.text() == f"Connecting to the dask scheduler {address}..."
+    title, text = shown.args
+    assert title == "Tune failed"
+    assert f"cannot reach the dask scheduler {address}: " in text
+    assert s.panel.status_label.text() == "Tune failed."
+    assert s.files() == ["data.h5", "plant.toml"]  # the tune never started
+    assert s.manager.shutdown()
+    close_dialogs(errors)

@@ -6,13 +6,18 @@ function of the tune tests (:mod:`tests.energyopt.tune.tune_helpers`): its
 energy cost is a paraboloid in log10 of the two tuned weights, so every score
 is checked against the formula.  The worker process imports the helper by
 that dotted name, so the repository root is put on ``sys.path`` (spawned
-workers inherit it).
+workers inherit it).  A stored result is written by the real workflow with
+a fixed trial loop (``tests.energyopt.appstate.tuning_helpers``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import multiprocessing
+import os
+import shutil
+import socket
 import sys
 from pathlib import Path
 
@@ -25,21 +30,38 @@ if str(REPO_ROOT) not in sys.path:
 
 from energyopt.appstate.tasks import DeferredRunner, run_inline  # noqa: E402
 from energyopt.appstate.tuning import TuningModel  # noqa: E402
+from energyopt.appstate.tuning_inputs import check_scheduler, scheduler_address  # noqa: E402
 from energyopt.appstate.tuning_parts import (  # noqa: E402
     TrialInbox,
+    display_unit,
     estimate_tune_remaining_s,
     format_value,
     kpi_rows,
     setting_rows,
 )
-from energyopt.errors import DataError, OutputError, ProjectError  # noqa: E402
+from energyopt.appstate.tuning_stored import read_stored_tune  # noqa: E402
+from energyopt.errors import (  # noqa: E402
+    CancelledError,
+    DataError,
+    EnergyoptError,
+    OutputError,
+    ProjectError,
+)
 from energyopt.project import load_project  # noqa: E402
 from energyopt.project.overrides import project_value  # noqa: E402
+from energyopt.tune import search_space  # noqa: E402
+from tests.energyopt.appstate.tuning_helpers import (  # noqa: E402
+    MADE_MS,
+    TRIAL_SETTINGS,
+    bowl_cost,
+    set_mtime,
+    write_stored_tune,
+)
 from tests.energyopt.tune.tune_helpers import (  # noqa: E402
-    BEST_LOG_BAND,
-    BEST_LOG_MOVE,
     BOWL,
+    DAY_MS,
     SLOW_BOWL,
+    calls,
     write_case,
 )
 
@@ -51,14 +73,6 @@ EMPTY_SECTION = """
 [tune]
 defaults = false
 """
-
-
-def bowl_cost(band: float, move: float) -> float:
-    """Energy cost of the bowl in the one window used here (it starts at midnight: offset 0)."""
-    return (
-        1000.0 * ((math.log10(band) - BEST_LOG_BAND) ** 2 + (math.log10(move) - BEST_LOG_MOVE) ** 2)
-        + 100.0
-    )
 
 
 def make_model(folder: Path, runner, *, section: str | None = None, evaluate: str = BOWL):
@@ -262,3 +276,288 @@ def test_cancel_writes_nothing_and_the_next_start_resumes_to_the_best_settings(t
     assert not model.journal_exists
     assert not (tmp_path / "plant.tune").exists()
     assert not model.discard_journal()
+
+
+# ------------------------------------------------------------------ stored result
+HOUR_MS = 3_600_000
+
+
+def free_port() -> int:
+    """A local TCP port nobody listens on (bound, then released): connections are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_stored_result_is_shown_when_the_project_is_opened_again(tmp_path):
+    project, data, written = write_stored_tune(tmp_path)
+    runner = DeferredRunner()
+    model = TuningModel(runner, evaluate=BOWL, workers=1)
+    shown = []
+    model.stored_changed.connect(shown.append)
+    model.set_inputs(project, load_project(project), data)
+    # Read off the caller's thread: nothing shown until the runner delivers.
+    assert model.stored is None
+    assert len(runner.pending) == 1
+    runner.run_next()
+    stored = model.stored
+    assert shown == [stored]
+    assert stored.made_ms == MADE_MS
+    assert stored.valid
+    assert stored.changes == ()
+    assert model.stored_error is None
+    assert model.outcome is stored.outcome
+    assert stored.outcome.tuned_path == (tmp_path / "plant.tuned.toml").resolve()
+    assert stored.outcome.evidence_path == tmp_path / "plant.tuned.tune.json"
+    result = stored.outcome.result
+    # Every trial against the bowl's formula; the evidence's JSON keeps each float
+    # exactly (shortest repr round trip), the formula repeats the same float operations:
+    # equal to rounding (1e-12).
+    assert [r.number for r in model.trials] == [0, 1, 2]
+    for record, (band, move) in zip(model.trials, TRIAL_SETTINGS, strict=True):
+        assert record.params == {BAND: band, MOVE: move}
+        assert_allclose(record.score.value, bowl_cost(band, move), rtol=1e-12)
+        assert record.score.feasible == (math.log10(move) >= 2.5)
+    # Trial 1 (316, 3162) is next to the bowl's bottom (10**2.5, 10**3.5) and feasible.
+    assert result.best.number == 1
+    assert result.improved
+    loaded = load_project(project)
+    assert model.current.params == {BAND: project_value(loaded, BAND), MOVE: 10_000.0}
+    # The rows shown are those of the tune when it finished.
+    assert kpi_rows(result) == kpi_rows(written.result)
+    assert setting_rows(result.space, result.best.params) == setting_rows(
+        written.result.space, written.result.best.params
+    )
+    # Independently of the rebuilt records: the KPI values the evidence file holds.
+    content = json.loads(written.evidence_path.read_text(encoding="utf-8"))
+    assert kpi_rows(result)[0].best == content["best"]["windows"][0]["energy_cost"]
+    assert result.objective.constraints == {
+        "holder_time_outside_hard": (None, 0.0),
+        "stability_rate": (99.0, None),
+    }
+    assert model.currency == "CNY"
+    assert model.can_run  # a new tune may start
+    # The historian file changes: checked again against it.
+    other = tmp_path / "other.h5"
+    shutil.copy(data, other)
+    model.set_inputs(project, loaded, other)
+    runner.run_next()
+    assert [c.code for c in model.stored.changes] == ["data_path"]
+    assert model.stored.changes[0].detail == str(data.resolve())
+
+
+def test_what_changed_since_the_stored_result(tmp_path):
+    project, data, _ = write_stored_tune(tmp_path)
+    text = project.read_text(encoding="utf-8")
+    assert text.count("band_weight = 1000.0\n") == 1
+    # The tuned band weight applied to the project, saved an hour after the result;
+    # the historian file rewritten two hours after it.
+    project.write_text(text.replace("band_weight = 1000.0\n", "band_weight = 316.0\n"))
+    set_mtime(project, MADE_MS + HOUR_MS)
+    set_mtime(data, MADE_MS + 2 * HOUR_MS)
+    loaded = load_project(project)
+    space = search_space(loaded, loaded.tune, check=False)
+    stored = read_stored_tune(project, loaded, data, space)
+    assert not stored.valid
+    assert [(c.code, c.detail, c.at_ms) for c in stored.changes] == [
+        ("settings", "controller.band_weight: 1000 -> 316", None),
+        ("project_modified", str(project.resolve()), MADE_MS + HOUR_MS),
+        ("data_modified", str(data.resolve()), MADE_MS + 2 * HOUR_MS),
+    ]
+    # Without a historian file open, the data file is not compared.
+    assert [c.code for c in read_stored_tune(project, loaded).changes] == [
+        "settings",
+        "project_modified",
+    ]
+    # Another search range in [tune]; the tuned project deleted.
+    project.write_text(text.replace("high = 10000\n", "high = 20000\n"))
+    set_mtime(project, MADE_MS - HOUR_MS)
+    (tmp_path / "plant.tuned.toml").unlink()
+    loaded = load_project(project)
+    space = search_space(loaded, loaded.tune, check=False)
+    stored = read_stored_tune(project, loaded, data, space)
+    assert [(c.code, c.detail) for c in stored.changes] == [
+        ("space", BAND),
+        ("data_modified", str(data.resolve())),
+        ("tuned_missing", str((tmp_path / "plant.tuned.toml").resolve())),
+    ]
+    # The project and its result copied elsewhere: made for the original file.
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(tmp_path / "plant.toml", copy / "plant.toml")
+    shutil.copy(tmp_path / "plant.tuned.tune.json", copy / "plant.tuned.tune.json")
+    codes = [c.code for c in read_stored_tune(copy / "plant.toml", loaded).changes]
+    assert codes == ["project_path", "tuned_missing"]  # space not given: not compared
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("{not json", "Expecting property name"),
+        ('{"format": "something else"}', "not the evidence of an energyopt tune"),
+        ('{"format": "energyopt-tune", "version": 99}', "evidence version 99"),
+        ('{"format": "energyopt-tune", "version": 1}', "missing 'objective'"),
+    ],
+)
+def test_a_stored_result_that_cannot_be_read(tmp_path, content, reason):
+    project, data, written = write_stored_tune(tmp_path)
+    written.evidence_path.write_text(content, encoding="utf-8")
+    with pytest.raises(ProjectError, match=r"plant\.tuned\.tune\.json' cannot be read: ") as info:
+        read_stored_tune(project, load_project(project), data)
+    assert reason in str(info.value)
+    model = TuningModel(run_inline, workers=1)
+    model.set_inputs(project, load_project(project), data)
+    assert model.stored is None
+    assert model.outcome is None
+    assert model.stored_error == str(info.value)
+
+
+def test_no_stored_result_and_no_read_without_evidence(tmp_path):
+    project, data = write_case(tmp_path)
+    assert read_stored_tune(project, load_project(project), data) is None
+    runner = DeferredRunner()
+    model = TuningModel(runner, workers=1)
+    model.set_inputs(project, load_project(project), data)
+    assert runner.started == []  # nothing to read: no task
+    assert model.stored is None
+
+
+def test_a_new_tune_replaces_the_stored_result_which_returns_after_a_cancel(tmp_path):
+    project, data, _ = write_stored_tune(tmp_path)
+    calls_made = []
+
+    def cancelled_tune(*args, **kwargs):
+        calls_made.append(kwargs)
+        raise CancelledError("tune cancelled")
+
+    runner = DeferredRunner()
+    model = TuningModel(runner, cancelled_tune, workers=1)
+    model.set_inputs(project, load_project(project), data)
+    # A tune started while the stored result is being read: the read is dropped.
+    assert model.run()
+    runner.run_next()  # the read
+    assert model.stored is None
+    assert model.outcome is None
+    assert model.status == "running"
+    runner.run_next()  # the tune, cancelled: nothing written, the stored result is read again
+    assert model.status == "idle"
+    assert calls_made[0]["scheduler"] is None
+    assert len(runner.pending) == 1
+    runner.run_next()
+    assert model.stored is not None
+    assert model.outcome is model.stored.outcome
+    # Starting a tune clears the stored result shown.
+    cleared = []
+    model.stored_changed.connect(cleared.append)
+    assert model.run()
+    assert cleared == [None]
+    assert (model.stored, model.outcome, model.trials) == (None, None, ())
+    model.close()
+
+
+def test_display_unit_uses_the_project_currency():
+    assert display_unit("currency", "CNY") == "CNY"
+    assert display_unit("currency/t", "EUR") == "EUR/t"
+    assert display_unit("kgce/t", "CNY") == "kgce/t"
+    assert display_unit("currency", "") == "currency"
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("", None),
+        ("   ", None),
+        (" scheduler.plant:8786 ", "tcp://scheduler.plant:8786"),
+        ("10.1.2.3:8786", "tcp://10.1.2.3:8786"),
+        ("tcp://10.1.2.3:8786", "tcp://10.1.2.3:8786"),
+        ("tls://scheduler.plant:8786", "tls://scheduler.plant:8786"),
+        ("[::1]:8786", "tcp://[::1]:8786"),
+    ],
+)
+def test_scheduler_addresses(text, address):
+    assert scheduler_address(text) == address
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "scheduler",
+        "http://host:8786",
+        "tcp://host:port",
+        "host:0",
+        "host:70000",
+        "host:1/x",
+        "user@host:1",
+        ":8786",
+        "inproc://host:1",
+    ],
+)
+def test_scheduler_addresses_refused(text):
+    with pytest.raises(EnergyoptError, match="is not a dask scheduler address: give host:port"):
+        scheduler_address(text)
+
+
+def test_the_scheduler_setting(tmp_path):
+    model = TuningModel(run_inline, workers=1)
+    seen = []
+    model.scheduler_changed.connect(seen.append)
+    assert model.scheduler is None
+    assert model.set_scheduler("host:8786") == "tcp://host:8786"
+    with pytest.raises(EnergyoptError, match="'host' is not a dask scheduler address") as info:
+        model.set_scheduler("host")
+    assert type(info.value) is EnergyoptError
+    assert model.scheduler == "tcp://host:8786"  # a refused address keeps the setting
+    assert model.set_scheduler("") is None
+    assert seen == ["tcp://host:8786", ""]
+
+
+def test_an_unreachable_scheduler_fails_before_the_tune_starts(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    del distributed
+    address = f"tcp://127.0.0.1:{free_port()}"
+    with pytest.raises(EnergyoptError, match=f"cannot reach the dask scheduler {address}: "):
+        check_scheduler(address, timeout_s=0.2)
+    project, data = write_case(tmp_path)
+    called = []
+    model = TuningModel(
+        run_inline, lambda *a, **k: called.append(k), workers=1, scheduler_timeout_s=0.2
+    )
+    model.set_inputs(project, load_project(project), data)
+    model.set_scheduler(address)
+    failures = []
+    model.failed.connect(failures.append)
+    assert model.run()
+    assert called == []  # the tune never started
+    assert len(failures) == 1
+    assert type(failures[0]) is EnergyoptError
+    assert f"cannot reach the dask scheduler {address}: " in str(failures[0])
+    assert "leave it empty to use local worker processes" in str(failures[0])
+    assert model.status == "idle"
+    assert outputs(tmp_path) == ["data.h5", "plant.toml"]
+
+
+def test_a_tune_on_a_local_dask_cluster(tmp_path):
+    """The trials run on the scheduler's workers: threads of this process here."""
+    distributed = pytest.importorskip("distributed")
+    project, data = write_case(tmp_path)
+    model = TuningModel(run_inline, evaluate=BOWL, workers=1)
+    model.set_inputs(project, load_project(project), data)
+    model.update_request(budget=2, windows=1)
+    with distributed.LocalCluster(
+        processes=False, protocol="tcp", n_workers=1, threads_per_worker=2, dashboard_address=None
+    ) as cluster:
+        model.set_scheduler(cluster.scheduler_address)
+        assert model.run()
+    outcome = model.outcome
+    assert outcome is not None
+    assert [t.status for t in outcome.result.trials] == ["complete", "complete"]
+    # Current settings + 2 trials, each evaluated once, all in this process (the
+    # cluster's threads), none in a spawned local worker.
+    lines = [json.loads(line) for line in calls(data)]
+    assert len(lines) == 3
+    assert {line["pid"] for line in lines} == {os.getpid()}
+    for record in (outcome.result.current, *outcome.result.trials):
+        band, move = record.params[BAND], record.params[MOVE]
+        # The window starts at midnight (offset 0): same formula, same float operations.
+        assert_allclose(record.score.value, bowl_cost(band, move), rtol=1e-12)
+    assert outcome.result.windows[0][1] - outcome.result.windows[0][0] == DAY_MS
