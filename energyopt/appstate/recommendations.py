@@ -1,13 +1,14 @@
 """What the recommendations panel shows: the advisor's current recommendation and the decisions.
 
 :class:`RecommendationsModel` is Qt-free.  It asks a
-:class:`RecommendationSource` (the advisor session of a project and its
-history, or a test double) for the recommendation at the replay clock's
+:class:`RecommendationSource` (the advisor of a project and its history in a
+child process, or a test double) for the recommendation at the replay clock's
 time, always through the :class:`~energyopt.appstate.tasks.TaskRunner` the
 front end provides (the GUI runs the call in a worker thread and delivers the
 result on its own thread), and holds the newest one as a
 :class:`~energyopt.appstate.advice.RecommendationView` (sources and views are
-defined in :mod:`energyopt.appstate.advice`).  Requests
+defined in :mod:`energyopt.appstate.advice`, the requests' plumbing in
+:mod:`energyopt.appstate.recommendation_requests`).  Requests
 made while one is running are coalesced: only the newest time is asked next.
 
 The mode switch follows :class:`~controllers.advisor.settings.AdvisorMode`:
@@ -23,14 +24,13 @@ The model starts in ``OFF``: opening a project never starts a solve by itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from psygnal import Signal
 
-from controllers.advisor.recommendation import Recommendation
 from controllers.advisor.settings import AdvisorMode
 from energyopt.appstate.advice import (
     Describe,
@@ -38,13 +38,13 @@ from energyopt.appstate.advice import (
     Opener,
     RecommendationSource,
     RecommendationView,
-    close_source,
+    open_advisor_process,
     open_advisor_session,
     view_from_dict,
     view_from_recommendation,
 )
 from energyopt.appstate.decisions import Decision, DecisionEntry, DecisionLog
-from energyopt.appstate.tasks import TaskCallbacks, single_call
+from energyopt.appstate.recommendation_requests import RecommendationRequests, RequestEvents
 from energyopt.errors import EnergyoptError
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ __all__ = [
     "RecommendationSource",
     "RecommendationView",
     "RecommendationsModel",
+    "open_advisor_process",
     "open_advisor_session",
     "view_from_dict",
     "view_from_recommendation",
@@ -74,8 +75,8 @@ class RecommendationsModel:
     Parameters
     ----------
     runner : TaskRunner
-        Runs source calls off the caller's thread (they cannot be cancelled:
-        a call's outcome is dropped when no longer wanted).
+        Runs source calls off the caller's thread (a call superseded by a new
+        source or mode OFF is cancelled, and its outcome dropped).
     decisions : DecisionLog, optional
         Where decisions go; an in-memory log if omitted (replaced per project
         by :meth:`follow_session`).
@@ -107,23 +108,25 @@ class RecommendationsModel:
         *,
         currency: str = "",
     ) -> None:
-        self._runner = runner
         self.decisions = decisions if decisions is not None else DecisionLog()
         """The decision log of the open project."""
         self.currency = currency
         """Currency of savings the source does not label."""
         self._mode = AdvisorMode.OFF
-        self._source: RecommendationSource | None = None
-        self._describe: Describe | None = None
         self._view: RecommendationView | None = None
         self._decided: dict[str, Decision] = {}
         self._time_ms: int | None = None
-        self._inflight_ms: int | None = None
-        self._generation = 0
-        self._opening = False
-        self._opener: Opener | None = None
-        self._paths: tuple[Path, Path] | None = None
         self._was_busy = False
+        self._requests = RecommendationRequests(
+            runner,
+            RequestEvents(
+                delivered=self._delivered,
+                failed=self._failed,
+                opened=self.set_source,
+                busy=self._busy_update,
+                wanted=lambda: self._mode != AdvisorMode.OFF,
+            ),
+        )
 
     # ------------------------------------------------------------- state
     @property
@@ -138,19 +141,18 @@ class RecommendationsModel:
             return
         self._mode = mode
         if mode == AdvisorMode.OFF:
-            self._generation += 1  # results in flight are dropped
-            self._inflight_ms = None
+            self._requests.drop()  # results in flight are dropped
             self._set_view(None)
         self.mode_changed.emit(mode)
         self._busy_update()
         if mode != AdvisorMode.OFF:
-            self._ensure_source()
+            self._requests.ensure_open()
             self._request()
 
     @property
     def source(self) -> RecommendationSource | None:
         """Where recommendations come from, ``None`` if none."""
-        return self._source
+        return self._requests.source
 
     @property
     def current(self) -> RecommendationView | None:
@@ -165,7 +167,7 @@ class RecommendationsModel:
     @property
     def busy(self) -> bool:
         """Whether a request or the opening of the source is running."""
-        return self._inflight_ms is not None or self._opening
+        return self._requests.busy
 
     def decision(self, mv: str) -> Decision | None:
         """Return the decision taken on an MV of the current recommendation, ``None`` if none.
@@ -183,6 +185,9 @@ class RecommendationsModel:
     ) -> None:
         """Use another source (``None``: none); the current recommendation is dropped.
 
+        A request to the old source still running is cancelled and the old
+        source closed when it ended (at once if none runs).
+
         Parameters
         ----------
         source : RecommendationSource or None
@@ -192,25 +197,15 @@ class RecommendationsModel:
             record (tags, engineering units, limits); without it rows show
             model names in SI.
         """
-        self._generation += 1
-        old, busy = self._source, self._inflight_ms is not None
-        self._inflight_ms = None
-        self._source = source
-        self._describe = describe
-        if old is not None and old is not source and not busy:
-            close_source(old)
+        self._requests.replace_source(source, describe)
         self._set_view(None)
         self.source_changed.emit(source)
         self._busy_update()
         self._request()
 
     def close(self) -> None:
-        """Drop and close the source (call once no worker runs any more: window closed)."""
-        self._generation += 1
-        self._inflight_ms = None
-        source, self._source = self._source, None
-        if source is not None:
-            close_source(source)
+        """Drop and close the source (window closed): an advisor process ends, none is opened."""
+        self._requests.close()
         self._busy_update()
 
     def set_time(self, time_ms: int | None) -> None:
@@ -232,60 +227,19 @@ class RecommendationsModel:
 
     def _request(self) -> None:
         wanted = self._time_ms
-        if self._mode == AdvisorMode.OFF or self._source is None or wanted is None:
+        if self._mode == AdvisorMode.OFF or wanted is None:
             return
-        if self._inflight_ms is not None:
-            return  # coalesced: the newest time is asked when this one is delivered
         if self._view is not None and self._view.time_ms == wanted:
             return
-        source, describe = self._source, self._describe
-        generation = self._generation
-        currency = self.currency
-        self._inflight_ms = wanted
+        # While a request runs nothing starts: the newest time is asked on delivery.
+        self._requests.ask(wanted, self.currency)
 
-        def fetch() -> RecommendationView:  # runs on the worker thread
-            result = source.recommend(wanted)
-            if isinstance(result, Recommendation):
-                if describe is None:
-                    return view_from_recommendation(result, wanted, currency=currency)
-                record = describe(result)
-                return view_from_dict(
-                    record, wanted, currency=currency, prediction=result.prediction
-                )
-            if isinstance(result, Mapping):
-                return view_from_dict(result, wanted, currency=currency)
-            raise TypeError(f"recommend() returned {type(result).__name__}")
-
-        self._busy_update()
-        self._runner(
-            single_call(fetch),
-            TaskCallbacks(
-                on_result=lambda view: self._delivered(generation, source, view),
-                on_error=lambda exc: self._errored(generation, source, exc),
-            ),
-        )
-
-    def _retired(self, source: RecommendationSource) -> None:
-        """Close a source that was replaced while a request to it ran."""
-        if source is not self._source:
-            close_source(source)
-
-    def _delivered(
-        self, generation: int, source: RecommendationSource, view: RecommendationView
-    ) -> None:
-        if generation != self._generation:
-            self._retired(source)
-            return
-        self._inflight_ms = None
+    def _delivered(self, view: RecommendationView) -> None:
         self._set_view(view)
         self._request()  # a coalesced newer time keeps the model busy
         self._busy_update()
 
-    def _errored(self, generation: int, source: RecommendationSource, exc: BaseException) -> None:
-        if generation != self._generation:
-            self._retired(source)
-            return
-        self._inflight_ms = None
+    def _failed(self, exc: BaseException) -> None:
         self._busy_update()
         self.failed.emit(exc)
 
@@ -423,16 +377,16 @@ class RecommendationsModel:
         return disconnect
 
     def follow_session(
-        self, session: SessionState, opener: Opener = open_advisor_session
+        self, session: SessionState, opener: Opener = open_advisor_process
     ) -> Callable[[], None]:
         """Load the project's decision log, and open the source once a mode needs it.
 
         When the project or the historian file changes, the decision log of
         the old project is saved (if it has unsaved decisions), the new one
-        loaded, and the source dropped; it is opened with ``opener(project
-        path, historian path)`` in the background when the mode is not OFF.
-        Errors opening the source are emitted on :attr:`failed`, those of the
-        decision log on :attr:`log_failed`.
+        loaded, and the source dropped (an advisor process ends); it is
+        opened with ``opener(project path, historian path)`` in the
+        background when the mode is not OFF.  Errors opening the source are
+        emitted on :attr:`failed`, those of the decision log on :attr:`log_failed`.
 
         Parameters
         ----------
@@ -440,14 +394,17 @@ class RecommendationsModel:
             The desktop session.
         opener : callable
             ``opener(project_path, historian_path) -> (source, describe)``,
-            called in the background; :func:`open_advisor_session` by default.
+            called in the background (given ``cancel=`` a
+            :class:`~energyopt.progress.CancelToken` if it takes one);
+            :func:`open_advisor_process` by default (the advisor in a child
+            process), :func:`open_advisor_session` in this process.
 
         Returns
         -------
         callable
             Stops following.
         """
-        self._opener = opener
+        self._requests.opener = opener
 
         def on_project(_project: object) -> None:
             self._switch_log(session.project_path)
@@ -462,10 +419,9 @@ class RecommendationsModel:
                 if session.project_path is None or historian is None
                 else (session.project_path, historian.path)
             )
-            if paths != self._paths:
-                self._paths = paths
+            if self._requests.set_paths(paths):
                 self.set_source(None)
-                self._ensure_source()
+                self._requests.ensure_open()  # if the mode needs it
 
         session.project_changed.connect(on_project)
         session.historian_changed.connect(on_files)
@@ -474,7 +430,7 @@ class RecommendationsModel:
         def disconnect() -> None:
             session.project_changed.disconnect(on_project)
             session.historian_changed.disconnect(on_files)
-            self._opener = None
+            self._requests.opener = None
 
         return disconnect
 
@@ -493,33 +449,3 @@ class RecommendationsModel:
                 # The broken file is left alone: decisions stay in memory only.
                 self.log_failed.emit(exc)
         self.set_decision_log(new_log)
-
-    def _ensure_source(self) -> None:
-        if (
-            self._mode == AdvisorMode.OFF
-            or self._source is not None
-            or self._opening
-            or self._paths is None
-            or self._opener is None
-        ):
-            return
-        opener, paths = self._opener, self._paths
-        self._opening = True
-        self._busy_update()
-
-        # A source opened for files that are no longer the session's is dropped.
-        def opened(result: tuple[RecommendationSource, Describe | None]) -> None:
-            self._opening = False
-            if paths == self._paths and self._source is None:
-                self.set_source(*result)
-            else:
-                self._busy_update()
-                self._ensure_source()
-
-        def errored(exc: BaseException) -> None:
-            self._opening = False
-            self._busy_update()
-            if paths == self._paths:
-                self.failed.emit(exc)
-
-        self._runner(single_call(lambda: opener(*paths)), TaskCallbacks(opened, errored))

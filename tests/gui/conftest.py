@@ -3,15 +3,20 @@
 - Every test here fails if it leaves a QThread running or a QTimer active
   (napari's fixtures do the same): ``QTimer.start``, ``QTimer.singleShot`` and
   ``QThread.start`` are wrapped for the test to record what was started.
+- ... or a child process (the advisor's, :mod:`energyopt.advise.remote`) still
+  alive :data:`PROCESS_GRACE_S` after the test (windows closed).
 - :class:`StallRecorder` (fixture ``stall_recorder``) ticks a 5 ms timer and
   keeps the largest gap between ticks: the longest time the event loop could
-  not run, the figure behind "the event loop never blocks for more than 50 ms".
+  not run, the figure behind "the event loop never blocks for more than 50 ms";
+  and, per gap, the CPU time this process used (the part of a gap it caused,
+  as opposed to the machine running other processes).
 - Settings always go to an INI file under ``tmp_path``, never to the real user
   settings, and logs to ``tmp_path``.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 import weakref
 from collections.abc import Callable, Iterator
@@ -32,6 +37,9 @@ from gui.settings import AppSettings
 
 #: Longest wait for pending single-shot timers at the end of a test. [ms]
 SINGLE_SHOT_GRACE_MS = 500
+#: Longest wait for child processes to end after a test (a closed advisor
+#: child that was asked to quit tears its interpreter down). [s]
+PROCESS_GRACE_S = 15.0
 
 
 @pytest.fixture(autouse=True)
@@ -96,6 +104,30 @@ def _no_leaked_threads_or_timers(monkeypatch, request) -> Iterator[None]:
         pytest.fail("test leaked: " + "; ".join(problems))
 
 
+@pytest.fixture(autouse=True)
+def _no_leaked_processes(request) -> Iterator[None]:
+    """Fail the test if a child process it started is still alive after it (and end it)."""
+    before = {process.pid for process in multiprocessing.active_children()}
+
+    def started() -> list[multiprocessing.process.BaseProcess]:
+        # active_children() also reaps the children that ended.
+        return [p for p in multiprocessing.active_children() if p.pid not in before]
+
+    yield
+    deadline = time.perf_counter() + PROCESS_GRACE_S
+    left = started()
+    while left and time.perf_counter() < deadline:
+        time.sleep(0.02)
+        left = started()
+    for process in left:  # a leak must not spill into the next test
+        process.terminate()
+        process.join(5.0)
+    report = getattr(request.node, "rep_call", None)
+    if left and (report is None or report.passed):
+        names = ", ".join(f"{p.name} (pid {p.pid})" for p in left)
+        pytest.fail(f"test leaked: {len(left)} child process(es) still alive ({names})")
+
+
 def _alive(obj: Any) -> bool:
     """Whether a Qt object's C++ side still exists."""
     from shiboken6 import Shiboken
@@ -112,7 +144,7 @@ def pytest_runtest_makereport(item, call):
 
 
 class StallRecorder:
-    """Measure the longest gap between ticks of a fast timer on the GUI thread.
+    """Measure the gaps between ticks of a fast timer on the GUI thread.
 
     Parameters
     ----------
@@ -124,6 +156,16 @@ class StallRecorder:
     Use as a context manager around the code under test (which must run the
     event loop, e.g. ``qtbot.waitSignal``).  :attr:`max_gap_ms` is the longest
     time between two ticks, the first tick measured from entering.
+
+    A wall-clock gap also counts the time the operating system ran other
+    processes (on a shared 2-core machine with a load of 10-17, gaps of
+    50-110 ms with this process hardly running).  Each gap's CPU time of this
+    process (every thread: the GUI thread's own work, and a worker holding
+    the GIL) is kept too: ``min(gap, CPU time)`` is the part of the gap this
+    process was busy, :attr:`max_busy_gap_ms` the longest.  A gap the GUI
+    thread or a GIL-holding worker caused is busy for all its length (the
+    advisor solving on a worker thread gave busy gaps of 40-90 ms); a child
+    process's CPU time is not counted (it never holds this process's GIL).
     """
 
     def __init__(self, interval_ms: int = 5) -> None:
@@ -131,19 +173,47 @@ class StallRecorder:
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
         self._last = 0.0
+        self._last_cpu = 0.0
+        self._last_gui_cpu = 0.0
         self.max_gap_ms = 0.0
         """Longest time between ticks. [ms]"""
         self.n_ticks = 0
         """Ticks seen. [-]"""
+        self.gaps_ms: list[float] = []
+        """Every time between ticks. [ms]"""
+        self.cpu_ms: list[float] = []
+        """CPU time of this process (all threads) during each gap. [ms]"""
+        self.gui_cpu_ms: list[float] = []
+        """CPU time of the GUI thread during each gap. [ms]"""
 
     def _tick(self) -> None:
-        now = time.perf_counter()
-        self.max_gap_ms = max(self.max_gap_ms, (now - self._last) * 1000.0)
-        self._last = now
+        now, cpu, gui_cpu = time.perf_counter(), time.process_time(), time.thread_time()
+        gap_ms = (now - self._last) * 1000.0
+        self.max_gap_ms = max(self.max_gap_ms, gap_ms)
+        self.gaps_ms.append(gap_ms)
+        self.cpu_ms.append((cpu - self._last_cpu) * 1000.0)
+        self.gui_cpu_ms.append((gui_cpu - self._last_gui_cpu) * 1000.0)
+        self._last, self._last_cpu, self._last_gui_cpu = now, cpu, gui_cpu
         self.n_ticks += 1
+
+    @property
+    def busy_gaps_ms(self) -> list[float]:
+        """Part of each gap this process was running: ``min(gap, CPU time)``. [ms]."""
+        return [min(gap, cpu) for gap, cpu in zip(self.gaps_ms, self.cpu_ms, strict=True)]
+
+    @property
+    def max_busy_gap_ms(self) -> float:
+        """Longest gap this process itself caused (see the class notes). [ms]."""
+        return max(self.busy_gaps_ms, default=0.0)
+
+    def worst(self, n: int = 5) -> list[tuple[float, float, float]]:
+        """The ``n`` longest gaps as ``(gap, process CPU, GUI-thread CPU)``. [ms]."""
+        rows = zip(self.gaps_ms, self.cpu_ms, self.gui_cpu_ms, strict=True)
+        return sorted(rows, reverse=True)[:n]
 
     def __enter__(self) -> StallRecorder:
         self._last = time.perf_counter()
+        self._last_cpu, self._last_gui_cpu = time.process_time(), time.thread_time()
         self._timer.start()
         return self
 

