@@ -50,6 +50,7 @@ from energyopt.errors import ModelError
 if TYPE_CHECKING:
     from controllers.economic import EconomicMPCSettings
     from controllers.economic.horizon import ForecastSource
+    from energyopt.closedloop.dcs import DcsLayer
     from energyopt.closedloop.result import ClosedLoopResult
     from energyopt.plantbuild import BuiltPlant
     from energyopt.project import Project
@@ -170,6 +171,9 @@ class AirCompressorRule(EveryStepOverlay):
         Demand per fine step. [Nm3/s]
     step_s : float
         Fine step, the interval of this policy. [s]
+    dcs : DcsLayer, optional
+        The project's DCS loops (header pressures), applied every fine step
+        on top of the controller's decision (:mod:`energyopt.closedloop.dcs`).
     """
 
     def __init__(
@@ -178,8 +182,10 @@ class AirCompressorRule(EveryStepOverlay):
         built: BuiltPlant,
         air_demand_m3_s: npt.NDArray[np.float64],
         step_s: float,
+        *,
+        dcs: DcsLayer | None = None,
     ) -> None:
-        super().__init__(inner, step_s, "closed loop")
+        super().__init__(inner, step_s, "closed loop", dcs=dcs)
         self._demand = air_demand_m3_s
         p = built.parameters()
         self._idx = [built.index("u", f"{u}.flow_m3_s") for u in _AIR_UNITS]
@@ -242,6 +248,8 @@ def _mpc_policy(
     scenario: SteelworksScenario,
     settings: EconomicMPCSettings,
     forecast: ForecastSource,
+    *,
+    dcs: DcsLayer | None = None,
 ) -> AirCompressorRule:
     from controllers.economic import EconomicMPC
 
@@ -258,7 +266,7 @@ def _mpc_policy(
         measurements=StateFromOutputs(built),
         time_budget_s=settings.max_wall_time_s,
     )
-    return AirCompressorRule(inner, built, scenario.air_demand_m3_s, scenario.step_s)
+    return AirCompressorRule(inner, built, scenario.air_demand_m3_s, scenario.step_s, dcs=dcs)
 
 
 def perfect_foresight(scenario: SteelworksScenario, settings: EconomicMPCSettings) -> Any:
@@ -286,6 +294,7 @@ def run_steelworks(
     settings: EconomicMPCSettings | None = None,
     forecast_factory: Callable[[SteelworksScenario, EconomicMPCSettings], Any] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    dcs: bool = True,
 ) -> ClosedLoopResult:
     """Run one controller on the scenario for ``days``.
 
@@ -304,14 +313,21 @@ def run_steelworks(
         ``(scenario, settings) -> ForecastSource`` for ``mpc_forecast``.
     progress : callable, optional
         ``progress(done, total, message)``.
+    dcs : bool
+        Run the project's DCS loops (``[controller.dcs]``: header pressure PI
+        loops) under the controller, as the replay does: the rule-based
+        dispatch as the replay's ``baseline``, the MPCs as ``mpc``.
 
     Returns
     -------
     ClosedLoopResult
     """
+    from energyopt.closedloop.dcs import build_dcs_layer
     from energyopt.demos.steelworks_truth import steelworks_dispatch
 
     built = scenario.built
+    under = "baseline" if controller == "rule_based" else "mpc"
+    layer = build_dcs_layer(built, scenario.step_s, under) if dcs else None
     n_steps = round(days * 86_400.0 / scenario.step_s)
     policy: Policy
     if controller == "rule_based":
@@ -320,6 +336,7 @@ def run_steelworks(
             built,
             scenario.air_demand_m3_s,
             scenario.step_s,
+            dcs=layer,
         )
     elif controller in ("mpc_perfect", "mpc_forecast"):
         if settings is None:
@@ -332,7 +349,7 @@ def run_steelworks(
             raise ModelError("closed loop: mpc_forecast needs a forecast_factory")
         else:
             source = forecast_factory(scenario, settings)
-        policy = _mpc_policy(scenario, settings, source)
+        policy = _mpc_policy(scenario, settings, source, dcs=layer)
         n_steps -= n_steps % round(settings.interval_s / scenario.step_s)
     else:
         raise ModelError(

@@ -119,10 +119,13 @@ def test_a_tune_runs_to_the_end_and_shows_the_best_settings(
     # The loop ran in a worker thread and reported to the GUI thread; the event loop kept
     # running: 32-46 ms longest gap measured over three runs at a load average of 18 on 2
     # cores, while a tune on the GUI thread would freeze it for all its seconds (7-13 s
-    # here).  200 ms separates the two on a loaded test machine; the 50 ms rule is
-    # measured by test_window_replay.
+    # here).  The wall-clock gap also holds the time other processes had the CPU (383-400
+    # ms seen at load 18), so the assertion is on the part of each gap this process spent
+    # computing (StallRecorder.busy_gaps_ms), against 200 ms; the 50 ms rule is measured
+    # by test_window_replay.
     assert set(threads) == {threading.get_ident()}
-    assert recorder.max_gap_ms < 200.0, f"event loop stalled {recorder.max_gap_ms:.0f} ms"
+    busy = recorder.max_busy_gap_ms
+    assert busy < 200.0, f"event loop busy {busy:.0f} ms (wall {recorder.max_gap_ms:.0f} ms)"
     # Progress reached the end of the budget with no time left.
     assert (progress[-1].done, progress[-1].budget, progress[-1].remaining_s) == (3, 3, 0.0)
     assert s.panel.status_label.text() == "Tune finished."
