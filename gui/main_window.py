@@ -309,7 +309,7 @@ class MainWindow(QMainWindow):
         """The model panel: fits in a worker, following the session."""
         self.fit_model = FitModel(worker_task_runner(self.workers, self.tr("Fit")))
         self.fit_model.follow_session(self.session)
-        self.model_panel = ModelPanel(self.fit_model, self.errors)
+        self.model_panel = ModelPanel(self.fit_model, self.errors, clock=self.replay_clock)
         self.register_panel("model", self.model_panel)
 
     def _build_status_bar(self) -> None:

@@ -8,6 +8,13 @@ standard error), the hold-out plots of the selected output (measured and
 predicted over time, and the residual predicted - measured) and the fitted
 project written, which "Open fitted project" asks the session to open.
 
+Every time is shown in the plant's zone, daylight-saving changes included:
+the replay clock's zone when the panel follows one (the project's
+``[project] timezone``, as the trends), else the historian file's.  The plots
+are :class:`~gui.model_panel_parts.TimePlot` (a
+:class:`~gui.time_axis.PlantTimeAxis` over true instants); before a fit they
+show a note instead of an axis.
+
 The fit runs in a :class:`~gui.workers.Worker` (:func:`gui.workers.worker_task_runner`);
 the GUI thread only formats what the worker delivers.
 """
@@ -18,7 +25,6 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, Qt, QTimeZone
 from PySide6.QtWidgets import (
     QComboBox,
@@ -39,11 +45,12 @@ from energyopt.appstate.fitting import FitModel, ShownFit
 from energyopt.appstate.tasks import TaskProgress
 from energyopt.errors import EnergyoptError
 from gui.errors import ErrorReporter
-from gui.model_panel_parts import curve, fill_table, read_only_table, stack, time_plot
+from gui.model_panel_parts import TimePlot, curve, fill_table, read_only_table, stack
 from gui.progress_panel import format_remaining
 from gui.replay_clock import connect_while_alive
 
 if TYPE_CHECKING:
+    from energyopt.appstate.replay_clock import ReplayClock
     from energyopt.fitting.fit_report import SeriesFit
 
 __all__ = [
@@ -104,14 +111,23 @@ class ModelPanel(QWidget):
         Shows fit failures as dialogs.
     parent : QWidget, optional
         Qt parent.
+    clock : ReplayClock, optional
+        The window's replay clock: times are shown in its zone (the
+        project's, as the trends); without one, in the historian file's.
     """
 
     def __init__(
-        self, model: FitModel, errors: ErrorReporter, parent: QWidget | None = None
+        self,
+        model: FitModel,
+        errors: ErrorReporter,
+        parent: QWidget | None = None,
+        *,
+        clock: ReplayClock | None = None,
     ) -> None:
         super().__init__(parent)
         self.model = model
         self.errors = errors
+        self.clock = clock
         self._series: list[tuple[str, str, str, SeriesFit]] = []
         self._row_series: list[int] = []  # metrics row -> index in _series (-1: none)
         self._edits: dict[str, QDateTimeEdit] = {}
@@ -162,10 +178,10 @@ class ModelPanel(QWidget):
 
         self.selector = QComboBox()
         self.selector.currentIndexChanged.connect(self._plot_selected)
-        self.fit_plot, self.residual_plot = time_plot(), time_plot()
+        self.fit_plot = TimePlot(self.timezone)
+        self.residual_plot = TimePlot(self.timezone, zero_line=True)
         self.fit_plot.addLegend(offset=(10, 5))
         self.residual_plot.setXLink(self.fit_plot)
-        self.residual_plot.addItem(pg.InfiniteLine(pos=0.0, angle=0, pen=pg.mkPen("#888888")))
         self.measured_curve = curve(self.fit_plot, "#555555")
         self.predicted_curve = curve(self.fit_plot, "#1f77b4")
         self.residual_curve = curve(self.residual_plot, "#d62728")
@@ -190,18 +206,29 @@ class ModelPanel(QWidget):
         connect_while_alive(self, model.shown_changed, cls._on_shown)
         connect_while_alive(self, model.failed, cls._on_failed)
         connect_while_alive(self, model.cancelled, cls._on_cancelled)
+        if clock is not None:
+            connect_while_alive(self, clock.span_changed, cls._on_inputs)  # its zone may change
         self._retranslate()
         self._on_inputs()
         self._on_status(model.status)
 
     # ------------------------------------------------------------- windows
-    def _zone(self) -> QTimeZone:
+    @property
+    def timezone(self) -> str:
+        """IANA name of the zone the windows and plots are shown in."""
+        if self.clock is not None:
+            return self.clock.timezone
         historian = self.model.historian
-        zone = QTimeZone((historian.timezone if historian else "UTC").encode())
+        return historian.timezone if historian is not None else "UTC"
+
+    def _zone(self) -> QTimeZone:
+        zone = QTimeZone(self.timezone.encode())
         return zone if zone.isValid() else QTimeZone.utc()
 
     def _on_inputs(self) -> None:
         zone = self._zone()
+        for plot in (self.fit_plot, self.residual_plot):
+            plot.set_timezone(self.timezone)
         span = self.model.span_ms
         for edit in self._edits.values():
             edit.blockSignals(True)
@@ -394,20 +421,23 @@ class ModelPanel(QWidget):
         if not 0 <= index < len(self._series):
             for curve in (self.measured_curve, self.predicted_curve, self.residual_curve):
                 curve.setData([], [])
+            if self.model.shown is None:
+                note = self.tr("No fit yet")
+            else:
+                note = self.tr("No hold-out series in this fit report")
+            for plot in (self.fit_plot, self.residual_plot):
+                plot.show_empty(note)
             return
         _, name, unit, series = self._series[index]
-        zone = self._zone()
-        # DateAxisItem shows seconds since the epoch as UTC (utcOffset=0); shifting by the
-        # zone's offset at the window start shows the plant's wall-clock time.
-        offset_s = zone.offsetFromUtc(QDateTime.fromMSecsSinceEpoch(int(series.time_ms[0])))
-        x = series.time_ms.astype(np.float64) / 1000.0 + offset_s
+        # True instants: the plots' PlantTimeAxis labels them in the plant's zone.
+        x = series.time_ms.astype(np.float64) / 1000.0
         self.measured_curve.setData(x, series.measured)
         self.predicted_curve.setData(x, series.predicted)
         self.residual_curve.setData(x, series.predicted - series.measured)
         self.fit_plot.setLabel("left", f"{name} [{unit}]")
         self.residual_plot.setLabel("left", self.tr("Residual [%1]").replace("%1", unit))
-        self.fit_plot.enableAutoRange()
-        self.residual_plot.enableAutoRange()
+        for plot in (self.fit_plot, self.residual_plot):
+            plot.show_data()
 
     # ---------------------------------------------------------------- files
     def ask_report(self) -> None:

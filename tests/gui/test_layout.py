@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QStyle, QWidget
 
 from gui.main_window import PANEL_SLOTS
 from gui.settings import AppSettings
 from gui.window_layout import (
+    CENTRE_MINIMUM_SHARE,
     DEFAULT_WINDOW_SIZE,
     LAYOUT_VERSION,
     PANEL_MINIMUM_CAP,
     PANEL_MINIMUM_FLOOR,
     default_window_size,
     limit_minimum_size,
+    side_widths,
 )
 
 pytestmark = pytest.mark.gui
@@ -160,3 +162,61 @@ def test_default_window_size_within_the_screen(qtbot) -> None:
     assert size.width() <= min(DEFAULT_WINDOW_SIZE.width(), available.width())
     assert size.height() <= min(DEFAULT_WINDOW_SIZE.height(), available.height())
     assert size.width() >= min(DEFAULT_WINDOW_SIZE.width(), int(0.95 * available.width())) - 1
+
+
+@pytest.mark.parametrize("size", [None, (1024, 700), (1366, 768)])
+def test_the_trends_keep_their_share_of_a_small_window(make_window, qtbot, size) -> None:
+    window = make_window(restore_session=False)
+    if size is not None:  # None: the new window's size (offscreen: the --smoke window)
+        window.resize(*size)
+        window.reset_layout()
+    window.show()
+    qtbot.waitExposed(window)
+    width = window.width()
+    assert size is None or width == size[0]
+    docks = window.docks
+    left, centre, right = (docks[n].width() for n in ("project", "trends", "recommendations"))
+    # The columns and their two splitters fill the window: the widths measured are real.
+    separator = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+    assert left + centre + right + 2 * separator == width
+    assert centre >= CENTRE_MINIMUM_SHARE * width, (left, centre, right)
+    assert docks["model"].width() == right  # below the recommendations
+    assert min(left, right) >= PANEL_MINIMUM_FLOOR.width()
+    if size == (1024, 700):
+        # The model panel (the right column's front tab) still has room for its content.
+        assert right >= window.model_panel.layout().minimumSize().width()
+    if size == (1366, 768):
+        # Room enough: no right-hand panel is narrower than its content (up to the cap).
+        for panel in (window.model_panel, window.tuning_panel, window.recommendations_panel):
+            content = panel.layout().minimumSize().width()
+            assert right >= min(content, PANEL_MINIMUM_CAP.width()), panel
+    window.close()
+
+
+def test_a_reset_in_a_wider_window_gives_the_panels_their_minimum_back(make_window, qtbot):
+    window = make_window(restore_session=False)
+    tuning = window.tuning_panel
+    window.resize(1600, 900)
+    window.reset_layout()
+    frozen = tuning.minimumWidth()
+    assert frozen > 482  # wider than what 1024 px leaves it (below)
+    window.resize(1024, 700)
+    window.reset_layout()
+    separator = window.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent)
+    # At most 60 % of 1024 px less two splitters and the left column (at least the floor).
+    assert tuning.minimumWidth() <= int(0.6 * 1024) - 2 * separator - PANEL_MINIMUM_FLOOR.width()
+    window.resize(1600, 900)
+    window.reset_layout()
+    assert tuning.minimumWidth() == frozen
+
+
+def test_side_widths_share_the_budget():
+    fractions = [0.14, 0.36]
+    assert side_widths([120, 400], fractions, 602) == [120, 400]  # fits: unchanged
+    # The left fits its share (602 * 0.28 = 168.6 px): the right takes the rest.
+    assert side_widths([120, 640], fractions, 602) == [120, 482]
+    # Neither fits: shared in proportion, 168.56 and 433.44 px rounded down.
+    assert side_widths([300, 640], fractions, 602) == [168, 433]
+    # Never below the floor (the window is then simply too small for the share).
+    assert side_widths([300, 640], fractions, 100) == [PANEL_MINIMUM_FLOOR.width()] * 2
+    assert side_widths([100, 640], [1.0, 1.0], 300) == [100, 200]

@@ -122,8 +122,12 @@ def test_a_fit_runs_in_a_worker_and_fills_the_tables_with_the_report(
     # The event loop kept running: measured 20-28 ms longest gap here (showing the
     # report and repainting the plots).  The same fit on the GUI thread takes 300-700 ms
     # (plus the import of energyopt.fitting), so 200 ms tells the two apart even on a
-    # loaded test machine; the 50 ms rule itself is measured by test_window_replay.
-    assert recorder.max_gap_ms < 200.0, f"event loop stalled {recorder.max_gap_ms:.0f} ms"
+    # loaded test machine; the 50 ms rule itself is measured by test_window_replay.  The
+    # assertion is on the part of each gap this process spent computing
+    # (StallRecorder.busy_gaps_ms): the wall-clock gap also holds the time other jobs had
+    # the CPU (241-516 ms seen at load 10-20 on 2 cores).
+    busy = recorder.max_busy_gap_ms
+    assert busy < 200.0, f"event loop busy {busy:.0f} ms (wall {recorder.max_gap_ms:.0f} ms)"
 
     report = load_fit_report(chemical / "plant.fitted.fit.json")  # read back independently
     assert report.train == (span[0], cut)
@@ -162,11 +166,11 @@ def test_a_fit_runs_in_a_worker_and_fills_the_tables_with_the_report(
     assert_allclose(predicted, series.predicted, rtol=0, atol=0)
     assert_allclose(residual, series.predicted - series.measured, rtol=0, atol=0)
     x, _ = s.panel.measured_curve.getData()
-    # The axis shows the plant's wall-clock time (the historian's zone, offset by zoneinfo);
-    # whole seconds plus a whole-second offset are exact in float64.
-    start = dt.datetime.fromtimestamp(series.time_ms[0] / 1000.0, dt.UTC)
-    offset_s = ZoneInfo(s.model.historian.timezone).utcoffset(start).total_seconds()
-    assert_allclose(x, series.time_ms / 1000.0 + offset_s, rtol=0, atol=0)
+    # True instants (whole milliseconds are exact in float64 seconds): the axis labels
+    # them in the plant's zone (the historian's here: the panel follows no clock).
+    assert_allclose(x, series.time_ms / 1000.0, rtol=0, atol=0)
+    assert s.panel.fit_plot.time_axis.timezone == s.model.historian.timezone
+    assert not s.panel.fit_plot.is_empty
     assert s.manager.shutdown()
 
 
@@ -322,6 +326,7 @@ def test_panel_labels_in_chinese(qtbot, errors, chemical):
         assert s.panel.cancel_button.text() == "取消"
         header = s.panel.metrics_table.horizontalHeaderItem(METRIC_COLUMNS.index("bias"))
         assert header.text() == "偏差"
+        assert s.panel.fit_plot.empty_note.toPlainText() == "尚未拟合"  # "No fit yet"
     finally:
         manager.apply("en")
     qtbot.waitUntil(lambda: s.panel.run_button.text() == "Run fit")
@@ -332,6 +337,7 @@ def test_the_main_window_has_the_model_panel(make_window, qtbot):
     assert isinstance(window.docks["model"].widget(), ModelPanel)
     assert window.docks["model"].windowTitle() == "Model"
     assert window.model_panel.model is window.fit_model
+    assert window.model_panel.clock is window.replay_clock  # times in the trends' zone
     assert not window.model_panel.run_button.isEnabled()  # nothing open
 
 
@@ -367,3 +373,142 @@ def test_closing_the_window_during_a_fit_cancels_it_and_writes_nothing(
     window.close()
     assert running_threads() == []  # the fit (and the quality scan) stopped and joined
     assert sorted(p.name for p in chemical.iterdir()) == ["history.h5", "plant.toml"]
+
+
+# ----------------------------------------------- time axis in the plant's zone, empty plots
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def _utc_ms(text: str) -> int:
+    return round(dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC).timestamp() * 1000)
+
+
+def _report_across_the_spring_change(folder: Path) -> Path:
+    """A fit report whose hold-out series spans Berlin's 2026-03-29 clock change (01:00Z)."""
+    from energyopt.fitting.fit_report import FitReport, OutputFit, SeriesFit, UnitFitReport
+
+    time_ms = np.arange(_utc_ms("2026-03-29T00:30"), _utc_ms("2026-03-29T01:30") + 1, 60_000)
+    measured = np.linspace(300.0, 310.0, time_ms.size)
+    series = SeriesFit(time_ms, measured, measured + 0.5)
+    unit = UnitFitReport(
+        unit="reactor",
+        kind="calibrated",
+        outputs=(OutputFit("T_K", "K", 0.1, 0.9, 0.5),),
+        parameters=(),
+        samples_train=10,
+        samples_validate=int(time_ms.size),
+        series={"T_K": series},
+    )
+    window = (int(time_ms[0]), int(time_ms[-1]) + 60_000)
+    report = FitReport("plant.toml", "history.h5", window, window, (unit,))
+    path = folder / "plant.fitted.fit.json"
+    path.write_text(report.to_json(), encoding="utf-8")
+    return path
+
+
+def test_plots_are_labelled_in_the_clock_zone_across_a_dst_change(qtbot, errors, tmp_path):
+    from energyopt.appstate.replay_clock import ReplayClock
+    from energyopt.appstate.tasks import DeferredRunner
+    from gui.time_axis import PlantTimeAxis
+
+    runner = DeferredRunner()
+    model = FitModel(runner)
+    clock = ReplayClock(timezone="Europe/Berlin")
+    panel = ModelPanel(model, errors, clock=clock)
+    qtbot.addWidget(panel)
+    model.load_report(_report_across_the_spring_change(tmp_path))
+    runner.run_all()
+    assert panel.selector.currentText() == "reactor / T_K"
+    x, _ = panel.measured_curve.getData()
+    # The curve holds true instants (whole minutes: exact in float64), not shifted ones.
+    assert_allclose(
+        x[[0, -1]],
+        [_utc_ms("2026-03-29T00:30") / 1e3, _utc_ms("2026-03-29T01:30") / 1e3],
+        rtol=0,
+        atol=0,
+    )
+    for plot in (panel.fit_plot, panel.residual_plot):
+        axis = plot.getPlotItem().getAxis("bottom")
+        assert isinstance(axis, PlantTimeAxis)
+        assert axis.timezone == "Europe/Berlin"
+        assert not plot.is_empty
+        assert axis.isVisible()
+    axis = panel.fit_plot.time_axis
+    levels = axis.tickValues(float(x[0]), float(x[-1]), 600.0)
+    spacing, ticks = levels[-1]
+    labels = axis.tickStrings(ticks, 1.0, spacing)
+    # Independently, with zoneinfo: each tick's wall-clock time in Berlin.
+    assert labels == [dt.datetime.fromtimestamp(t, BERLIN).strftime("%H:%M") for t in ticks]
+    # 02:00-03:00 does not exist that night.  The former axis, shifted by the offset
+    # at the window start (+1 h), labelled 01:00Z "02:00" instead of "03:00".
+    assert labels == ["01:30", "01:45", "03:00", "03:15", "03:30"]
+
+    # Residuals of 0.5 K read as 0.4 K, not "400 (x0.001)" beside a [K] title.
+    assert not panel.residual_plot.getPlotItem().getAxis("left").autoSIPrefix
+
+    # The clock's zone (the project's) changes: the plots and the window editors follow it.
+    clock.set_timezone("Asia/Shanghai")
+    assert panel.fit_plot.time_axis.timezone == "Asia/Shanghai"
+    assert panel.residual_plot.time_axis.timezone == "Asia/Shanghai"
+    assert panel._edits["train_start"].timeZone().id().data() == b"Asia/Shanghai"
+    assert panel.timezone == "Asia/Shanghai"
+
+
+def test_before_a_fit_the_plots_show_a_note_not_an_axis(qtbot, errors, tmp_path):
+    from energyopt.appstate.tasks import DeferredRunner
+
+    runner = DeferredRunner()
+    model = FitModel(runner)
+    panel = ModelPanel(model, errors)
+    qtbot.addWidget(panel)
+    panel.resize(900, 600)
+    panel.show()
+    qtbot.waitExposed(panel)
+    for plot in (panel.fit_plot, panel.residual_plot):
+        item = plot.getPlotItem()
+        assert plot.is_empty
+        assert plot.empty_note.toPlainText() == "No fit yet"
+        # No axis (nor its grid and its 0.25 0.5 0.75 ticks over nothing) is drawn.
+        assert not item.getAxis("bottom").isVisible()
+        assert not item.getAxis("left").isVisible()
+        assert plot.empty_note.isVisible()
+    assert not panel.fit_plot.getPlotItem().legend.isVisible()
+    assert not panel.residual_plot.zero_line.isVisible()
+    # The note sits in the middle of the view.
+    (x0, x1), (y0, y1) = panel.fit_plot.viewRange()
+    pos = panel.fit_plot.empty_note.pos()
+    # Exact: the range is set to 0..1 without padding and the note placed at its middle.
+    assert_allclose([pos.x(), pos.y()], [(x0 + x1) / 2, (y0 + y1) / 2], rtol=0, atol=0)
+
+    # A report shows the data with its axes; clearing it shows the note again.
+    model.load_report(_report_across_the_spring_change(tmp_path))
+    runner.run_all()
+    assert not panel.fit_plot.is_empty
+    assert panel.fit_plot.getPlotItem().getAxis("bottom").isVisible()
+    assert panel.fit_plot.getPlotItem().legend.isVisible()
+    assert panel.residual_plot.zero_line.isVisible()
+    assert not panel.fit_plot.empty_note.isVisible()
+    model.set_inputs(tmp_path / "another.toml", None)  # another project: its report unknown
+    assert model.shown is None
+    assert panel.fit_plot.is_empty
+    assert not panel.fit_plot.getPlotItem().getAxis("bottom").isVisible()
+    assert panel.fit_plot.empty_note.toPlainText() == "No fit yet"
+
+
+def test_a_report_without_series_says_so(qtbot, errors, tmp_path):
+    from energyopt.appstate.tasks import DeferredRunner
+    from energyopt.fitting.fit_report import FitReport, OutputFit, UnitFitReport
+
+    runner = DeferredRunner()
+    model = FitModel(runner)
+    panel = ModelPanel(model, errors)
+    qtbot.addWidget(panel)
+    unit = UnitFitReport("boiler", "identified", (OutputFit("P_W", "W", 0.2, 0.8, 1.0),), (), 5, 5)
+    path = tmp_path / "plant.fitted.fit.json"
+    path.write_text(FitReport("p.toml", "h.h5", (0, 1), (1, 2), (unit,)).to_json(), "utf-8")
+    model.load_report(path)
+    runner.run_all()
+    assert panel.metrics_table.rowCount() == 1
+    assert panel.fit_plot.is_empty
+    assert panel.fit_plot.empty_note.toPlainText() == "No hold-out series in this fit report"

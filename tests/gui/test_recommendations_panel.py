@@ -228,8 +228,10 @@ def test_requests_run_in_a_worker_and_never_stall_the_event_loop(qtbot, stall_re
         qtbot.waitUntil(lambda: model.current is not None, timeout=5000)
     assert source.threads
     assert threading.get_ident() not in source.threads
-    # The 5 ms timer kept ticking through the 300 ms solve.
-    assert recorder.max_gap_ms < 50.0, f"event loop stalled {recorder.max_gap_ms:.0f} ms"
+    # The 5 ms timer kept ticking through the 300 ms solve (this process's own part of
+    # each gap: StallRecorder.busy_gaps_ms; the wall gap also holds other jobs' time).
+    busy = recorder.max_busy_gap_ms
+    assert busy < 50.0, f"event loop busy {busy:.0f} ms (wall {recorder.max_gap_ms:.0f} ms)"
     assert recorder.n_ticks > 20
     assert panel.table.rowCount() == len(MVS)
     assert panel.status_label.text() == "Recommendation for 2026-01-05T00:00:00+00:00"
@@ -400,7 +402,10 @@ def test_every_mv_row_is_reachable_at_1366x768(make_window, demo_files, qtbot):
     window.recommendations.set_source(ManyMVSource())
     panel.mode_box.setCurrentIndex(2)
     qtbot.waitUntil(lambda: panel.table.rowCount() == 17, timeout=10_000)
-    QApplication.processEvents()
+    # The resize to 1366 px widens the right column over several layout passes
+    # (the default layout is made at the smaller first size): let them settle.
+    for _ in range(5):
+        QApplication.processEvents()
     table = panel.table
     assert panel.height() < 400  # a short dock: the case that squeezed the table
     row_px = table.rowHeight(0)

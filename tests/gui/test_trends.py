@@ -257,3 +257,14 @@ def test_pyramid_errors():
         pyramid.envelope(0, 11, 4)
     with pytest.raises(ValueError, match="columns must be at least 1, got 0"):
         pyramid.envelope(0, 10, 0)
+
+
+def test_envelope_machinery_is_re_exported_from_gui_trends():
+    import gui.trend_envelope as envelope
+    import gui.trends as trends
+
+    # The downsampling lives in gui.trend_envelope; old imports from gui.trends still work.
+    for name in envelope.__all__:
+        assert getattr(trends, name) is getattr(envelope, name), name
+        assert name in trends.__all__, name
+    assert envelope.__all__ == ["PYRAMID_FACTOR", "EnvelopeCurve", "MinMaxPyramid"]

@@ -236,4 +236,7 @@ def test_event_loop_never_stalls_while_a_worker_resamples(qtbot, demo_files, sta
     # reading and aggregating); the design limit is 50 ms.
     print(f"max event-loop gap {recorder.max_gap_ms:.1f} ms over {recorder.n_ticks} ticks")
     assert recorder.n_ticks > 10
-    assert recorder.max_gap_ms < 50.0, f"event loop stalled for {recorder.max_gap_ms:.1f} ms"
+    # This process's own part of each gap (StallRecorder.busy_gaps_ms; the wall gap also
+    # holds the time other jobs on the machine had the CPU).
+    busy = recorder.max_busy_gap_ms
+    assert busy < 50.0, f"event loop busy {busy:.1f} ms (wall {recorder.max_gap_ms:.1f} ms)"
