@@ -68,12 +68,25 @@ TEMPLATE_MARKER = "# ---- template body: copied into every generated model modul
 # Methods of :func:`run_implicit`.
 IMPLICIT_EULER = 0
 SDIRK2 = 1
+SDIRK3 = 2
 #: Newton iterations allowed with the factors of an earlier step before a
 #: fresh Jacobian is evaluated.
 _STALE_ITER = 4
 
 # Alexander (1977) two-stage SDIRK: L-stable, stiffly accurate, order 2.
 _GAMMA2 = 1.0 - 1.0 / math.sqrt(2.0)
+# Alexander (1977) three-stage SDIRK: L-stable, stiffly accurate, order 3
+# (R. Alexander, "Diagonally implicit Runge-Kutta methods for stiff
+# O.D.E.'s", SIAM J. Numer. Anal. 14 (1977) 1006-1021, method of order 3
+# and s = 3; also Hairer and Wanner, Solving ODEs II, 2nd ed., sec. IV.6).
+# gamma is the root in (1/3, 1/2) of 6 g^3 - 18 g^2 + 9 g - 1 = 0 (that
+# makes R(infinity) = 0); a21 = (1 - gamma) / 2 (c2 = (1 + gamma) / 2),
+# b1 = -(6 g^2 - 16 g + 1) / 4, b2 = (6 g^2 - 20 g + 5) / 4, b3 = gamma, and
+# the last row of A is b (stiffly accurate).
+_GAMMA3 = 0.43586652150845899941601945
+_A21_3 = 0.5 * (1.0 - _GAMMA3)
+_B1_3 = -(6.0 * _GAMMA3 * _GAMMA3 - 16.0 * _GAMMA3 + 1.0) / 4.0
+_B2_3 = (6.0 * _GAMMA3 * _GAMMA3 - 20.0 * _GAMMA3 + 5.0) / 4.0
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -288,10 +301,112 @@ def _sdirk_step(  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _refresh_matrix(x, u, d, p, hg, lu, piv):  # pragma: no cover - compiled
+    # Evaluate df/dx at x and factorise I - hg df/dx into lu/piv; False if
+    # non-finite or singular.  (As the start of _sdirk_step, for SDIRK3.)
+    n = x.shape[0]
+    jac_into(x, u, d, p, lu)
+    for i in range(n):
+        for j in range(n):
+            v = -hg * lu[i, j]
+            if not math.isfinite(v):
+                return False
+            lu[i, j] = v
+        lu[i, i] += 1.0
+    return _lu_factor(lu, piv)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _newton_stage(z, base, c, hg, scale, tol, max_iter, lu, piv, fz):  # pragma: no cover
+    # Solve z = base + hg f(z) by modified Newton from the predictor in z,
+    # with the stopping rule of _sdirk_step (its stage loop, for SDIRK3).
+    n = z.shape[0]
+    last = 0.0
+    for it in range(max_iter):
+        f_state_into(z, c, fz)
+        finite = True
+        for i in range(n):
+            r = base[i] + hg * fz[i] - z[i]  # minus the residual
+            finite = finite and math.isfinite(r)
+            fz[i] = r
+        if not finite:
+            return False
+        _lu_solve(lu, piv, fz)
+        err = 0.0
+        for i in range(n):
+            z[i] += fz[i]
+            e = abs(fz[i]) / (scale[i] * tol + tol * abs(z[i]))
+            err = max(err, e)
+        if it == 0:
+            if err <= 1.0:
+                return True
+        else:
+            theta = err / last if last > 0.0 else 0.0
+            if theta >= 1.0:
+                return False  # not contracting: refresh or shorten the step
+            if theta / (1.0 - theta) * err <= 1.0:
+                return True
+        last = err
+    return False
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _sdirk3_step(  # pragma: no cover - compiled
+    x, u, d, p, c, h, scale, tol, max_iter, refresh, lu, piv, z, base, fz, k_prev, ks
+):
+    """One step of Alexander's three-stage SDIRK (order 3); as :func:`_sdirk_step`.
+
+    ``ks`` (shape ``(2, n)``) holds the first two stage derivatives.  The
+    predictor of each stage continues the latest stage derivative to the
+    stage's time (``c = gamma, (1 + gamma) / 2, 1``).
+    """
+    n = x.shape[0]
+    hg = h * _GAMMA3
+    if refresh and not _refresh_matrix(x, u, d, p, hg, lu, piv):
+        return False
+    inv = 1.0 / hg
+    for stage in range(3):
+        for i in range(n):
+            if stage == 0:
+                base[i] = x[i]
+                z[i] = x[i] + hg * k_prev[i]
+            elif stage == 1:
+                base[i] = x[i] + h * _A21_3 * ks[0, i]
+                z[i] = base[i] + hg * ks[0, i]
+            else:
+                base[i] = x[i] + h * (_B1_3 * ks[0, i] + _B2_3 * ks[1, i])
+                z[i] = base[i] + hg * ks[1, i]
+        if not _newton_stage(z, base, c, hg, scale, tol, max_iter, lu, piv, fz):
+            return False
+        for i in range(n):
+            k = (z[i] - base[i]) * inv
+            if stage < 2:
+                ks[stage, i] = k
+            else:
+                k_prev[i] = k
+    # Stiffly accurate: the new state is the last stage value (in z).
+    return True
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _implicit_step(  # pragma: no cover - compiled
+    x, u, d, p, c, h, method, scale, tol, max_iter, refresh, lu, piv, z, base, fz, k_prev, ks
+):
+    # One step of the implicit ``method`` (arguments of _sdirk3_step).
+    if method == SDIRK3:
+        return _sdirk3_step(
+            x, u, d, p, c, h, scale, tol, max_iter, refresh, lu, piv, z, base, fz, k_prev, ks
+        )
+    return _sdirk_step(
+        x, u, d, p, c, h, method, scale, tol, max_iter, refresh, lu, piv, z, base, fz, k_prev
+    )
+
+
+@numba.njit(cache=True, error_model="numpy")
 def run_implicit(  # pragma: no cover - compiled
     x0, u, d, p, h, substeps, method, scale, tol, max_iter, xs, ys
 ):
-    """L-stable implicit integration (implicit Euler or SDIRK2) with Newton iteration.
+    """L-stable implicit integration (implicit Euler, SDIRK2 or SDIRK3) with Newton iteration.
 
     The factorised iteration matrix is kept from step to step (the inputs
     move it little): a step first tries :data:`_STALE_ITER` Newton iterations
@@ -310,6 +425,7 @@ def run_implicit(  # pragma: no cover - compiled
     base = np.empty(n)
     fz = np.empty(n)
     k_prev = np.zeros(n)  # no derivative yet: the first predictor is x
+    ks = np.empty((2, n))  # SDIRK3's first two stage derivatives
     c = np.empty(N_C)
     xs[0, :] = x
     hs = h / substeps
@@ -322,14 +438,14 @@ def run_implicit(  # pragma: no cover - compiled
         for _ in range(substeps):
             ok = False
             if have_lu:
-                ok = _sdirk_step(
+                ok = _implicit_step(
                     x, uk, dk, p, c, hs, method, scale, tol, min(max_iter, _STALE_ITER), False,
-                    lu, piv, z, base, fz, k_prev,
+                    lu, piv, z, base, fz, k_prev, ks,
                 )  # fmt: skip
             if not ok:
-                ok = _sdirk_step(
+                ok = _implicit_step(
                     x, uk, dk, p, c, hs, method, scale, tol, max_iter, True, lu, piv, z, base,
-                    fz, k_prev,
+                    fz, k_prev, ks,
                 )  # fmt: skip
                 have_lu = ok
             if not ok:
@@ -337,9 +453,9 @@ def run_implicit(  # pragma: no cover - compiled
                 z[:] = x
                 for _ in range(8):
                     x[:] = z
-                    ok = _sdirk_step(
+                    ok = _implicit_step(
                         x, uk, dk, p, c, hs / 8.0, method, scale, tol, max_iter, True, lu, piv,
-                        z, base, fz, k_prev,
+                        z, base, fz, k_prev, ks,
                     )  # fmt: skip
                     if not ok:
                         return -(k + 1)

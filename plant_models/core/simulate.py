@@ -10,6 +10,10 @@ each interval (zero-order hold).  Methods:
     Backward Euler, order 1, L-stable.
 ``"sdirk2"``
     Alexander's two-stage SDIRK, order 2, L-stable: for stiff models.
+``"sdirk3"``
+    Alexander's three-stage SDIRK, order 3, L-stable: for stiff models
+    whose fast modes must also be followed accurately (three Newton solves
+    a step instead of two, for a global error ``O(h**3)``).
 ``"auto"``
     ``"sdirk2"`` if the model is declared stiff, else ``"rk4"``.
 
@@ -45,9 +49,9 @@ from plant_models.core.errors import SimulationError
 __all__ = ["METHODS", "BatchResult", "SimulationResult", "simulate", "simulate_batch"]
 
 #: Integration methods accepted by :func:`simulate` and :func:`simulate_batch`.
-METHODS: tuple[str, ...] = ("auto", "rk4", "implicit_euler", "sdirk2")
+METHODS: tuple[str, ...] = ("auto", "rk4", "implicit_euler", "sdirk2", "sdirk3")
 
-_IMPLICIT_CODES = {"implicit_euler": 0, "sdirk2": 1}
+_IMPLICIT_CODES = {"implicit_euler": 0, "sdirk2": 1, "sdirk3": 2}
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,7 @@ def simulate(
         Number of intervals, needed only when both ``u`` and ``d`` are None.
     substeps : int
         Integration steps per interval (1 for a discrete-time model).
-    method : {"auto", "rk4", "implicit_euler", "sdirk2"}
+    method : {"auto", "rk4", "implicit_euler", "sdirk2", "sdirk3"}
         Integration method (see the module docstring); ``"auto"`` for a
         discrete-time model, which is stepped exactly.
     t0_s : float
