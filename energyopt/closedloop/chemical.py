@@ -108,8 +108,6 @@ _DEG_C = 273.15
 _DAY_S = 86400.0
 #: Fine step of the record and the control interval of both controllers. [s]
 STEP_S = 60.0
-#: Integration sub-steps per fine step (5 s, as the demo history).
-SUBSTEPS = 12
 
 
 @dataclass(frozen=True, eq=False)
@@ -262,7 +260,7 @@ def build_chemical_scenario(*, days: float, seed: int = 0) -> ChemicalScenario:
         mode_setpoints,
     )
     from energyopt.project.loader import load_project
-    from plant_models.flowsheet.chemical import SIMULATION_OPTIONS, steady_state
+    from plant_models.flowsheet.chemical import simulation_options, steady_state
 
     if not (math.isfinite(days) and days > 0.0):
         raise ModelError(f"days must be positive, got {days}")
@@ -357,10 +355,9 @@ def build_chemical_scenario(*, days: float, seed: int = 0) -> ChemicalScenario:
         x0=x0,
         disturbances=d,
         step_s=STEP_S,
-        substeps=SUBSTEPS,
-        method=str(SIMULATION_OPTIONS["method"]),
-        newton_tol=float(SIMULATION_OPTIONS["newton_tol"]),
-        newton_max_iter=int(SIMULATION_OPTIONS["newton_max_iter"]),
+        # The product's integrator for this plant: RK4 at 2 s (stable to 3.9 s
+        # along the demo run; more accurate and cheaper than SDIRK2 at 5 s).
+        **simulation_options(STEP_S),
     )
     return ChemicalScenario(
         project=project,
