@@ -88,6 +88,26 @@ class DisturbancePlan:
         """Positions in ``d`` of the disturbances of one kind."""
         return tuple(i for i, k in enumerate(self.kinds) if k == kind)
 
+    def lagged(self) -> tuple[int, ...]:
+        """Positions in ``d`` of the disturbances read from the rate of a lagged state.
+
+        Their reconstruction differences the source over neighbouring samples
+        (``dv/dt = a + b d``), so a caller filling gaps must fill the
+        reconstructed disturbance, not the source tag.
+        """
+        return tuple(inv.d_index for inv in self._inversions if inv.state)
+
+    def state_sources(self) -> tuple[tuple[str, int], ...]:
+        """Bindings of model states that :meth:`reconstruct` reads as operating points.
+
+        Returns
+        -------
+        tuple of (str, int)
+            ``(binding, state index)``: ``reconstruct`` needs these bindings'
+            series in ``means`` besides :attr:`sources`.
+        """
+        return self._state_sources
+
     def reconstruct(
         self,
         means: dict[str, npt.NDArray[np.float64]],

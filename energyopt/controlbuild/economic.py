@@ -14,7 +14,8 @@ settings field                   from
                                  manipulated`` (inputs without a tag, at their
                                  envelope); ``move_weight`` / ``move_weights``
 ``soft_bands``                   ``normal`` of controlled bindings;
-                                 ``band_weight / priority_ratio**(priority - 1)``
+                                 ``[controller.band_weights] <binding>``, else
+                                 ``band_weight / priority_ratio**(priority - 1)``,
                                  per tag unit and interval, converted to SI
 ``hard_limits``                  ``hard`` of controlled bindings, plus
                                  ``[controller.economic.hard_limits]``
@@ -166,7 +167,9 @@ def _bands_and_limits(
             low, high = sorted(float(v) for v in bound.to_model(binding.normal))
             # band_weight is per tag unit and interval: per SI unit it is
             # band_weight * (tag units per SI unit) = band_weight * scale.
-            weight = ctl.band_weight / ctl.priority_ratio ** (binding.priority_rank - 1)
+            weight = ctl.band_weights.get(
+                name, ctl.band_weight / ctl.priority_ratio ** (binding.priority_rank - 1)
+            )
             bands.append(SoftBand(bound.name, low, high, weight * abs(bound.scale)))
         if binding.hard is not None:
             low, high = sorted(float(v) for v in bound.to_model(binding.hard))

@@ -256,6 +256,11 @@ class ControllerSettings(SchemaModel):
     priority_ratio: Number = Field(
         10.0, gt=1.0, description="Each lower priority rank's band weight is divided by this"
     )
+    band_weights: dict[str, Annotated[Number, Field(gt=0.0)]] = Field(
+        default_factory=dict,
+        description="Controlled-variable binding -> weight of its normal-band violation per "
+        "tag unit and interval, instead of band_weight / priority_ratio**(priority - 1)",
+    )
     tracking_weights: dict[str, Annotated[Number, Field(ge=0.0)]] = Field(
         default_factory=dict,
         description="Controlled-variable binding -> weight of tracking its band centre",

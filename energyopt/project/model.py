@@ -286,7 +286,11 @@ class Project(SchemaModel):
 
     def _controller_issues(self) -> list[Issue]:
         issues: list[Issue] = []
-        for key, role in (("tracking_weights", "controlled"), ("move_suppression", "manipulated")):
+        for key, role in (
+            ("band_weights", "controlled"),
+            ("tracking_weights", "controlled"),
+            ("move_suppression", "manipulated"),
+        ):
             candidates = [n for n, b in self.bindings.items() if b.role == role]
             for name in getattr(self.controller, key):
                 binding = self.bindings.get(name)
@@ -302,6 +306,13 @@ class Project(SchemaModel):
                         (
                             ("controller", key, name),
                             f"binding '{name}' is {binding.role}, not {role}",
+                        )
+                    )
+                elif key == "band_weights" and binding.normal is None:
+                    issues.append(
+                        (
+                            ("controller", key, name),
+                            f"binding '{name}' has no 'normal' band to weight",
                         )
                     )
         return issues

@@ -38,6 +38,7 @@ _KEY_NAMES: dict[str, str] = {
     "blocks": "period",
     "prices": "node",
     "sales": "node",
+    "band_weights": "binding",
     "tracking_weights": "binding",
     "move_suppression": "binding",
     "kinds": "kind",

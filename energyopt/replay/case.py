@@ -8,9 +8,11 @@ Fine grid
     The plant step is the historian's sampling, but at least
     :data:`MIN_STEP_S` (60 s): a one-second historian would multiply the
     cost sixty-fold for dynamics (holder levels, header pressures) that the
-    RK4 sub-steps of :data:`SUBSTEP_S` resolve anyway.  The step is lowered
-    to a divisor of the control interval, and the period is cut to whole
-    control intervals.
+    RK4 sub-steps resolve anyway (at most
+    :data:`~energyopt.replay.stepsize.SUBSTEP_S`, and inside RK4's stability
+    limit for the plant: :func:`~energyopt.replay.stepsize.replay_substeps`).
+    The step is lowered to a divisor of the control interval, and the period
+    is cut to whole control intervals.
 Disturbances
     Every plant disturbance reconstructed from its bound tags by
     :meth:`energyopt.controlbuild.DisturbancePlan.reconstruct` on the fine
@@ -29,12 +31,19 @@ Initial state
     read start mid-envelope (listed in :attr:`ReplayCase.notes`).
 
 Gaps: each tag is cleaned by its binding's data-quality policy
-(:func:`energyopt.tagdata.read_clean_tags`); runs of unusable samples of a
-tag that drives the replay are bridged by linear interpolation (held at the
-ends) when no longer than ``max_gap_s`` (default :data:`MAX_GAP_S`, 3 h:
-the holders and headers integrate over hours, so a bridged disturbance
-shifts levels by a few percent at most), and a longer run is a
-:class:`~energyopt.errors.DataError` naming the tag and the time range.
+(:func:`energyopt.tagdata.read_clean_tags`); every series the case uses --
+driving tags, the operating points of the rebuilt disturbances (a mixed gas's
+heating value), the outputs read-backs use -- is then filled over its runs of
+unusable samples by :mod:`energyopt.replay.gaps`: a measured signal by a
+straight line across a run of at most ``interpolate_max_gap_s`` (default 15
+min), else held at its mean over the hour before, never extrapolated; a
+recorded setpoint ramped across the run.  The plant disturbances are rebuilt
+from the unfilled driving tags and filled the same way afterwards (a lagged
+flow's rate is never differenced across the end of a held run).  A run of a
+driving tag longer than ``max_gap_s`` (default :data:`MAX_GAP_S`, 3 h) is a
+:class:`~energyopt.errors.DataError` naming the tag and the time range.  For
+every outage (a held run of a driving tag) :attr:`ReplayCase.resync` gives
+the state read off the record after it.
 """
 
 from __future__ import annotations
@@ -47,6 +56,17 @@ import numpy as np
 import numpy.typing as npt
 
 from energyopt.errors import DataError, TagNotFoundError
+from energyopt.replay.gaps import (
+    HOLD_MEAN_S,
+    INTERPOLATE_MAX_GAP_S,
+    MAX_GAP_S,
+    check_gap,
+    describe_runs,
+    fill_gaps,
+    gap_runs,
+    rebuild_disturbances,
+)
+from energyopt.replay.stepsize import SUBSTEP_S, replay_substeps
 
 if TYPE_CHECKING:
     from energyopt.data.reader import HistorianReader
@@ -54,14 +74,18 @@ if TYPE_CHECKING:
     from energyopt.progress import CancelToken
     from energyopt.replay.readback import StateReader
 
-__all__ = ["MAX_GAP_S", "MIN_STEP_S", "SUBSTEP_S", "ReplayCase", "build_case", "replay_step_s"]
+__all__ = [
+    "INTERPOLATE_MAX_GAP_S",
+    "MAX_GAP_S",
+    "MIN_STEP_S",
+    "SUBSTEP_S",
+    "ReplayCase",
+    "build_case",
+    "replay_step_s",
+]
 
 #: Smallest plant step of a replay. [s]
 MIN_STEP_S = 60.0
-#: Integration sub-step inside a plant step (RK4): resolves lags of 5 s and more. [s]
-SUBSTEP_S = 5.0
-#: Longest run of unusable samples of a driving tag that a replay bridges. [s]
-MAX_GAP_S = 3.0 * 3600.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,6 +123,11 @@ class ReplayCase:
         Tags the simulation is driven by (their gaps were bridged).
     notes : tuple of str
         What was bridged or assumed.
+    resync : tuple of (int, numpy.ndarray)
+        One ``(row, x)`` per outage (a run of a driving tag held, see
+        :mod:`energyopt.replay.gaps`): the first row after it and the state
+        read off the record there, NaN for states not readable at that row
+        (a plant simulation may restart from it). [SI]
     """
 
     built: BuiltPlant
@@ -115,6 +144,7 @@ class ReplayCase:
     tags: dict[str, npt.NDArray[np.float64]]
     driving_tags: tuple[str, ...]
     notes: tuple[str, ...]
+    resync: tuple[tuple[int, npt.NDArray[np.float64]], ...] = ()
 
     @property
     def n_steps(self) -> int:
@@ -155,36 +185,6 @@ def _describe(built: BuiltPlant, tag: str) -> str:
     return f"tag '{tag}' (bindings.{entry.binding})"
 
 
-def _bridge(
-    values: npt.NDArray[np.float64],
-    time_ms: npt.NDArray[np.int64],
-    step_ms: int,
-    max_gap_s: float,
-    what: str,
-    reader: HistorianReader,
-) -> tuple[npt.NDArray[np.float64], int]:
-    """Fill runs of NaN no longer than ``max_gap_s`` linearly; raise on a longer run."""
-    bad = ~np.isfinite(values)
-    if not bad.any():
-        return values, 0
-    edges = np.diff(np.concatenate(([0], bad.astype(np.int8), [0])))
-    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
-    longest = int(np.argmax(stops - starts))
-    if (stops[longest] - starts[longest]) * step_ms > max_gap_s * 1000.0:
-        t0 = int(time_ms[starts[longest]])
-        t1 = int(time_ms[stops[longest] - 1]) + step_ms
-        raise DataError(
-            f"replay: {what} has no usable data from {reader.format_time(t0)} to "
-            f"{reader.format_time(t1)} ({(t1 - t0) / 3.6e6:.2f} h), longer than the "
-            f"{max_gap_s / 3600.0:g} h a replay bridges; choose a period without this gap "
-            f"(--from/--to) or repair the tag"
-        )
-    good = ~bad
-    filled = values.copy()
-    filled[bad] = np.interp(time_ms[bad], time_ms[good], values[good])
-    return filled, int(bad.sum())
-
-
 def _check_period(
     reader: HistorianReader, start_ms: int | None, end_ms: int | None, step_ms: int
 ) -> tuple[int, int]:
@@ -215,6 +215,7 @@ def build_case(
     end_ms: int | None = None,
     parameters: npt.ArrayLike | None = None,
     max_gap_s: float = MAX_GAP_S,
+    interpolate_max_gap_s: float = INTERPOLATE_MAX_GAP_S,
     cancel: CancelToken | None = None,
 ) -> ReplayCase:
     """Read a recorded period and build the replay case (see the module docstring).
@@ -234,7 +235,10 @@ def build_case(
         Parameters of the simulated plant; default the project's (calibrated
         in a fitted project). [SI]
     max_gap_s : float
-        Longest bridged run of unusable samples of a driving tag. [s]
+        Longest run of unusable samples of a driving tag that is filled. [s]
+    interpolate_max_gap_s : float
+        Longest run bridged by a straight line; longer runs are held at the
+        last usable value (:func:`energyopt.replay.gaps.fill_gaps`). [s]
     cancel : CancelToken, optional
         Checked between reads.
 
@@ -327,16 +331,32 @@ def build_case(
         raise DataError(f"replay: '{reader.path}' has no regular data from {start} ms")
     values = {tag: np.asarray(v[:n], dtype=np.float64) for tag, v in clean.values.items()}
     notes = list(clean.notes)
+    # Each bound series in SI, as recorded (NaN where unusable) and filled over
+    # its gaps (energyopt.replay.gaps); only driving tags are refused for a long gap.
+    raw: dict[str, npt.NDArray[np.float64]] = {}
     si: dict[str, npt.NDArray[np.float64]] = {}
+    held = np.zeros(n, dtype=bool)
     for e in entries:
         if e.tag not in values:
             continue
-        v = values[e.tag]
+        raw[e.binding] = e.to_model(values[e.tag])
         if e.binding in driving:
-            v, filled = _bridge(v, time_ms, step_ms, max_gap_s, _describe(built, e.tag), reader)
-            if filled:
-                notes.append(f"{_describe(built, e.tag)}: {filled} steps bridged")
-        si[e.binding] = e.to_model(v)
+            check_gap(raw[e.binding], time_ms, step_ms, max_gap_s, _describe(built, e.tag), reader)
+        # A recorded input (setpoint) is ramped across the whole gap: held, then
+        # stepped at its end, it puts a step on the 3.6e-4 kg/Pa HP header that
+        # the boilers' 180-s lag cannot follow (the demo's HP dipped to 6 MPa).
+        # A measured signal is held at its recent mean (energyopt.replay.gaps).
+        si[e.binding], runs = fill_gaps(
+            raw[e.binding],
+            step_s,
+            interpolate_max_s=max_gap_s if e.vector == "u" else interpolate_max_gap_s,
+            hold_mean_s=HOLD_MEAN_S,
+        )
+        if runs and e.binding in driving:
+            notes.append(describe_runs(_describe(built, e.tag), runs))
+            for run in runs:
+                if run.how == "held" and run.start > 0:
+                    held[run.start : run.stop] = True
     # Recorded inputs (operator decisions and other bound inputs).
     u_low, u_high = model.bounds("u")
     inputs = np.full((n, model.sizes["u"]), np.nan)
@@ -349,18 +369,19 @@ def build_case(
             (operator if e.role == "manipulated" else exogenous).append(e.index)
     # Plant disturbances read back from their tags, the price from the tariff.
     u_base = np.where(np.isfinite(inputs[0]), inputs[0], 0.0)
-    needed = {s for s in plan.sources if s is not None} | {b for b, _ in plan._state_sources}
-    d = plan.reconstruct({b: si[b] for b in needed}, u_base, step_s)
+    d = rebuild_disturbances(plan, raw, si, u_base, step_s, interpolate_max_gap_s)
     price = np.asarray(built.electricity_price_per_j(time_ms), dtype=np.float64)
     for j in plan.indices("price"):
         d[:, j] = price
     # Not clipped to the model's envelope (a design range, e.g. a heating value
     # at or above its nominal): the record is what drove the plant.
-    # Outputs as recorded, for the read-backs.
-    y = np.full((n, model.sizes["y"]), np.nan)
+    # Outputs as recorded (and filled), for the read-backs.
+    y_raw = np.full((n, model.sizes["y"]), np.nan)
+    y = y_raw.copy()
     y_names = [v.name for v in model.outputs]
     for e in entries:
         if e.name in output_names and e.vector in ("y", "x") and e.binding in si:
+            y_raw[:, y_names.index(e.name)] = raw[e.binding]
             y[:, y_names.index(e.name)] = si[e.binding]
     u_work = np.where(np.isfinite(inputs), inputs, 0.0)
     x_rows = reader_out.states(y, u_work, d)
@@ -373,13 +394,14 @@ def build_case(
     loads = (plan.indices("nominal"), sensed, readback_outputs)
     read_back_loads(built, *loads, y, x_rows, u_work, d, p, notes)
     x_fill = _process_steady_state(built, u_work[0], d[0], p)
-    x0 = _initial_state(reader_out, y, u_work, d, time_ms, max_gap_s, notes, x_fill)
+    x0 = _initial_state(reader_out, y_raw, u_work, d, time_ms, max_gap_s, notes, x_fill)
+    resync = _resync_states(reader_out, held, y_raw, u_work, d, time_ms, reader, notes)
     return ReplayCase(
         built=built,
         parameters=p,
         time_ms=time_ms,
         step_s=step_s,
-        substeps=max(1, math.ceil(step_s / SUBSTEP_S)),
+        substeps=replay_substeps(model, step_s, x_rows, u_work, d, p, x0),
         x0=x0,
         disturbances=np.ascontiguousarray(d),
         inputs=inputs,
@@ -389,7 +411,33 @@ def build_case(
         tags=values,
         driving_tags=tuple(sorted(built.bindings[b].tag for b in driving)),
         notes=tuple(notes),
+        resync=resync,
     )
+
+
+def _resync_states(
+    reader_out: StateReader,
+    held: npt.NDArray[np.bool_],
+    y: npt.NDArray[np.float64],
+    u: npt.NDArray[np.float64],
+    d: npt.NDArray[np.float64],
+    time_ms: npt.NDArray[np.int64],
+    reader: HistorianReader,
+    notes: list[str],
+) -> tuple[tuple[int, npt.NDArray[np.float64]], ...]:
+    """The state read off the record at the first row after each outage (a held run)."""
+    out = []
+    for start, stop in gap_runs(np.where(held, np.nan, 0.0)):
+        if stop >= held.size:
+            continue
+        x = reader_out.states(y[stop : stop + 1], u[stop : stop + 1], d[stop : stop + 1])[0]
+        out.append((stop, x))
+        notes.append(
+            f"outage {reader.format_time(int(time_ms[start]))} .. "
+            f"{reader.format_time(int(time_ms[stop]))}: driving tags held at their last "
+            f"usable values"
+        )
+    return tuple(out)
 
 
 def _initial_state(

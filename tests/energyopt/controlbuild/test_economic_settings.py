@@ -75,7 +75,7 @@ def test_bands_and_limits(steelworks):
     # Intentional difference: the project's pressure and mixed-gas LHV bands.
     assert_allclose(
         [bands["hp_header.pressure_pa"].low, bands["hp_header.pressure_pa"].weight_linear],
-        [9.5e6 + 101325.0, 1000.0 * 1e-6],  # 9.5 MPa(g); 1000 CNY per MPa
+        [9.5e6 + 101325.0, 2.5e5 * 1e-6],  # 9.5 MPa(g); [controller.band_weights] 2.5e5 CNY per MPa
         rtol=1e-12,
     )
     limits = {h.variable: h for h in got.hard_limits}
