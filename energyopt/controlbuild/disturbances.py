@@ -174,17 +174,17 @@ def _unit_disturbances(built: BuiltPlant, unit: str) -> list[int]:
     ]
 
 
-def _inversion(built: BuiltPlant, binding: str, d_index: int, syms: tuple[Any, ...]) -> _Inversion:
+def _inversion(
+    built: BuiltPlant, binding: str, d_index: int, syms: tuple[Any, ...], exprs: tuple[Any, Any]
+) -> _Inversion:
+    """Read-back of one disturbance binding; ``exprs`` = the plant's ``(g, f)`` on ``syms``."""
     import casadi as ca
 
-    from plant_models.core.equations import to_casadi
-
     x, u, d, p = syms
-    cm = to_casadi(built.model)
     entry = built.bindings[binding]
     d_name = built.model.disturbances[d_index].name
     where = f"{built.project.source or 'project'}: bindings.{binding}"
-    y = cm.g(x, u, d, p)
+    y, dxdt = exprs
     expr = y[entry.index] if entry.vector == "y" else None
     state = False
     x_index = -1
@@ -192,7 +192,7 @@ def _inversion(built: BuiltPlant, binding: str, d_index: int, syms: tuple[Any, .
         x_names = [v.name for v in built.model.states]
         if entry.name in x_names:
             x_index = x_names.index(entry.name)
-            expr = cm.f(x, u, d, p)[x_index]
+            expr = dxdt[x_index]
             state = True
     if expr is None or not ca.depends_on(expr, d[d_index]):
         raise ModelError(
@@ -271,6 +271,7 @@ def _plan_disturbances(
 
     from energyopt.controlbuild.record import forecast_bindings
     from energyopt.plantbuild import nominal_disturbances
+    from plant_models.core.equations import to_casadi
 
     model = built.model
     where = built.project.source or "project"
@@ -298,6 +299,10 @@ def _plan_disturbances(
         if name.endswith(".price_per_j"):
             kinds[i] = "price"
     syms = tuple(ca.SX.sym(k, model.sizes[k]) for k in ("x", "u", "d", "p"))
+    # The plant's symbolic g and f once for every binding (building them is the
+    # cost of planning: about 0.2 s each on the steelworks).
+    symbolic = to_casadi(model)
+    exprs = (symbolic.g(*syms), symbolic.f(*syms))
     inversions = []
     for binding in readable:
         entry = built.bindings[binding]
@@ -323,7 +328,7 @@ def _plan_disturbances(
             )
         kinds[j] = "held" if binding in held else "forecast"
         sources[j] = binding
-        inversions.append(_inversion(built, binding, j, syms))
+        inversions.append(_inversion(built, binding, j, syms, exprs))
     low, high = model.bounds("x")
     x_ref = np.where(np.isfinite(low + high), 0.5 * (low + high), 0.0)
     return DisturbancePlan(
