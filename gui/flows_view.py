@@ -58,6 +58,7 @@ from gui.flows_layout import (
     NODE_GAP,
     NODE_WIDTH,
     ViewLayout,
+    column_peak,
     column_ranks,
     offsets_within,
 )
@@ -349,17 +350,15 @@ class FlowsView(QWidget):
         self._geometry = [None] * len(links)
         columns = np.array([ranks[node.key] for node in nodes], dtype=np.intp)
         self._layout_index = ViewLayout(columns)
-        # One scale for the whole trajectory, so widths compare across time: the
-        # largest total flow into or out of one column at any time.
+        # One scale for the whole trajectory, so widths compare across time.
         incidence = self._model.incidence(self._view)
-        magnitudes = np.abs(self._model.link_values_si(self._view))
+        peak = column_peak(
+            columns,
+            incidence.source,
+            incidence.target,
+            np.abs(self._model.link_values_si(self._view)),
+        )
         n_columns = int(columns.max()) + 1
-        peak = 0.0
-        for ends in (incidence.source, incidence.target):
-            per_column = np.zeros((n_columns, len(links)))
-            per_column[columns[ends], np.arange(len(links))] = 1.0
-            if len(links):
-                peak = max(peak, float((per_column @ magnitudes).max()))
         gaps = NODE_GAP * int(np.bincount(columns).max())
         self._px_per_si = (HEIGHT - gaps) / peak if peak > 0 else 0.0
         self.scene.setSceneRect(QRectF(-20.0, -20.0, n_columns * COLUMN_GAP + 120.0, HEIGHT + 60.0))

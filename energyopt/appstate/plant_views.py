@@ -9,8 +9,9 @@ provides (a worker thread in the GUI, with progress and cancel):
 - the trends (:func:`read_trend_curves`): the tags bound to the controlled
   and manipulated variables, as recorded, with their normal band and hard
   limits from the bindings;
-- the energy flows (:func:`recorded_flow_model`): the project's plant driven
-  by the recorded period (the ``recorded`` replay of
+- the energy flows (:func:`recorded_flow_model`; by default replayed in a
+  child process, :mod:`energyopt.appstate.flow_process`): the project's
+  plant driven by the recorded period (the ``recorded`` replay of
   :func:`energyopt.replay.run_replay`: disturbances and operator setpoints
   from the file), so every node balances at every sample, as the
   :class:`~energyopt.flows.FlowModel` of the Sankey diagram needs.
@@ -31,13 +32,14 @@ import numpy as np
 import numpy.typing as npt
 from psygnal import Signal
 
+from energyopt.appstate.flow_process import recorded_flow_model_in_child
 from energyopt.appstate.tasks import TaskCallbacks
 from energyopt.progress import CancelToken, ProgressCallback, null_progress
 
 if TYPE_CHECKING:
     from energyopt.appstate.session import SessionState
     from energyopt.appstate.tasks import TaskHandle, TaskRunner
-    from energyopt.flows import FlowModel
+    from energyopt.flows import FlowModel, FlowTrajectory
     from energyopt.project import Project
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "TrendCurve",
     "read_trend_curves",
     "recorded_flow_model",
+    "recorded_trajectory",
 ]
 
 TREND_ROLES: tuple[str, ...] = ("controlled", "manipulated")
@@ -164,6 +167,64 @@ def _same(a: tuple[Project, Path] | None, b: tuple[Project, Path] | None) -> boo
     return a[0] is b[0] and a[1] == b[1]
 
 
+def recorded_trajectory(
+    project: Project,
+    historian_path: str | Path,
+    *,
+    progress: ProgressCallback = null_progress,
+    cancel: CancelToken | None = None,
+) -> FlowTrajectory:
+    """The plant replayed on the file's record (the ``recorded`` replay), as plant vectors.
+
+    Parameters
+    ----------
+    project : Project
+        The validated project.
+    historian_path : str or path-like
+        Historian file (format v1), read-only.
+    progress : ProgressCallback
+        ``progress(done_s, total_s, message)`` of the replay.
+    cancel : CancelToken, optional
+        Checked between reads and once per plant step.
+
+    Returns
+    -------
+    FlowTrajectory
+        States, inputs, disturbances and outputs at every plant step of the
+        replay (the fine grid, :func:`energyopt.replay.replay_step_s`), with
+        the replay's plant parameters.
+
+    Raises
+    ------
+    DataError
+        If the file cannot drive the replay (missing tag, long gap).
+    ModelError
+        If the simulation diverges.
+    CancelledError
+        If ``cancel`` is set.
+    """
+    from energyopt.flows import FlowTrajectory
+    from energyopt.replay import run_replay
+
+    run = run_replay(
+        project,
+        historian_path,
+        "recorded",
+        recorded_kpis=False,
+        progress=progress,
+        cancel=cancel,
+    )
+    result = run.result
+    return FlowTrajectory(
+        time_ms=run.time_ms,
+        states=result.states,
+        inputs=result.inputs,
+        disturbances=result.disturbances,
+        outputs=result.outputs,
+        parameters=run.case.parameters,
+    )
+
+
 def recorded_flow_model(
     project: Project,
     historian_path: str | Path,
@@ -172,6 +233,11 @@ def recorded_flow_model(
     cancel: CancelToken | None = None,
 ) -> FlowModel:
     """Energy flows of the recorded period: the plant replayed on the file's record.
+
+    Runs in the caller's process (scripts, tests); the desktop app replays in
+    a child process instead
+    (:func:`~energyopt.appstate.flow_process.recorded_flow_model_in_child`),
+    since most of the replay is casadi work that holds the GIL.
 
     Parameters
     ----------
@@ -199,33 +265,19 @@ def recorded_flow_model(
     CancelledError
         If ``cancel`` is set.
     """
-    from energyopt.flows import FlowModel, FlowTrajectory
-    from energyopt.replay import run_replay
+    from energyopt.flows import FlowModel
+    from energyopt.plantbuild import build_plant
 
-    run = run_replay(
-        project,
-        historian_path,
-        "recorded",
-        recorded_kpis=False,
-        progress=progress,
-        cancel=cancel,
-    )
-    result = run.result
-    trajectory = FlowTrajectory(
-        time_ms=run.time_ms,
-        states=result.states,
-        inputs=result.inputs,
-        disturbances=result.disturbances,
-        outputs=result.outputs,
-        parameters=run.case.parameters,
-    )
-    return FlowModel.from_built(run.case.built, trajectory)
+    trajectory = recorded_trajectory(project, historian_path, progress=progress, cancel=cancel)
+    return FlowModel.from_built(build_plant(project), trajectory)
 
 
 TrendLoader = Callable[..., tuple[TrendCurve, ...]]
 """``loader(project, historian_path, progress=..., cancel=...)``: :func:`read_trend_curves`."""
 FlowLoader = Callable[..., "FlowModel"]
-"""``loader(project, historian_path, progress=..., cancel=...)``: :func:`recorded_flow_model`."""
+"""``loader(project, historian_path, progress=..., cancel=...)``: :func:`recorded_flow_model`
+or (the default) its child-process twin
+:func:`~energyopt.appstate.flow_process.recorded_flow_model_in_child`."""
 
 
 class PlantViewsModel:
@@ -238,7 +290,10 @@ class PlantViewsModel:
     trend_loader : callable
         Reads the trends (:func:`read_trend_curves`; tests pass a double).
     flow_loader : callable
-        Builds the flow model (:func:`recorded_flow_model`).
+        Builds the flow model: the recorded replay in a child process
+        (:func:`~energyopt.appstate.flow_process.recorded_flow_model_in_child`;
+        on a worker thread its casadi work held the GIL and stalled the GUI
+        thread), or :func:`recorded_flow_model` in this one.
     """
 
     trends_changed = Signal(object)
@@ -255,7 +310,7 @@ class PlantViewsModel:
         runner: TaskRunner,
         *,
         trend_loader: TrendLoader = read_trend_curves,
-        flow_loader: FlowLoader = recorded_flow_model,
+        flow_loader: FlowLoader = recorded_flow_model_in_child,
     ) -> None:
         self._runner = runner
         self._loaders: dict[str, Callable[..., Any]] = {
