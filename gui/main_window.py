@@ -46,6 +46,7 @@ from gui.model_panel import ModelPanel
 from gui.plant_views import (
     FlowsDock,
     TrendsDock,
+    after_trends_built,
     freeze_heap_when_loaded,
     report_failures,
 )
@@ -438,8 +439,13 @@ class MainWindow(QMainWindow):
             from energyopt.project import tag_expectations
 
             kwargs = {"policy": project.data_quality, "expectations": tag_expectations(project)}
+        # Its numpy work starts once the trend plots are built: beside a plot being
+        # built it held the GIL for about 25 ms of that event-loop turn (issue 6).
         worker = self.workers.start(
-            inspect_file, summary.path, name=self.tr("Data-quality scan"), **kwargs
+            after_trends_built(self.trends_dock, inspect_file),
+            summary.path,
+            name=self.tr("Data-quality scan"),
+            **kwargs,
         )
         path = summary.path
         worker.finished.connect(lambda report: self._scan_finished(path, report))

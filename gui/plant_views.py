@@ -18,8 +18,9 @@ existing scene items: no I/O and no item creation on the GUI thread.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QShowEvent
@@ -35,12 +36,14 @@ if TYPE_CHECKING:
     from energyopt.appstate import SessionState
     from energyopt.appstate.replay_clock import ReplayClock
     from energyopt.flows import FlowModel
+    from energyopt.progress import CancelToken, ProgressCallback
     from gui.errors import ErrorReporter
     from gui.flows_view import FlowsView
 
 __all__ = [
     "FlowsDock",
     "TrendsDock",
+    "after_trends_built",
     "freeze_heap_when_loaded",
     "report_failures",
     "trend_plots",
@@ -120,6 +123,44 @@ def trend_plots(curves: tuple[TrendCurve, ...]) -> list[list[TrendSeries]]:
             TrendSeries(curve.tag, curve.unit, curve.time_s, curve.values, curve.limits, curve.band)
         )
     return list(plots.values())
+
+
+#: How often a waiting worker looks at its cancel token. [s]
+_WAIT_POLL_S = 0.05
+
+
+def after_trends_built(dock: TrendsDock, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a worker function so that its work starts once the dock's trends are built.
+
+    The worker starts at once (it is active, cancellable and joined like any
+    other) but waits, off the GUI thread, until :meth:`TrendsDock.call_when_settled`
+    says no trend is being read or built.  For background work that holds the
+    GIL in bursts (the data-quality scan's numpy medians, about 25 ms): run
+    beside a plot being built, its bursts added to the plot's event-loop turn.
+
+    Parameters
+    ----------
+    dock : TrendsDock
+        The trends.
+    fn : callable
+        The worker function, called as ``fn(*args, progress=..., cancel=..., **kwargs)``.
+
+    Returns
+    -------
+    callable
+        The function to hand to :meth:`gui.workers.WorkerManager.start`.
+    """
+    ready = threading.Event()
+    dock.call_when_settled(ready.set)
+
+    def wait_then_call(
+        *args: Any, progress: ProgressCallback, cancel: CancelToken, **kwargs: Any
+    ) -> Any:
+        while not ready.wait(_WAIT_POLL_S):
+            cancel.raise_if_cancelled()
+        return fn(*args, progress=progress, cancel=cancel, **kwargs)
+
+    return wait_then_call
 
 
 class _Dock(QWidget):
@@ -205,7 +246,15 @@ class TrendsDock(_Dock):
         self._build_timer.setSingleShot(True)
         self._build_timer.setInterval(0)
         self._build_timer.timeout.connect(self._add_next_plot)
+        self._asked = False
+        self._when_settled: list[Callable[[], object]] = []
+        # Waiting calls run in an event-loop turn after the one that settled.
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.setInterval(0)
+        self._settle_timer.timeout.connect(self._run_when_settled)
         connect_while_alive(self, model.trends_changed, TrendsDock._show_trends)
+        connect_while_alive(self, model.busy_changed, TrendsDock._check_settled)
         connect_while_alive(self, clock.span_changed, TrendsDock._follow_timezone)
         self._show_trends(model.trends)
 
@@ -215,7 +264,42 @@ class TrendsDock(_Dock):
     @property
     def ready(self) -> bool:
         """Whether every plot of the model's curves is built (and follows the clock)."""
-        return not self._pending and (self._unfollow is not None or not self.model.trends)
+        built = self._unfollow is not None or not self.model.trends
+        return not self._pending and built and not self._when_settled
+
+    @property
+    def settled(self) -> bool:
+        """Whether no trend is being read (for this panel) or built."""
+        loading = self._asked and self.model.busy and not self.model.trends
+        return not self._pending and not loading
+
+    def call_when_settled(self, callback: Callable[[], object]) -> None:
+        """Call a function once no trend is being read or built (in a later event-loop turn).
+
+        Parameters
+        ----------
+        callback : callable
+            Called without arguments, once (a callback already waiting is not added twice).
+        """
+        if callback not in self._when_settled:
+            self._when_settled.append(callback)
+        self._check_settled()
+
+    def _check_settled(self, _busy: bool = False) -> None:
+        if self._when_settled and self.settled:
+            self._settle_timer.start()
+
+    def _run_when_settled(self) -> None:
+        if not self.settled:
+            return  # new files: called again once they are built
+        callbacks, self._when_settled = self._when_settled, []
+        for callback in callbacks:
+            callback()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Ask for the trends the first time the panel is shown."""
+        self._asked = True
+        super().showEvent(event)
 
     def _has_data(self) -> bool:
         return bool(self.panel.plots)
@@ -231,6 +315,7 @@ class TrendsDock(_Dock):
         else:
             self._build_timer.stop()
         self._show_status()
+        self._check_settled()
 
     def _add_next_plot(self) -> None:
         if not self._pending:
@@ -240,6 +325,7 @@ class TrendsDock(_Dock):
             self._build_timer.start()
         else:
             self._unfollow = connect_trends(self._clock, self.panel, follow_window=True)
+            self._check_settled()
         self._show_status()
 
 

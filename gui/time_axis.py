@@ -32,6 +32,14 @@ from energyopt.errors import DataError
 
 __all__ = ["PlantTimeAxis", "format_plant_time", "plant_zone"]
 
+#: Most candidate ticks one level may step through: an axis shows at most a few
+#: hundred; this bounds the cost of a tick update for any range (far zoom-in included).
+_MAX_CANDIDATE_TICKS = 2000
+#: Extra wall time each side of a range over a day, for daylight-saving changes. [s]
+_DST_MARGIN_S = 3600.0
+#: Longest range in which a zone's offset changes at most once. [s]
+_ONE_CHANGE_SPAN_S = 86_400.0
+
 
 def plant_zone(timezone: str) -> ZoneInfo:
     """Return the zone of an IANA name, UTC for an unknown one (a view never fails on it).
@@ -153,20 +161,39 @@ class PlantTimeAxis(pg.DateAxisItem):
         self.setZoomLevelForDensity((maxVal - minVal) / size)
         lo = min(max(minVal, MIN_REGULAR_TIMESTAMP), MAX_REGULAR_TIMESTAMP)
         hi = min(max(maxVal, MIN_REGULAR_TIMESTAMP), MAX_REGULAR_TIMESTAMP)
-        # One hour beyond each end: round wall times near an end may move across it.
-        wall_lo = lo + _offset_s(self._zone, lo) - 3600.0
-        wall_hi = hi + _offset_s(self._zone, hi) + 3600.0
+        offset_lo_s = _offset_s(self._zone, lo)
+        offset_hi_s = _offset_s(self._zone, hi)
+        # The wall times shown inside [lo, hi]: within a day the offset changes at
+        # most once, so the ends' offsets bound it; a longer range gets one hour
+        # more each side (a round wall time near an end may move across it).
+        margin_s = _DST_MARGIN_S if hi - lo > _ONE_CHANGE_SPAN_S else 0.0
+        wall_lo = lo + min(offset_lo_s, offset_hi_s) - margin_s
+        wall_hi = hi + max(offset_lo_s, offset_hi_s) + margin_s
+        # No change of offset inside the range: an instant is its wall time less the offset.
+        fixed_offset = margin_s == 0.0 and offset_lo_s == offset_hi_s
         levels: list[tuple[float, list[float]]] = []
         placed = np.zeros(0)
         for spec in self.zoomLevel.tickSpecs:
-            walls, skip = spec.makeTicks(wall_lo, wall_hi, self.minSpacing)
-            instants: list[float] = []
-            for wall in walls.tolist():
-                try:
-                    instants.extend(_wall_to_instants(self._zone, wall))
-                except (OverflowError, ValueError, OSError):
-                    continue
-            ticks = np.unique(np.array(instants, dtype=np.float64))
+            # Spacing first, then the candidates: a level that would need more than
+            # _MAX_CANDIDATE_TICKS (a far zoom-in with the hour margins, or a finer
+            # level than the axis can show) is not stepped through at all.
+            step_s = spec.spacing * spec.skipFactor(self.minSpacing)
+            if (wall_hi - wall_lo) / step_s > _MAX_CANDIDATE_TICKS:
+                break
+            # pyqtgraph's steppers start strictly after their start: one step earlier
+            # keeps a tick on the range's first instant.
+            walls, skip = spec.makeTicks(wall_lo - step_s, wall_hi, self.minSpacing)
+            if fixed_offset:
+                # To the microsecond, as the zone conversion below rounds them.
+                ticks = np.round(np.asarray(walls, dtype=np.float64) - offset_lo_s, 6)
+            else:
+                instants: list[float] = []
+                for wall in walls.tolist():
+                    try:
+                        instants.extend(_wall_to_instants(self._zone, wall))
+                    except (OverflowError, ValueError, OSError):
+                        continue
+                ticks = np.unique(np.array(instants, dtype=np.float64))
             ticks = ticks[(ticks >= minVal) & (ticks <= maxVal)]
             # A tick of a coarser level (a midnight) is not repeated by a finer one.
             close = np.isclose(placed, ticks[:, np.newaxis], rtol=0.0, atol=self.minSpacing * 0.01)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -95,3 +96,49 @@ def test_unknown_zone_shows_utc(qapp):
     assert format_plant_time(_utc_s("2026-01-05T06:00") + 0.9, "Nowhere/Else") == (
         "2026-01-05T06:00:00+00:00"
     )
+
+
+def _tick_cpu_s(axis: PlantTimeAxis, lo_s: float, hi_s: float, size_px: float) -> float:
+    """Least CPU time of a few tickValues calls (the least is the one least disturbed). [s]."""
+    times = []
+    for _ in range(5):
+        start = time.process_time()
+        axis.tickValues(lo_s, hi_s, size_px)
+        times.append(time.process_time() - start)
+    return min(times)
+
+
+def test_ticks_of_a_far_zoom_in_are_cheap_and_round(qapp, monkeypatch):
+    # Plots before their first auto-range sit on [0, 1] s: this once stepped through
+    # two hours of millisecond ticks (470 ms of CPU on the GUI thread).
+    axis = PlantTimeAxis(timezone="Europe/Berlin")
+    steps = []
+    spec = axis.zoomLevels[min(axis.zoomLevels)].tickSpecs[-1]  # the millisecond level
+    stepper = spec.step
+    monkeypatch.setattr(spec, "step", lambda *a, **k: steps.append(a) or stepper(*a, **k))
+    levels = axis.tickValues(0.0, 1.0, 800.0)
+    assert 0 < len(steps) <= 2002  # bounded candidates (the cap is 2000 plus the ends)
+    monkeypatch.undo()
+    assert levels[0] == (60, [0.0])  # the whole minute, labelled by the coarser level
+    spacing, ticks = levels[-1]
+    # A tenth of a second apart at 800 px; round (to the microsecond the zone rounds to).
+    np.testing.assert_allclose(ticks, np.arange(1, 11) / 10.0, rtol=0.0, atol=1e-6)
+    labels = axis.tickStrings(ticks, 1.0, spacing)
+    # Independently: 1970-01-01 in Berlin is UTC+1, so only the seconds field shows.
+    assert labels == [datetime.fromtimestamp(t, BERLIN).strftime("%S.%f")[:-3] for t in ticks]
+    assert labels[0] == "00.100"
+    # A coarse bound, far from the 470 ms the old placement took and from load noise.
+    assert _tick_cpu_s(axis, 0.0, 1.0, 800.0) < 5e-3
+    assert _tick_cpu_s(axis, 1.7e9, 1.7e9 + 1e-3, 800.0) < 5e-3
+
+
+def test_ticks_of_ten_years_are_cheap_and_on_local_new_years(qapp):
+    axis = PlantTimeAxis(timezone="Asia/Shanghai")
+    lo_s, hi_s = _utc_s("2020-06-01T00:00"), _utc_s("2030-06-01T00:00")
+    levels = dict(axis.tickValues(lo_s, hi_s, 800.0))
+    years = levels[365 * 86_400]
+    shanghai = ZoneInfo("Asia/Shanghai")
+    walls = [datetime.fromtimestamp(t, shanghai) for t in years]
+    assert [(w.month, w.day, w.hour, w.minute) for w in walls] == [(1, 1, 0, 0)] * 10
+    assert axis.tickStrings(years, 1.0, 365 * 86_400) == [str(y) for y in range(2021, 2031)]
+    assert _tick_cpu_s(axis, lo_s, hi_s, 800.0) < 5e-3
