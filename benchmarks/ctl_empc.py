@@ -8,28 +8,40 @@ the horizon inputs are perfect-foresight interval means, and every solve is
 warm-started from the previous one.  The first (cold) solve is reported
 apart; the target (median < 0.5 s) is on the warm rolling solves.
 
-Variants of the solver settings are solved in the same run from the same
-states (the project's settings, ``ipopt``, drive the plant in closed loop;
-each variant keeps its own warm start), so their CPU and wall times and their
-objectives are compared pairwise under the same machine load: ``former``
-(the configuration before 2026-11-21: warm ``mu_init`` 1e-4 and an initial
-guess whose band slacks start at zero and whose last interval is simulated
-with the repeated last MVs, see :class:`FormerEconomicMPC`), ``ipopt`` (the
-project's settings with the current defaults) and, with ``--blocked``,
-``blocked`` (move blocking, :func:`controllers.economic.growing_move_blocks`
-with 4 blocks of each length; the steam-side MVs and the mixed-gas make-up
-flow are exempt: they close balances whose other terms change every
-interval, and blocking them made every 24 h solve fail after 300 iterations).
-Ratios are against ``former``.
+Variants are solved in the same run from the same states (``current``, this
+tree's controller with the project's settings, drives the plant; each
+variant keeps its own warm start), so their CPU times, iterations, CPU per
+iteration and objectives are compared pairwise under the same machine load:
 
-Run alone: ``python benchmarks/ctl_empc.py [--steps 24] [--blocked]``.
+* ``former`` -- the controller at git revision ``--former`` (default
+  ``a7485aa``, before 2026-11-21's second round: two slacks per band and per
+  hard limit, MUMPS with its default scaling), loaded read-only from the
+  repository (``git show``) into a temporary package; skipped without git;
+* ``current`` -- this tree;
+* with ``--levers``, ``current`` with one ipopt option changed each
+  (:data:`LEVERS`, through ``EconomicMPCSettings.ipopt_options``);
+* with ``--blocked``, ``blocked`` (move blocking,
+  :func:`controllers.economic.growing_move_blocks` with 4 blocks of each
+  length; the steam-side MVs and the mixed-gas make-up flow are exempt:
+  they close balances whose other terms change every interval).
+
+Ratios are against ``former`` (else ``current``); objectives relative to
+``current``'s at the same state.
+
+Run alone: ``python benchmarks/ctl_empc.py [--steps 24] [--levers] [--blocked]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
+import re
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,16 +51,67 @@ MEDIAN_TARGET_S = 0.5
 #: stations and turbines close the steam headers' balances, the mixer the
 #: mixed-gas balance, every interval.
 BLOCKING_EXEMPT = ("prds_", "tg_", "gas_mixing.")
+#: Git revision of the former configuration (before 2026-11-21, round 2).
+FORMER_REVISION = "a7485aa"
+#: ipopt option levers measured with ``--levers`` (each on top of the current settings).
+LEVERS: dict[str, tuple[tuple[str, Any], ...]] = {
+    "mumps_scaled": (("mumps_scaling", 77), ("mumps_permuting_scaling", 7)),
+    "mumps_mem1000": (("mumps_mem_percent", 1000),),
+    "pivtol_1e-8": (("mumps_pivtol", 1e-8),),
+    "nlp_scal_none": (("nlp_scaling_method", "none"),),
+}
 
 
-def _variants(settings: Any, blocked: bool) -> dict[str, Any]:
-    """Solver-setting variants: ``(MPC class, settings)``; the first drives the plant."""
+def _former_class(revision: str) -> type | None:
+    """The ``EconomicMPC`` of ``controllers/economic`` at a git revision, or ``None``.
+
+    The package's files are read with ``git show`` (read-only) into a
+    temporary package whose own imports are renamed; everything else
+    (``controllers.advisor``, ``plant_models``) is this tree's.
+    """
+    root = Path(__file__).resolve().parents[1]
+    try:
+        listing = subprocess.run(
+            ["git", "ls-tree", "--name-only", revision, "controllers/economic/"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"  former ({revision}) skipped: {exc}")
+        return None
+    name = f"_empc_former_{re.sub(r'[^0-9A-Za-z]', '_', revision)}"
+    folder = Path(tempfile.mkdtemp(prefix="empc_former_")) / name
+    folder.mkdir()
+    for path in listing:
+        if not path.endswith(".py"):
+            continue
+        text = subprocess.run(
+            ["git", "show", f"{revision}:{path}"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        (folder / Path(path).name).write_text(text.replace("controllers.economic", name))
+    sys.path.insert(0, str(folder.parent))
+    return importlib.import_module(f"{name}.mpc").EconomicMPC  # type: ignore[no-any-return]
+
+
+def _variants(settings: Any, former: str | None, levers: bool, blocked: bool) -> dict[str, Any]:
+    """Variants ``name -> (MPC class, settings)``; ``current`` drives the plant."""
     from controllers.economic import EconomicMPC, growing_move_blocks
 
-    out = {
-        "ipopt": (EconomicMPC, settings),
-        "former": (_former_class(), dataclasses.replace(settings, warm_start_mu_init=1.0e-4)),
-    }
+    out: dict[str, Any] = {}
+    cls = _former_class(former) if former else None
+    if cls is not None:
+        out["former"] = (cls, settings)
+    out["current"] = (EconomicMPC, settings)
+    if levers:
+        for name, options in LEVERS.items():
+            changed = dataclasses.replace(settings, ipopt_options=settings.ipopt_options + options)
+            out[name] = (EconomicMPC, changed)
     if blocked:
         exempt = tuple(m.name for m in settings.mvs if m.name.startswith(BLOCKING_EXEMPT))
         out["blocked"] = (
@@ -62,38 +125,28 @@ def _variants(settings: Any, blocked: bool) -> dict[str, Any]:
     return out
 
 
-def _former_class() -> type:
-    """The economic MPC with the initial guess used before 2026-11-21 (for comparison)."""
-    from controllers.economic import EconomicMPC
-
-    class FormerEconomicMPC(EconomicMPC):
-        """Former guess: band slacks at zero, the last interval simulated, not carried over."""
-
-        def _initial_guess(  # type: ignore[no-untyped-def]
-            self, x, mv, d, u_base, low, high, mv_guess, *, previous_tail=False
-        ):
-            z0 = super()._initial_guess(x, mv, d, u_base, low, high, mv_guess)
-            s, N = self._layout.settings, self.settings.horizon
-            start = (len(s.mvs) + self._n["x"] * self._n_nodes) * N
-            z0[start : start + 2 * len(s.soft_bands) * N] = 0.0
-            return z0
-
-    return FormerEconomicMPC
-
-
 def _figures(wall: list[float], cpu: list[float], iters: list[int]) -> dict[str, float]:
     """Median and p95 of the warm solves (all but the first). [s]"""
-    w, c = np.array(wall[1:]), np.array(cpu[1:])
+    w, c, it = np.array(wall[1:]), np.array(cpu[1:]), np.array(iters[1:], dtype=float)
+    per_iteration = c / np.maximum(it, 1.0)
     return {
         "warm_median_s": float(np.median(w)),
         "warm_p95_s": float(np.percentile(w, 95)),
         "warm_cpu_median_s": float(np.median(c)),
         "warm_cpu_p95_s": float(np.percentile(c, 95)),
-        "warm_iterations_median": float(np.median(iters[1:])),
+        "warm_iterations_median": float(np.median(it)),
+        "cpu_per_iteration_median_s": float(np.median(per_iteration)),
     }
 
 
-def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) -> dict[str, Any]:
+def run_empc_benchmark(
+    n_steps: int = 24,
+    seed: int = 3,
+    blocked: bool = False,
+    *,
+    levers: bool = False,
+    former: str | None = FORMER_REVISION,
+) -> dict[str, Any]:
     """Solve ``n_steps`` rolling economic MPC steps; return the figures.
 
     Parameters
@@ -104,15 +157,19 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) 
         Seed of the truth run that supplies states and disturbances.
     blocked : bool
         Also solve the move-blocked variant.
+    levers : bool
+        Also solve the ipopt option levers of :data:`LEVERS`.
+    former : str or None
+        Git revision of the ``former`` variant (``None``: none).
 
     Returns
     -------
     dict
-        Baseline solve times [s] (wall and CPU), iterations, statuses,
-        objectives [CNY], ``variants`` (the same figures per variant, with
-        the median and largest objective relative to the baseline's at the
-        same state, CPU and iteration ratios against ``former``)
-        and ``checks`` (target -> bool).
+        ``current``'s solve times [s] (wall and CPU), iterations, statuses,
+        ``variants`` (the same figures per variant, CPU per iteration, the
+        median and largest objective relative to ``current``'s at the same
+        state, CPU, iteration and CPU-per-iteration ratios against
+        ``former``) and ``checks`` (target -> bool).
     """
     from controllers.economic import RecordedHorizon
     from energyopt.controlbuild import economic_settings
@@ -136,11 +193,11 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) 
         run.time_s, run.disturbances, price, interval_s, horizon, u0
     )
     mpcs, build_s = {}, {}
-    for name, (cls, variant) in _variants(settings, blocked).items():
+    for name, (cls, variant) in _variants(settings, former, levers, blocked).items():
         start = time.perf_counter()
         mpcs[name] = cls(built.model, built.parameters(), variant)
         build_s[name] = time.perf_counter() - start
-    mpc = mpcs["ipopt"]
+    mpc = mpcs["current"]
     p = built.parameters()
     mv_index = [built.index("u", name) for name in mpc.mv_names]
     low = np.array([m.low for m in settings.mvs])
@@ -166,8 +223,8 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) 
             r["status"].append(sol.status.name)
             r["objective"].append(float(sol.objective))
             solutions[name] = sol
-            print(f"  step {k:3d} {name:8s}: {sol.status.name:10s} {sol.message}", flush=True)
-        sol = solutions["ipopt"]
+            print(f"  step {k:3d} {name:13s}: {sol.status.name:10s} {sol.message}", flush=True)
+        sol = solutions["current"]
         if sol.status.usable:
             mv = sol.mv_plan[0]
         u = u0.copy()
@@ -185,12 +242,14 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) 
                 method="rk4",
             )
             x = res.states[-1]
-    base = rec["ipopt"]
+    base = rec["current"]
     statuses = base["status"]
     usable = sum(s in ("OPTIMAL", "SUBOPTIMAL") for s in statuses[1:])
+    nlp = mpc._nlp
     out: dict[str, Any] = {
         "horizon": f"{horizon} x {interval_s / 60:g} min",
-        "build_s": build_s["ipopt"],
+        "nlp_size": f"{nlp.n_z} variables, {sum(p.size for p in nlp.lbg_parts)} rows",
+        "build_s": build_s["current"],
         "cold_solve_s": base["wall"][0],
         **_figures(base["wall"], base["cpu"], base["iters"]),
         "usable_solves": f"{usable}/{n_steps}",
@@ -201,18 +260,20 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) 
     for name, r in rec.items():
         fig = _figures(r["wall"], r["cpu"], r["iters"])
         rel = (np.array(r["objective"]) - base_obj) / np.abs(base_obj)
-        fig["objective_vs_ipopt_median"] = float(np.nanmedian(rel))
-        fig["objective_vs_ipopt_max_abs"] = float(np.nanmax(np.abs(rel)))
+        fig["objective_vs_current_median"] = float(np.nanmedian(rel))
+        fig["objective_vs_current_max_abs"] = float(np.nanmax(np.abs(rel)))
         fig["usable_solves"] = sum(s in ("OPTIMAL", "SUBOPTIMAL") for s in r["status"][1:])
         fig["build_s"] = build_s[name]
         out["variants"][name] = fig
-    former = out["variants"]["former"]
+    ref = out["variants"].get("former", out["variants"]["current"])
     for fig in out["variants"].values():
-        fig["cpu_ratio_vs_former"] = fig["warm_cpu_median_s"] / former["warm_cpu_median_s"]
-        fig["wall_ratio_vs_former"] = fig["warm_median_s"] / former["warm_median_s"]
-        fig["iter_ratio_vs_former"] = (
-            fig["warm_iterations_median"] / former["warm_iterations_median"]
-        )
+        for key, label in (
+            ("warm_cpu_median_s", "cpu"),
+            ("warm_median_s", "wall"),
+            ("warm_iterations_median", "iter"),
+            ("cpu_per_iteration_median_s", "cpu_per_iter"),
+        ):
+            fig[f"{label}_ratio_vs_former"] = fig[key] / ref[key]
     out["checks"] = {
         f"median warm solve {out['warm_median_s']:.3f} s < {MEDIAN_TARGET_S} s": out[
             "warm_median_s"
@@ -221,22 +282,25 @@ def run_empc_benchmark(n_steps: int = 24, seed: int = 3, blocked: bool = False) 
         f"every rolling solve usable ({out['usable_solves']})": usable == n_steps,
     }
     print(
-        f"economic MPC {out['horizon']}: build {out['build_s']:.2f} s, "
+        f"economic MPC {out['horizon']} ({out['nlp_size']}): build {out['build_s']:.2f} s, "
         f"cold {out['cold_solve_s']:.3f} s; target median < {MEDIAN_TARGET_S} s"
     )
     print(
-        f"  {'variant':8s} {'wall med':>9s} {'wall p95':>9s} {'CPU med':>8s} {'CPU p95':>8s} "
-        f"{'iters':>5s} {'CPU/former':>10s} {'wall/former':>11s} {'it/former':>9s} "
-        f"{'usable':>6s} {'obj vs ipopt med':>16s} {'max|.|':>8s}"
+        f"  {'variant':13s} {'wall med':>8s} {'CPU med':>7s} {'CPU p95':>7s} {'iters':>5s} "
+        f"{'ms/iter':>7s} {'CPU/f':>6s} {'wall/f':>6s} {'it/f':>5s} {'ms/it/f':>7s} "
+        f"{'usable':>6s} {'obj vs cur med':>14s} {'max|.|':>8s}"
     )
     for name, fig in out["variants"].items():
         print(
-            f"  {name:8s} {fig['warm_median_s']:9.3f} {fig['warm_p95_s']:9.3f} "
-            f"{fig['warm_cpu_median_s']:8.3f} {fig['warm_cpu_p95_s']:8.3f} "
-            f"{fig['warm_iterations_median']:5.0f} {fig['cpu_ratio_vs_former']:10.2f} "
-            f"{fig['wall_ratio_vs_former']:11.2f} {fig['iter_ratio_vs_former']:9.2f} "
+            f"  {name:13s} {fig['warm_median_s']:8.3f} "
+            f"{fig['warm_cpu_median_s']:7.3f} {fig['warm_cpu_p95_s']:7.3f} "
+            f"{fig['warm_iterations_median']:5.0f} "
+            f"{1e3 * fig['cpu_per_iteration_median_s']:7.1f} {fig['cpu_ratio_vs_former']:6.2f} "
+            f"{fig['wall_ratio_vs_former']:6.2f} {fig['iter_ratio_vs_former']:5.2f} "
+            f"{fig['cpu_per_iter_ratio_vs_former']:7.2f} "
             f"{fig['usable_solves']:>3d}/{n_steps:<2d} "
-            f"{fig['objective_vs_ipopt_median']:+16.2e} {fig['objective_vs_ipopt_max_abs']:8.1e}"
+            f"{fig['objective_vs_current_median']:+14.2e} "
+            f"{fig['objective_vs_current_max_abs']:8.1e}"
         )
     return out
 
@@ -246,8 +310,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=24)
     parser.add_argument("--blocked", action="store_true", help="also solve with move blocking")
+    parser.add_argument("--levers", action="store_true", help="also solve the ipopt levers")
+    parser.add_argument(
+        "--former",
+        default=FORMER_REVISION,
+        help="git revision of the former controller ('' for none)",
+    )
     args = parser.parse_args()
-    result = run_empc_benchmark(args.steps, blocked=args.blocked)
+    result = run_empc_benchmark(
+        args.steps, blocked=args.blocked, levers=args.levers, former=args.former or None
+    )
     for key, ok in result["checks"].items():
         print(f"{'PASS' if ok else 'FAIL'}  {key}")
     return 0

@@ -11,8 +11,9 @@ the scenario's sensor record only before each decision: forecast error).
 Causal controllers (:mod:`energyopt.closedloop.steelworks_robust`):
 
 * ``mpc_forecast`` -- the nominal MPC on the mean forecast;
-* ``mpc_backoff`` -- the same with the LDG holder's lower limit backed off by
-  the quantile of the cumulative inflow forecast error
+* ``mpc_backoff`` -- the same with the LDG holder's hard limits tightened per
+  interval (both sides, the economic MPC's ``HorizonInputs.limit_low`` /
+  ``limit_high``) by the quantile of the cumulative inflow forecast error
   (:mod:`energyopt.closedloop.backoff`);
 * ``mpc_backoff_band`` -- the back-off MPC with the LDG band weighted as the
   BFG/COG bands (1e5 instead of 1e4 CNY per unit level and interval);

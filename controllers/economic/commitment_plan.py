@@ -26,6 +26,7 @@ from controllers.economic.commitment import (
     solve_commitment,
 )
 from controllers.economic.horizon import HorizonInputs
+from controllers.economic.outputs import OutputBounds
 from controllers.economic.results import _VIOLATION_TOL, solution_slacks
 from controllers.economic.settings import EconomicMPCSettings, HardLimit
 from controllers.errors import EconomicMPCError
@@ -57,6 +58,7 @@ class StepInputs:
     price: np.ndarray
     u_base: np.ndarray
     horizon: HorizonInputs
+    outputs: OutputBounds
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,21 +272,22 @@ def _run_milp(
     n_mv = len(s.mvs)
     if np.any(base.low > base.high):
         return CommitmentResult("infeasible", None, math.nan, 0.0, "MV lower limit above upper")
-    z0 = mpc._initial_guess(step.x, step.mv, step.d, step.u_base, base.low, base.high, mv_guess)
+    z0 = mpc._initial_guess(
+        step.x, step.mv, step.d, step.u_base, base.low, base.high, mv_guess, outputs=step.outputs
+    )
     p_val = mpc._pvec(step.x, step.mv, step.d, step.price, step.u_base)
     try:
         c, g0, jac = mpc._linearise(z0, p_val)
     except RuntimeError as exc:  # a NaN/inf evaluation inside casadi
         return CommitmentResult("failed", None, math.nan, 0.0, f"linearisation: {exc}")
     lbz, ubz = mpc._bounds_z(base)
-    lbg, ubg = mpc._bounds_g(base)
+    lbg, ubg = mpc._bounds_g(base, step.outputs)
     # The measures' exact-penalty slacks are fixed at zero: minimum loads are hard here.
     n_h_all = len(mpc._layout.settings.hard_limits)
     n_h = len(s.hard_limits)
-    h_start = mpc._nz - 2 * n_h_all * N
+    h_start = mpc._nz - n_h_all * N
     for j in range(n_h, n_h_all):
-        for half in (0, 1):
-            ubz[h_start + half * n_h_all * N + np.arange(N) * n_h_all + j] = 0.0
+        ubz[h_start + np.arange(N) * n_h_all + j] = 0.0
     lin = LinearisedNLP(
         z0=z0,
         c=np.asarray(c, float).ravel(),
@@ -382,13 +385,13 @@ def _fixed_failure(mpc: EconomicMPC, result: NLPResult) -> str:
     sol = result.solution
     if not sol.status.usable or result.z is None:
         return f"NLP {sol.status.value} ({sol.message})"
-    slacks = solution_slacks(result.z, mpc._layout)
+    _, hard = solution_slacks(result.z, mpc._layout)
     n_h = len(mpc.settings.hard_limits)
     measured = [g for g in mpc.settings.on_off_groups if g.measure is not None]
     bad = [
         g.name
         for j, g in enumerate(measured)
-        if np.max(slacks[2:, :, n_h + j], initial=0.0) > _VIOLATION_TOL
+        if np.max(hard[n_h + j], initial=0.0) > _VIOLATION_TOL
     ]
     if bad:
         return f"cannot keep the load limits of {', '.join(bad)}"

@@ -2,35 +2,45 @@
 
 The NLP is built once over ``N`` intervals with the inputs held in each
 (:mod:`controllers.economic.discretise`).  Decision vector ``z`` (scaled by
-the MV spans, the state envelopes and the variable scales)::
+the MV spans, the state envelopes and the row scales)::
 
-    z = [vec(U_s), vec(X_s), vec(S_lo), vec(S_hi), vec(H_lo), vec(H_hi)]
+    z = [vec(U_s), vec(X_s), vec(S), vec(H)]
 
 with the intervals of each block contiguous (casadi's column-major ``vec``).
 With Radau collocation ``X_s`` holds the states at the ``s`` stage points of
 every interval, tied by the collocation equations; with RK4 it holds the
 interval ends, tied by ``x_{k+1} = F(x_k, u_k, d_k, p)`` (multiple shooting).
+``S`` holds one slack per soft band and ``H`` one per hard limit and interval
+end (:mod:`controllers.economic.outputs`): a band ``[lo, hi]`` of row scale
+``c`` (its width) gives the two rows ``v / c + s >= lo / c`` and
+``v / c - s <= hi / c``.
 
 Objective per interval (Radau quadrature over the stage points; trapezoid
 over the two ends with RK4)::
 
     dt * (price_k * P_purchased + sum_j c_j * v_j)      energy, fuel, flare, CO2
-    + sum_b w1_b * (s_lo + s_hi) + w2_b * (s_lo^2 + s_hi^2)   normal bands
-    + sum_i m_i * ((u_k - u_{k-1}) / span_i)^2               move suppression
+    + sum_b w1_b * e_b + w2_b * e_b^2             normal bands, e_b = s_b c_b / scale_b
+    + sum_i m_i * ((u_k - u_{k-1}) / span_i)^2     move suppression
+    + W * sum_h e_h                                hard limits, e_h = s_h c_h / scale_h
 
-    + W * sum_h (e_lo + e_hi)                                 hard-limit excursions
+(``scale`` is the variable's scale: the penalties are per unit of it, as
+before the slacks were merged.)  Rows ``g``: dynamics (zero), MV moves over
+their spans (the rate limits, filled per solve), two rows per band, two per
+hard limit (low, high; bounds filled per solve), balances (zero).  The
+objective handed to ipopt is multiplied by ``settings.objective_scale``.
 
-Rows ``g``: dynamics (zero), MV moves over their spans (the rate limits,
-filled per solve), band rows with their slacks, hard-limit rows with their
-exact-penalty slacks, balances (zero).  The objective handed to ipopt is
-multiplied by ``settings.objective_scale``.
+Measured on the demo steelworks at 24 h / 15 min (``benchmarks/ctl_empc.py``,
+same states, same run): one slack per band and per hard limit instead of one
+per side cut the decision vector from 6,336 to 4,896 entries and the CPU per
+ipopt iteration to 0.96x, same iterations, same optimum (see ``_solvers`` for
+the MUMPS options, worth more).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import casadi as ca
@@ -38,6 +48,7 @@ import numpy as np
 
 from controllers.economic.blocking import BlockedSolver, mv_blocks
 from controllers.economic.discretise import Collocation
+from controllers.economic.outputs import OutputBounds
 from controllers.economic.settings import EconomicMPCSettings
 
 __all__ = ["NLPFormulation", "ProblemLayout", "build_formulation"]
@@ -92,6 +103,79 @@ class ProblemLayout:
         """Return the position of a referenced variable in ``var_names``."""
         return self.var_names.index(name)
 
+    @cached_property
+    def band_index(self) -> list[int]:
+        """Position of each soft band's variable in ``var_names``."""
+        return [self.vi(b.variable) for b in self.settings.soft_bands]
+
+    @cached_property
+    def limit_index(self) -> list[int]:
+        """Position of each hard limit's variable in ``var_names``."""
+        return [self.vi(h.variable) for h in self.settings.hard_limits]
+
+    @cached_property
+    def band_scale(self) -> np.ndarray:
+        """Row scale of each band, shape ``(n_b,)``: its variable's scale. [SI].
+
+        Measured on the demo steelworks at 24 h / 15 min
+        (``benchmarks/ctl_empc.py``, same states, same run): band rows scaled
+        by the band's width (steam pressures: 1e5 Pa bands of unscaled Pa
+        outputs) took 1.7-2x the iterations, hard-limit rows scaled by the
+        distance between the limits 2x; the variable's scale stays.
+        """
+        return np.asarray(self.var_scale[self.band_index], dtype=float)
+
+    @cached_property
+    def limit_scale(self) -> np.ndarray:
+        """Row scale of each hard limit, shape ``(n_h,)``: its variable's scale. [SI]."""
+        return np.asarray(self.var_scale[self.limit_index], dtype=float)
+
+    def band_rows(self, ob: OutputBounds) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled band bounds ``(low, high)`` of the band rows, shape ``(n_b, N)`` each.
+
+        Parameters
+        ----------
+        ob : OutputBounds
+            Bounds at the interval ends. [SI]
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+        """
+        c = self.band_scale[:, None]
+        return ob.band_low / c, ob.band_high / c
+
+    def limit_rows(self, ob: OutputBounds) -> tuple[np.ndarray, np.ndarray]:
+        """Scaled hard-limit bounds of the user's limits, shape ``(n_h_user, N)`` each.
+
+        Parameters
+        ----------
+        ob : OutputBounds
+            Bounds at the interval ends (the settings' hard limits). [SI]
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+        """
+        c = self.limit_scale[: ob.limit_low.shape[0], None]
+        return ob.limit_low / c, ob.limit_high / c
+
+    def slacks_to_var_scale(self, S: np.ndarray, H: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Band and hard-limit slacks ``(n, N)`` in units of their variable's scale. [1].
+
+        Parameters
+        ----------
+        S, H : numpy.ndarray
+            Slacks in units of the row scales, shapes ``(n_b, N)`` and ``(n_h, N)``.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+        """
+        b = (self.band_scale / self.var_scale[self.band_index])[:, None]
+        h = (self.limit_scale / self.var_scale[self.limit_index])[:, None]
+        return S * b, H * h
+
 
 @dataclass(frozen=True, eq=False)
 class NLPFormulation:
@@ -104,9 +188,12 @@ class NLPFormulation:
     z_blocks : list of int
         Entries per interval of each block of ``z``.
     lbg_parts, ubg_parts : list of numpy.ndarray
-        Row bounds per block of ``g`` (the rate-limit block is replaced per solve).
+        Row bounds per block of ``g`` (the rate-limit, band and hard-limit
+        blocks are replaced per solve).
     rate_slot : int
-        Index of the rate-limit block in ``lbg_parts``/``ubg_parts``.
+        Index of the rate-limit block in ``lbg_parts``/``ubg_parts``; the two
+        blocks (low, high) of band ``j`` follow at ``rate_slot + 1 + 2 j``,
+        those of hard limit ``j`` after the bands'.
     g_blocks : list of int
         Rows per interval of each block of ``g``.
     solver : casadi.Function or BlockedSolver
@@ -114,7 +201,7 @@ class NLPFormulation:
     solver_warm : casadi.Function or BlockedSolver or None
         ipopt with ``warm_start_init_point`` (``None`` unless ``settings.warm_start``).
     evaluate_fn : casadi.Function
-        ``(U_s, X_s, S_lo, S_hi, H_lo, H_hi, P) -> (objective, cost, X, V_end)``,
+        ``(U_s, X_s, S, H, P) -> (objective, cost, X, V_end)``,
         unscaled objective and cost. [currency]
     rollout : casadi.Function
         ``step`` accumulated over the ``N`` intervals.
@@ -149,32 +236,28 @@ def build_formulation(layout: ProblemLayout) -> NLPFormulation:
     n_mv, n_b, n_h = len(s.mvs), len(s.soft_bands), len(s.hard_limits)
     U_s = ca.MX.sym("U", n_mv, N)
     X_s = ca.MX.sym("X", n["x"], N * n_nodes)
-    S_lo = ca.MX.sym("S_lo", n_b, N)
-    S_hi = ca.MX.sym("S_hi", n_b, N)
-    # Hard-limit excursions (exact-penalty slacks), in units of the variable's scale.
-    H_lo = ca.MX.sym("H_lo", n_h, N)
-    H_hi = ca.MX.sym("H_hi", n_h, N)
+    # One slack per band and per hard limit (exact-penalty), in units of its row scale.
+    S = ca.MX.sym("S", n_b, N)
+    H = ca.MX.sym("H", n_h, N)
     x0, mv_prev, u_base = (
         ca.MX.sym("x0", n["x"]),
         ca.MX.sym("mv_prev", n_mv),
         ca.MX.sym("u_base", n["u"]),
     )
     D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
-    n_z = (n_mv + n["x"] * n_nodes + 2 * n_b + 2 * n_h) * N
+    n_z = (n_mv + n["x"] * n_nodes + n_b + n_h) * N
     # Entries per interval of each block of z (its intervals are contiguous).
-    z_blocks = [n_mv, n["x"] * n_nodes, n_b, n_b, n_h, n_h]
+    z_blocks = [n_mv, n["x"] * n_nodes, n_b, n_h]
     U = ca.diag(ca.DM(layout.mv_span)) @ U_s + ca.repmat(ca.DM(layout.mv_low), 1, N)
     X = ca.diag(ca.DM(layout.x_scale)) @ X_s
-    z = ca.vertcat(ca.vec(U_s), ca.vec(X_s), ca.vec(S_lo), ca.vec(S_hi), ca.vec(H_lo), ca.vec(H_hi))
+    z = ca.vertcat(ca.vec(U_s), ca.vec(X_s), ca.vec(S), ca.vec(H))
     P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
-    obj, cost, g_dyn, V_end, moves = _expressions(
-        layout, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
-    )
+    obj, cost, g_dyn, V_end, moves = _expressions(layout, U, X, S, x0, mv_prev, u_base, D, price, p)
     # Exact penalty: an L1 term whose weight exceeds every multiplier of the
     # economic problem leaves its optimum unchanged whenever the limits can
     # be kept (Nocedal and Wright 2006, thm. 17.3) and keeps the NLP
     # feasible when they cannot.
-    obj += s.hard_limit_weight * (ca.sum1(ca.sum2(H_lo)) + ca.sum1(ca.sum2(H_hi)))
+    obj += hard_penalty(layout, H)
     lbg_parts: list[np.ndarray] = []
     ubg_parts: list[np.ndarray] = []
     g_parts: list[Any] = []
@@ -185,22 +268,10 @@ def build_formulation(layout: ProblemLayout) -> NLPFormulation:
     rate_slot = len(lbg_parts)
     lbg_parts.append(np.zeros(n_mv * N))
     ubg_parts.append(np.zeros(n_mv * N))
-    for j, b in enumerate(s.soft_bands):
-        i, sc = layout.vi(b.variable), layout.var_scale[layout.vi(b.variable)]
-        g_parts.append(ca.vec((V_end[i, :] + S_lo[j, :] * sc) / sc))
-        lbg_parts.append(np.full(N, b.low / sc))
-        ubg_parts.append(np.full(N, math.inf))
-        g_parts.append(ca.vec((V_end[i, :] - S_hi[j, :] * sc) / sc))
-        lbg_parts.append(np.full(N, -math.inf))
-        ubg_parts.append(np.full(N, b.high / sc))
-    for j, h in enumerate(s.hard_limits):
-        i, sc = layout.vi(h.variable), layout.var_scale[layout.vi(h.variable)]
-        g_parts.append(ca.vec(V_end[i, :] / sc + H_lo[j, :]))
-        lbg_parts.append(np.full(N, h.low / sc))
-        ubg_parts.append(np.full(N, math.inf))
-        g_parts.append(ca.vec(V_end[i, :] / sc - H_hi[j, :]))
-        lbg_parts.append(np.full(N, -math.inf))
-        ubg_parts.append(np.full(N, h.high / sc))
+    for expr, low, high in output_rows(layout, V_end, S, H):
+        g_parts.append(ca.vec(expr))
+        lbg_parts.append(low)
+        ubg_parts.append(high)
     for name in s.balances:
         i, sc = layout.vi(name), layout.var_scale[layout.vi(name)]
         g_parts.append(ca.vec(V_end[i, :] / sc))
@@ -210,11 +281,7 @@ def build_formulation(layout: ProblemLayout) -> NLPFormulation:
     nlp = {"x": z, "p": P, "f": obj * s.objective_scale, "g": ca.vertcat(*g_parts)}
     solver, solver_warm = _solvers(s, nlp, lbg_parts[0].size)
     # Plan evaluation (hold trajectory, reported objective) from the same expressions.
-    evaluate_fn = ca.Function(
-        "evaluate",
-        [U_s, X_s, S_lo, S_hi, H_lo, H_hi, P],
-        [obj, cost, ca.vertcat(X), V_end],
-    )
+    evaluate_fn = ca.Function("evaluate", [U_s, X_s, S, H, P], [obj, cost, ca.vertcat(X), V_end])
     return NLPFormulation(
         n_z=n_z,
         z_blocks=z_blocks,
@@ -227,6 +294,61 @@ def build_formulation(layout: ProblemLayout) -> NLPFormulation:
         evaluate_fn=evaluate_fn,
         rollout=layout.step.mapaccum("rollout", N),
     )
+
+
+def output_rows(layout: ProblemLayout, V_end: Any, S: Any, H: Any) -> list[tuple[Any, Any, Any]]:
+    """Band and hard-limit rows ``(expression, low, high)``: two per band, two per limit.
+
+    The bounds are the settings' (scaled by the row scales); a solve
+    replaces them with its per-interval bounds.
+
+    Parameters
+    ----------
+    layout : ProblemLayout
+        Settings and scales.
+    V_end : casadi.MX
+        Referenced variables at the interval ends, ``(n_v, N)``. [SI]
+    S, H : casadi.MX
+        Band and hard-limit slacks, ``(n_b, N)`` and ``(n_h, N)``. [1]
+
+    Returns
+    -------
+    list of tuple
+    """
+    s, N = layout.settings, layout.settings.horizon
+    rows: list[tuple[Any, Any, Any]] = []
+    bounds = [(b.low, b.high) for b in s.soft_bands] + [(h.low, h.high) for h in s.hard_limits]
+    slacks = [S[j, :] for j in range(len(s.soft_bands))]
+    slacks += [H[j, :] for j in range(len(s.hard_limits))]
+    index = layout.band_index + layout.limit_index
+    scale = np.concatenate([layout.band_scale, layout.limit_scale])
+    for (low, high), slack, i, c in zip(bounds, slacks, index, scale, strict=True):
+        v = V_end[i, :] / c
+        rows.append((v + slack, np.full(N, low / c), np.full(N, np.inf)))
+        rows.append((v - slack, np.full(N, -np.inf), np.full(N, high / c)))
+    return rows
+
+
+def hard_penalty(layout: ProblemLayout, H: Any) -> Any:
+    """Exact penalty ``W * sum(excursion / variable scale)`` of the hard-limit slacks.
+
+    Parameters
+    ----------
+    layout : ProblemLayout
+        Settings and scales.
+    H : casadi.MX
+        Hard-limit slacks in units of their row scales, ``(n_h, N)``. [1]
+
+    Returns
+    -------
+    casadi.MX
+        [currency]
+    """
+    s = layout.settings
+    if not s.hard_limits:
+        return 0
+    per_unit = layout.limit_scale / layout.var_scale[layout.limit_index]
+    return s.hard_limit_weight * ca.dot(ca.DM(per_unit), ca.sum2(H))
 
 
 def _solvers(
@@ -263,6 +385,21 @@ def _solvers(
         "linear_solver": "mumps",
         "mumps_pivot_order": 2,
     }
+    # Measured on the same case (benchmarks/ctl_empc.py, 24 rolling solves,
+    # same states, same run, 2026-11-21), each at the same iterations and the
+    # same points: without MUMPS' permuting scaling (maximum-transversal
+    # matching, the costly part) and its row/column scaling -- the rows are
+    # scaled already by ipopt's gradient-based NLP scaling -- 0.85x the CPU
+    # per iteration; a MUMPS workspace of 100 % above its estimate instead of
+    # ipopt's 1000 % another 0.83x (30 % the same, 5 % slower: reallocations).
+    # Also measured there and left: mumps_pivtol 1e-8 (no gain), METIS
+    # ordering (1.4x slower than AMF), linear_system_scaling "none" (already
+    # the default without HSL), nlp_scaling_method "none" (1.9x the
+    # iterations), a limited-memory Hessian (12x the iterations).
+    ipopt["mumps_scaling"] = 0
+    ipopt["mumps_permuting_scaling"] = 0
+    ipopt["mumps_mem_percent"] = 100
+    ipopt.update(dict(s.ipopt_options))
     opts: dict[str, Any] = {
         "error_on_fail": False,
         "print_time": False,
@@ -297,7 +434,7 @@ def _solvers(
 
 
 def _expressions(  # type: ignore[no-untyped-def]
-    layout: ProblemLayout, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
+    layout: ProblemLayout, U, X, S, x0, mv_prev, u_base, D, price, p
 ):
     """Objective, cost, dynamics residuals, end values and moves of the NLP (casadi MX)."""
     s = layout.settings
@@ -334,9 +471,14 @@ def _expressions(  # type: ignore[no-untyped-def]
     for c in s.cost_terms:
         cost += dt * c.price * ca.sum2(V_mid[layout.vi(c.variable), :])
     obj = cost
+    # Band excursion in units of the variable's scale (the weights' unit).
+    per_unit = layout.band_scale / layout.var_scale[layout.band_index]
     for j, b in enumerate(s.soft_bands):
-        obj += b.weight_linear * ca.sum2(S_lo[j, :] + S_hi[j, :])
-        obj += b.weight_quadratic * ca.sumsqr(ca.horzcat(S_lo[j, :], S_hi[j, :]))
+        e = S[j, :] * per_unit[j]
+        if b.weight_linear > 0.0:
+            obj += b.weight_linear * ca.sum2(e)
+        if b.weight_quadratic > 0.0:
+            obj += b.weight_quadratic * ca.sumsqr(e)
     moves = ca.horzcat(U[:, 0] - mv_prev, ca.diff(U, 1, 1))
     for i, mv in enumerate(s.mvs):
         if mv.move_weight > 0.0:

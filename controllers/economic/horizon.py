@@ -8,7 +8,7 @@ same MPC with a different ``d``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,11 +98,24 @@ class HorizonInputs:
     u_base : numpy.ndarray or None
         Full plant input vector, shape ``(n_u,)``, whose non-MV entries are
         held over the horizon (``None``: zeros). [SI]
+    limit_low, limit_high : Mapping[str, numpy.ndarray] or None
+        Per-interval hard limits: hard-limit variable name -> limit at the
+        interval ends ``1..N``, shape ``(N,)``; may only tighten the
+        settings' limit (checked by the MPC; ``-inf``/``inf`` where none).
+        For instance a back-off from the forecast's prediction intervals. [SI]
+    band_low, band_high : Mapping[str, numpy.ndarray] or None
+        Per-interval normal bands, as the limits: soft-band variable name ->
+        band edge at interval ends ``1..N``, shape ``(N,)``, inside the
+        settings' band. [SI]
     """
 
     d: np.ndarray
     price_per_j: np.ndarray
     u_base: np.ndarray | None = None
+    limit_low: Mapping[str, np.ndarray] | None = None
+    limit_high: Mapping[str, np.ndarray] | None = None
+    band_low: Mapping[str, np.ndarray] | None = None
+    band_high: Mapping[str, np.ndarray] | None = None
 
 
 ForecastSource = Callable[[float], HorizonInputs]

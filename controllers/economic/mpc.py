@@ -54,14 +54,14 @@ from controllers.economic.discretise import (
 from controllers.economic.formulation import ProblemLayout, build_formulation
 from controllers.economic.horizon import ForecastSource, HorizonInputs
 from controllers.economic.limits import project_plan, rate_limit_names, shift_blocks
+from controllers.economic.outputs import OutputBounds, excess, output_bounds
 from controllers.economic.results import (
     _STATUS,
     _VIOLATION_TOL,
     PlanEvaluation,
     active_constraints,
-    band_excess,
-    hard_excess,
     objective_at,
+    output_slacks,
     reject_request,
     solution_slacks,
 )
@@ -239,6 +239,11 @@ class EconomicMPC:
         """Names of the manipulated variables, in plan column order."""
         return tuple(mv.name for mv in self.settings.mvs)
 
+    @property
+    def variable_names(self) -> tuple[str, ...]:
+        """Names of the referenced outputs/states, in ``PlanEvaluation.values`` column order."""
+        return tuple(self._vnames)
+
     def _check_inputs(
         self, x0: npt.ArrayLike, mv_prev: npt.ArrayLike, horizon: HorizonInputs
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -261,6 +266,16 @@ class EconomicMPC:
                 raise EconomicMPCError(f"{label} must be finite")
         return x, mv, d, price, u_base
 
+    def _output_bounds(self, horizon: HorizonInputs) -> OutputBounds:
+        """Bands and hard limits at the interval ends: the settings' tightened by ``horizon``."""
+        return output_bounds(
+            self.settings,
+            band_low=getattr(horizon, "band_low", None),
+            band_high=getattr(horizon, "band_high", None),
+            limit_low=getattr(horizon, "limit_low", None),
+            limit_high=getattr(horizon, "limit_high", None),
+        )
+
     def _pvec(self, x, mv, d, price, u_base) -> np.ndarray:  # type: ignore[no-untyped-def]
         return np.concatenate([x, mv, u_base, d.T.ravel(order="F"), price, self._p])
 
@@ -274,7 +289,8 @@ class EconomicMPC:
         """Simulate an MV plan and evaluate the MPC's objective on it.
 
         Band slacks are the excursions of the simulated trajectory; hard
-        limits and balances are checked, not enforced.
+        limits and balances are checked, not enforced.  The bands and hard
+        limits are the settings' tightened by the horizon's per-interval ones.
 
         Parameters
         ----------
@@ -285,13 +301,20 @@ class EconomicMPC:
         mv_prev : array_like
             MVs in force before the horizon, shape ``(n_mv,)``. [SI]
         horizon : HorizonInputs
-            Disturbances, price and non-MV inputs.
+            Disturbances, price, non-MV inputs and per-interval limits.
 
         Returns
         -------
         PlanEvaluation
+
+        Raises
+        ------
+        EconomicMPCError
+            For arrays of the wrong shape, non-finite inputs or per-interval
+            limits that do not tighten the settings'.
         """
         x, mv, d, price, u_base = self._check_inputs(x0, mv_prev, horizon)
+        ob = self._output_bounds(horizon)
         s, N = self.settings, self.settings.horizon
         plan = np.asarray(mv_plan, dtype=float).reshape(N, len(s.mvs))
         u_full = np.tile(u_base, (N, 1))
@@ -299,18 +322,15 @@ class EconomicMPC:
         X, X_nodes = self._simulate(x, u_full, d)
         V_end = np.asarray(self._sel.map(N)(X, u_full.T, d.T, np.tile(self._p, (N, 1)).T), float)
         V_end = V_end.reshape(len(self._vnames), N)
-        s_lo, s_hi = band_excess(V_end, self._layout)
-        h_lo, h_hi = hard_excess(V_end, self._layout)
+        S, H = output_slacks(V_end, self._layout, ob)
         U_s = ((plan - self._mv_low) / self._mv_span).T
         X_s = X_nodes / self._xscale[:, None]
-        obj, cost, _, _ = self._nlp.evaluate_fn(
-            U_s, X_s, s_lo, s_hi, h_lo, h_hi, self._pvec(x, mv, d, price, u_base)
-        )
+        obj, cost, _, _ = self._nlp.evaluate_fn(U_s, X_s, S, H, self._pvec(x, mv, d, price, u_base))
         violation = 0.0
-        for h in s.hard_limits:
+        for j, h in enumerate(s.hard_limits):
             i = self._vi(h.variable)
-            excess = np.maximum(np.maximum(h.low - V_end[i], V_end[i] - h.high), 0.0)
-            violation = max(violation, float(np.max(excess)) / self._vscale[i])
+            over = excess(V_end[i], ob.limit_low[j], ob.limit_high[j])
+            violation = max(violation, float(np.max(over)) / self._vscale[i])
         for name in s.balances:
             i = self._vi(name)
             violation = max(violation, float(np.max(np.abs(V_end[i]))) / self._vscale[i])
@@ -344,7 +364,9 @@ class EconomicMPC:
             shape ``(n_mv,)``. [SI]
         horizon : HorizonInputs
             Disturbance forecast (or the true ones: perfect foresight),
-            electricity price, non-MV inputs.
+            electricity price, non-MV inputs, and optionally per-interval
+            hard limits and bands that tighten the settings' (row bounds of
+            the NLP: no rebuild).
         mv_lower, mv_upper, mv_rate : array_like or None
             Per-solve MV limits and rate limits, intersected with the
             settings', shape ``(n_mv,)`` or per interval ``(N, n_mv)``. [SI]
@@ -371,11 +393,12 @@ class EconomicMPC:
         Raises
         ------
         EconomicMPCError
-            For arrays of the wrong shape or non-finite inputs.
+            For arrays of the wrong shape or non-finite inputs, or
+            per-interval limits and bands that do not tighten the settings'.
         """
         start = time.perf_counter()
         x, mv, d, price, u_base = self._check_inputs(x0, mv_prev, horizon)
-        step = StepInputs(x, mv, d, price, u_base, horizon)
+        step = StepInputs(x, mv, d, price, u_base, horizon, self._output_bounds(horizon))
         low, high, rate = self._limits(mv_lower, mv_upper, mv_rate)
         if self.settings.on_off_groups:
             return plan_with_commitment(
@@ -450,12 +473,26 @@ class EconomicMPC:
         )
         return lbz, ubz
 
-    def _bounds_g(self, bounds: NLPBounds) -> tuple[np.ndarray, np.ndarray]:
-        """Row bounds: per-interval rate limits and the on/off groups' measure limits."""
+    def _bounds_g(
+        self, bounds: NLPBounds, outputs: OutputBounds | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Row bounds: per-interval rate limits, bands, hard limits and measure limits.
+
+        ``outputs`` holds the per-interval bands and hard limits (default the
+        settings').  Rows ``k`` of each band/limit block are interval end ``k + 1``.
+        """
         lbg_parts = list(self._nlp.lbg_parts)
         ubg_parts = list(self._nlp.ubg_parts)
         rate_s = (bounds.rate / self._mv_span).ravel()
         lbg_parts[self._nlp.rate_slot], ubg_parts[self._nlp.rate_slot] = -rate_s, rate_s
+        if outputs is not None:
+            slot = self._nlp.rate_slot + 1
+            for lo, hi in zip(*self._layout.band_rows(outputs), strict=True):
+                lbg_parts[slot], ubg_parts[slot + 1] = lo, hi
+                slot += 2
+            for lo, hi in zip(*self._layout.limit_rows(outputs), strict=True):
+                lbg_parts[slot], ubg_parts[slot + 1] = lo, hi
+                slot += 2
         for a, slot in enumerate(self._measure_slots):
             lbg_parts[slot] = bounds.measure_low[a]
             ubg_parts[slot + 1] = bounds.measure_high[a]
@@ -487,13 +524,15 @@ class EconomicMPC:
         low, high, rate = bounds.low, bounds.high, bounds.rate
         p_val = self._pvec(x, mv, d, price, u_base)
         lbz, ubz = self._bounds_z(bounds)
-        lbg, ubg = self._bounds_g(bounds)
+        lbg, ubg = self._bounds_g(bounds, step.outputs)
         warm = (
             self._nlp.solver_warm is not None
             and self._last_lam is not None
             and (mv_guess is None or not np.asarray(mv_guess).size)
         )
-        z0 = self._initial_guess(x, mv, d, u_base, low, high, mv_guess, previous_tail=warm)
+        z0 = self._initial_guess(
+            x, mv, d, u_base, low, high, mv_guess, previous_tail=warm, outputs=step.outputs
+        )
         args = {"x0": z0, "p": p_val, "lbx": lbz, "ubx": ubz, "lbg": lbg, "ubg": ubg}
         solve_start = time.perf_counter()
         try:
@@ -546,11 +585,11 @@ class EconomicMPC:
                     message=message,
                 )
             )
-        slacks = solution_slacks(z, self._layout)
+        band_s, hard_s = solution_slacks(z, self._layout)
         violated = [
             h.variable
             for j, h in enumerate(s.hard_limits)
-            if np.max(slacks[2:, :, j], initial=0.0) > _VIOLATION_TOL
+            if np.max(hard_s[j], initial=0.0) > _VIOLATION_TOL
         ]
         if violated and status is SolveStatus.OPTIMAL:
             status = SolveStatus.SUBOPTIMAL
@@ -588,7 +627,8 @@ class EconomicMPC:
             bounds.names_high.T,
             np.full(n_mv, math.inf),  # rate limits vary per interval: named below
             plan_eval.values,
-            slacks,
+            (band_s, hard_s[: len(s.hard_limits)]),
+            step.outputs,
         )
         solution = ControlSolution(
             status=status,
@@ -659,7 +699,7 @@ class EconomicMPC:
         return u
 
     def _initial_guess(  # type: ignore[no-untyped-def]
-        self, x, mv, d, u_base, low, high, mv_guess, *, previous_tail: bool = False
+        self, x, mv, d, u_base, low, high, mv_guess, *, previous_tail: bool = False, outputs=None
     ) -> np.ndarray:
         """Primal start: the plan simulated from ``x``, every band and hard-limit row met.
 
@@ -673,8 +713,10 @@ class EconomicMPC:
         and simulating them under the new interval's disturbances drove the
         steam-header pressures ~1e6 Pa beyond their hard limits, an exact-
         penalty excursion that cost another ~10 iterations to undo; a dynamics
-        residual in one interval is undone by one Newton step.
+        residual in one interval is undone by one Newton step.  ``outputs``
+        (default the settings') are the bands and hard limits in force.
         """
+        ob = outputs if outputs is not None else output_bounds(self.settings)
         s, N = self._layout.settings, self.settings.horizon
         n_mv, m = len(s.mvs), self._n_nodes
         prev_nodes = None
@@ -697,11 +739,11 @@ class EconomicMPC:
             X[:, -m:] = prev_nodes[:, -m:]
             ends[:, -1] = prev_nodes[:, -1]
         n_v = len(self._vnames)
-        slacks = [np.zeros((len(s.soft_bands), N))] * 2 + [np.zeros((len(s.hard_limits), N))] * 2
+        slacks = [np.zeros((len(s.soft_bands), N)), np.zeros((len(s.hard_limits), N))]
         if np.isfinite(X).all():
             V = np.asarray(self._sel.map(N)(ends, u_full.T, d.T, np.tile(self._p, (N, 1)).T))
             V = V.reshape(n_v, N)
-            slacks = [*band_excess(V, self._layout), *hard_excess(V, self._layout)]
+            slacks = list(output_slacks(V, self._layout, ob))
         else:
             X = np.tile(x[:, None], (1, N * m))
         return np.concatenate(

@@ -9,16 +9,16 @@ import numpy as np
 
 from controllers.advisor.contract import ControlSolution, SolveStatus
 from controllers.economic.formulation import NLPFormulation, ProblemLayout
+from controllers.economic.outputs import OutputBounds, excess
 from controllers.economic.settings import EconomicMPCSettings
 
 __all__ = [
     "PlanEvaluation",
     "active_constraints",
-    "band_excess",
-    "hard_excess",
     "objective_at",
-    "project_plan",
+    "output_slacks",
     "solution_slacks",
+    "split_z",
 ]
 
 #: Relative distance (of the MV span or variable scale) within which a limit counts as active.
@@ -71,19 +71,6 @@ class PlanEvaluation:
         self.values = values
 
 
-def project_plan(
-    plan: np.ndarray, mv: np.ndarray, low: np.ndarray, high: np.ndarray, rate: np.ndarray
-) -> np.ndarray:
-    """Remove ipopt's round-off beyond MV and rate limits (it meets them to ~1e-8 only)."""
-    out = plan.copy()
-    prev = mv
-    rate = rate * (1.0 - 1e-12)  # so that the move recomputed in floating point stays inside
-    for k in range(out.shape[0]):
-        out[k] = np.clip(np.clip(out[k], prev - rate, prev + rate), low, high)
-        prev = out[k]
-    return out
-
-
 def active_constraints(
     settings: EconomicMPCSettings,
     vnames: list[str],
@@ -95,13 +82,16 @@ def active_constraints(
     high: np.ndarray,
     rate: np.ndarray,
     values: np.ndarray,
-    slacks: np.ndarray,
+    slacks: tuple[np.ndarray, np.ndarray],
+    bounds: OutputBounds,
 ) -> tuple[str, ...]:
     """Names of the MV limits, rate limits, bands and hard limits active or violated in a plan.
 
-    ``slacks`` has shape ``(4, N, n)``: band low, band high, hard low, hard
-    high excursions per interval (scaled).  A hard limit the plan cannot keep
-    is named ``<variable>.low_violated`` / ``.high_violated``.
+    ``slacks`` are the band and hard-limit excursions per interval end in
+    units of the variable's scale, shapes ``(n_b, N)`` and ``(n_h, N)``; the
+    side of an excursion is the side of the bound's midpoint the value is on.
+    A hard limit the plan cannot keep is named ``<variable>.low_violated`` /
+    ``.high_violated``.  ``bounds`` holds the bands and limits in force.
     """
     s = settings
     names: list[str] = []
@@ -114,40 +104,72 @@ def active_constraints(
             names.append(f"{m.name}.upper")
         if math.isfinite(rate[i]) and np.any(np.abs(moves[:, i]) >= rate[i] - tol):
             names.append(f"{m.name}.rate")
+    band_s, hard_s = slacks
     for j, b in enumerate(s.soft_bands):
-        if np.any(slacks[0, :, j] > _ACTIVE_REL):
+        v = values[:, vnames.index(b.variable)]
+        below = v < 0.5 * (bounds.band_low[j] + bounds.band_high[j])
+        out = band_s[j] > _ACTIVE_REL
+        if np.any(out & below):
             names.append(f"{b.variable}.band_low")
-        if np.any(slacks[1, :, j] > _ACTIVE_REL):
+        if np.any(out & ~below):
             names.append(f"{b.variable}.band_high")
     for j, h in enumerate(s.hard_limits):
         i = vnames.index(h.variable)
+        lo, hi = bounds.limit_low[j], bounds.limit_high[j]
+        v = values[:, i]
         tol = _ACTIVE_REL * vscale[i]
-        if np.any(slacks[2, :, j] > _VIOLATION_TOL):
+        with np.errstate(invalid="ignore"):  # inf - inf for a limit without either side
+            mid = np.where(np.isfinite(lo) & np.isfinite(hi), 0.5 * (lo + hi), 0.0)
+        below = np.where(np.isfinite(lo), np.where(np.isfinite(hi), v < mid, True), False)
+        bad = hard_s[j] > _VIOLATION_TOL
+        if np.any(bad & below):
             names.append(f"{h.variable}.low_violated")
-        elif np.any(values[:, i] <= h.low + tol):
+        elif np.any(v <= lo + tol):
             names.append(f"{h.variable}.low")
-        if np.any(slacks[3, :, j] > _VIOLATION_TOL):
+        if np.any(bad & ~below):
             names.append(f"{h.variable}.high_violated")
-        elif np.any(values[:, i] >= h.high - tol):
+        elif np.any(v >= hi - tol):
             names.append(f"{h.variable}.high")
     return tuple(names)
 
 
-def solution_slacks(z: np.ndarray, layout: ProblemLayout) -> np.ndarray:
-    """Band and hard-limit slacks of a solution, shape ``(4, N, n)`` per kind.
+def split_z(z: np.ndarray, layout: ProblemLayout, z_blocks: list[int]) -> list[np.ndarray]:
+    """Cut a nominal ``z`` into its blocks, each ``(entries per interval, N)``.
 
-    Kinds: band low, band high (``n = n_bands``), hard low, hard high
-    (``n = n_hard``); the hard-limit entries are padded to the larger count.
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Scaled decision vector.
+    layout : ProblemLayout
+        Horizon.
+    z_blocks : list of int
+        Entries per interval of each block.
+
+    Returns
+    -------
+    list of numpy.ndarray
+    """
+    parts, start, N = [], 0, layout.settings.horizon
+    for size in z_blocks:
+        parts.append(z[start : start + size * N].reshape(N, size).T)
+        start += size * N
+    return parts
+
+
+def solution_slacks(z: np.ndarray, layout: ProblemLayout) -> tuple[np.ndarray, np.ndarray]:
+    """Band and hard-limit excursions of a solution in units of the variable's scale.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(n_b, N)`` and ``(n_h, N)`` (``n_h`` counting the on/off measures). [1]
     """
     s, N = layout.settings, layout.settings.horizon
     n_b, n_h = len(s.soft_bands), len(s.hard_limits)
     start = (len(s.mvs) + layout.sizes["x"] * layout.n_nodes) * N
-    width = max(n_b, n_h)
-    out = np.zeros((4, N, width))
-    for k, size in enumerate((n_b, n_b, n_h, n_h)):
-        out[k, :, :size] = z[start : start + size * N].reshape(N, size)
-        start += size * N
-    return out
+    S = z[start : start + n_b * N].reshape(N, n_b).T
+    H = z[start + n_b * N : start + (n_b + n_h) * N].reshape(N, n_h).T
+    return layout.slacks_to_var_scale(np.maximum(S, 0.0), np.maximum(H, 0.0))
 
 
 def objective_at(
@@ -158,43 +180,40 @@ def objective_at(
     ipopt relaxes the slacks' zero bounds by ~1e-8 (``bound_relax_factor``);
     times the large hard-limit weight that would shift the objective. [currency]
     """
-    parts, start, N = [], 0, layout.settings.horizon
-    for size in nlp.z_blocks:
-        block = z[start : start + size * N].reshape(N, size).T
-        parts.append(block)
-        start += size * N
+    parts = split_z(z, layout, nlp.z_blocks)
     for k in range(2, len(parts)):
         parts[k] = np.maximum(parts[k], 0.0)
-    X_s = parts[1].reshape(layout.sizes["x"], N * layout.n_nodes, order="F")
+    X_s = parts[1].reshape(layout.sizes["x"], layout.settings.horizon * layout.n_nodes, order="F")
     out = nlp.evaluate_fn(parts[0], X_s, *parts[2:], p_val)
     return float(out[0])
 
 
-def band_excess(values: np.ndarray, layout: ProblemLayout) -> tuple[np.ndarray, np.ndarray]:
-    """Return the excursions below/above each normal band, ``(n_b, N)`` each, scaled [1].
+def output_slacks(
+    values: np.ndarray, layout: ProblemLayout, bounds: OutputBounds
+) -> tuple[np.ndarray, np.ndarray]:
+    """Band and hard-limit slacks at which every band and limit row of the NLP holds.
 
-    These are the band slacks at which every band row of the NLP holds.
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Referenced variables at the interval ends, ``(n_v, N)``. [SI]
+    layout : ProblemLayout
+        Scales and settings (``layout.settings.hard_limits`` may count the
+        on/off measures after the user's limits: their slacks are zero).
+    bounds : OutputBounds
+        Bands and user hard limits in force. [SI]
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(n_b, N)`` and ``(n_h, N)`` in units of the row scales. [1]
     """
-    s = layout.settings
-    lo = np.zeros((len(s.soft_bands), values.shape[1]))
-    hi = np.zeros_like(lo)
-    for j, b in enumerate(s.soft_bands):
-        i = layout.vi(b.variable)
-        lo[j] = np.maximum(b.low - values[i], 0.0) / layout.var_scale[i]
-        hi[j] = np.maximum(values[i] - b.high, 0.0) / layout.var_scale[i]
-    return lo, hi
-
-
-def hard_excess(values: np.ndarray, layout: ProblemLayout) -> tuple[np.ndarray, np.ndarray]:
-    """Return the excursions below/above each hard limit, ``(n_h, N)`` each, scaled [1]."""
-    s = layout.settings
-    lo = np.zeros((len(s.hard_limits), values.shape[1]))
-    hi = np.zeros_like(lo)
-    for j, h in enumerate(s.hard_limits):
-        i = layout.vi(h.variable)
-        lo[j] = np.maximum(h.low - values[i], 0.0) / layout.var_scale[i]
-        hi[j] = np.maximum(values[i] - h.high, 0.0) / layout.var_scale[i]
-    return lo, hi
+    S = excess(values[layout.band_index], bounds.band_low, bounds.band_high)
+    n_user = bounds.limit_low.shape[0]
+    H = np.zeros((len(layout.settings.hard_limits), values.shape[1]))
+    idx = layout.limit_index[:n_user]
+    H[:n_user] = excess(values[idx], bounds.limit_low, bounds.limit_high)
+    return S / layout.band_scale[:, None], H / layout.limit_scale[:, None]
 
 
 def reject_request(request: Any, n_x: int, n_mv: int, has_forecast: bool) -> ControlSolution | None:

@@ -30,13 +30,14 @@ import numpy as np
 import numpy.typing as npt
 
 from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
+from controllers.economic.limits import project_plan
 from controllers.economic.mpc import EconomicMPC
+from controllers.economic.outputs import OutputBounds, output_bounds
 from controllers.economic.results import (
     _STATUS,
     _VIOLATION_TOL,
     PlanEvaluation,
     active_constraints,
-    project_plan,
     reject_request,
 )
 from controllers.economic.scenario_formulation import (
@@ -69,6 +70,7 @@ class _Step:
     low: np.ndarray
     high: np.ndarray
     rate: np.ndarray
+    outputs: OutputBounds
 
 
 class ScenarioEconomicMPC:
@@ -220,9 +222,20 @@ class ScenarioEconomicMPC:
             raise EconomicMPCError(
                 f"mv_plan must have shape ({N}, {n_mv}) or ({S}, {N}, {n_mv}), got {plans.shape}"
             )
+        ob = self._output_bounds(scenarios)
         return tuple(
-            self._sim.evaluate(x, mv, plans[j], scenarios.d[j], scenarios.price_per_j, u_base)
+            self._sim.evaluate(x, mv, plans[j], scenarios.d[j], scenarios.price_per_j, u_base, ob)
             for j in range(S)
+        )
+
+    def _output_bounds(self, scenarios: ScenarioHorizon) -> OutputBounds:
+        """Bands and hard limits in force (the settings' tightened by ``scenarios``)."""
+        return output_bounds(
+            self.settings,
+            band_low=scenarios.band_low,
+            band_high=scenarios.band_high,
+            limit_low=scenarios.limit_low,
+            limit_high=scenarios.limit_high,
         )
 
     # ------------------------------------------------------------ solving
@@ -274,12 +287,12 @@ class ScenarioEconomicMPC:
             return self._failed(
                 scenarios, SolveStatus.INFEASIBLE, start, "MV lower limit above upper limit"
             )
-        step = _Step(x, mv, u_base, scenarios, low, high, rate)
+        step = _Step(x, mv, u_base, scenarios, low, high, rate, self._output_bounds(scenarios))
         nlp, w = self._nlp, scenarios.weights
         p_val = np.concatenate(
             [x, mv, u_base, *(d.ravel() for d in scenarios.d), scenarios.price_per_j, self._p, w]
         )
-        args = {"p": p_val, **solve_bounds(nlp, self._layout, low, high, rate)}
+        args = {"p": p_val, **solve_bounds(nlp, self._layout, low, high, rate, step.outputs)}
         no_guess = mv_guess is None or not np.asarray(mv_guess).size
         solve_start = time.perf_counter()
         try:
@@ -355,7 +368,7 @@ class ScenarioEconomicMPC:
         else:
             plan = np.tile(step.mv, (N, 1))
         plan = np.clip(np.where(np.isfinite(plan), plan, step.mv), step.low, step.high)
-        return self._sim.initial_guess(step.x, step.u_base, step.scenarios, plan)
+        return self._sim.initial_guess(step.x, step.u_base, step.scenarios, plan, step.outputs)
 
     def _package(
         self, z: np.ndarray, step: _Step, status: SolveStatus, message: str, start: float
@@ -364,7 +377,6 @@ class ScenarioEconomicMPC:
         s, N, lay, sim = self.settings, self.settings.horizon, self._layout, self._sim
         x, mv, u_base, scen = step.x, step.mv, step.u_base, step.scenarios
         blocks = split_blocks(z, self._nlp.z_blocks)
-        n_b, n_h = len(s.soft_bands), len(s.hard_limits)
         cv_idx = [lay.vi(c) for c in self.cv_names]
         plans: list[np.ndarray] = []
         cvs: list[np.ndarray] = []
@@ -375,20 +387,19 @@ class ScenarioEconomicMPC:
         for j, label in enumerate(scen.labels):
             own = blocks[1 + BLOCKS_PER_SCENARIO * j : 1 + BLOCKS_PER_SCENARIO * (j + 1)]
             plan_s = np.vstack([blocks[0], own[0]])
-            plan = project_plan(
-                plan_s * lay.mv_span + lay.mv_low, mv, step.low, step.high, step.rate
-            )
+            per_interval = [
+                np.broadcast_to(a, (N, a.size)) for a in (step.low, step.high, step.rate)
+            ]
+            plan = project_plan(plan_s * lay.mv_span + lay.mv_low, mv, *per_interval)
             p_single = sim.pvec(x, mv, u_base, scen.d[j], scen.price_per_j)
             obj, cost = sim.objective_at(plan_s, own, p_single)
             objectives.append(obj)
             costs.append(cost)
-            ev = sim.evaluate(x, mv, plan, scen.d[j], scen.price_per_j, u_base)
+            ev = sim.evaluate(x, mv, plan, scen.d[j], scen.price_per_j, u_base, step.outputs)
             v0 = sim.values_now(x, mv, u_base, scen.d[j][0])
             plans.append(plan)
             cvs.append(np.vstack([v0[cv_idx], ev.values[:, cv_idx]]))
-            slacks = np.zeros((4, N, max(n_b, n_h)))
-            for k, (b, size) in enumerate(zip(own[2:], (n_b, n_b, n_h, n_h), strict=True)):
-                slacks[k, :, :size] = b
+            slacks = lay.slacks_to_var_scale(np.maximum(own[2].T, 0.0), np.maximum(own[3].T, 0.0))
             active += active_constraints(
                 s,
                 list(lay.var_names),
@@ -401,11 +412,12 @@ class ScenarioEconomicMPC:
                 step.rate,
                 ev.values,
                 slacks,
+                step.outputs,
             )
             violated += [
                 (label, h.variable)
                 for k, h in enumerate(s.hard_limits)
-                if max(np.max(own[4][:, k]), np.max(own[5][:, k])) > _VIOLATION_TOL
+                if np.max(slacks[1][k], initial=0.0) > _VIOLATION_TOL
             ]
         if violated:
             if status is SolveStatus.OPTIMAL:

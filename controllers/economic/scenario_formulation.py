@@ -15,12 +15,13 @@ scenario copies) keeps the KKT system free of duplicated rows.
 
 Decision vector (scaled as the nominal NLP)::
 
-    z = [vec(U_sh), for each scenario j: vec(U_j), vec(X_j), vec(S_lo_j),
-         vec(S_hi_j), vec(H_lo_j), vec(H_hi_j)]
+    z = [vec(U_sh), for each scenario j: vec(U_j), vec(X_j), vec(S_j), vec(H_j)]
 
 with ``U_sh`` of ``R`` intervals and ``U_j`` of ``N - R``.  Rows: the rate
 rows of the shared moves once, then per scenario its dynamics, the rate rows
 of its own moves, its band and hard-limit rows and its balances.
+Band and hard-limit slacks as in the nominal NLP (one per band and limit,
+:mod:`controllers.economic.outputs`); their row bounds are filled per solve.
 Parameters: ``[x0, mv_prev, u_base, vec(D_0), ..., vec(D_{S-1}), price, p, w]``.
 """
 
@@ -33,7 +34,14 @@ from typing import Any
 import casadi as ca
 import numpy as np
 
-from controllers.economic.formulation import ProblemLayout, _expressions, _solvers
+from controllers.economic.formulation import (
+    ProblemLayout,
+    _expressions,
+    _solvers,
+    hard_penalty,
+    output_rows,
+)
+from controllers.economic.outputs import OutputBounds
 
 __all__ = [
     "ScenarioFormulation",
@@ -43,8 +51,8 @@ __all__ = [
     "split_blocks",
 ]
 
-#: Blocks of ``z`` per scenario: own MVs, states, two band and two hard-limit slacks.
-BLOCKS_PER_SCENARIO = 6
+#: Blocks of ``z`` per scenario: own MVs, states, band slacks, hard-limit slacks.
+BLOCKS_PER_SCENARIO = 4
 
 #: A block of ``z`` or ``g``: ``(entries per interval, number of intervals)``.
 Block = tuple[int, int]
@@ -69,14 +77,15 @@ class ScenarioFormulation:
         Row bounds per block of ``g`` (the rate-limit blocks are replaced per solve).
     rate_slots : tuple of int
         Indices in ``lbg_parts`` of the rate blocks: the shared moves, then
-        each scenario's own moves.
+        each scenario's own moves.  Each scenario's band and hard-limit
+        blocks (low, high per band, then per limit) follow its rate block.
     solver : casadi.Function
         ipopt, cold start.
     solver_warm : casadi.Function or None
         ipopt with ``warm_start_init_point`` (``None`` unless ``settings.warm_start``).
     evaluate_fn : casadi.Function
         One scenario as the nominal NLP's:
-        ``(U_s, X_s, S_lo, S_hi, H_lo, H_hi, P) -> (objective, cost, X, V_end)``
+        ``(U_s, X_s, S, H, P) -> (objective, cost, X, V_end)``
         with ``P = [x0, mv_prev, u_base, vec(D), price, p]``. [currency]
     rollout : casadi.Function
         The layout's ``step`` accumulated over the ``N`` intervals.
@@ -120,8 +129,9 @@ def solve_bounds(
     low: np.ndarray,
     high: np.ndarray,
     rate: np.ndarray,
+    outputs: OutputBounds | None = None,
 ) -> dict[str, np.ndarray]:
-    """Bounds of the scaled ``z`` and of the rows for one solve's MV and rate limits.
+    """Bounds of the scaled ``z`` and of the rows for one solve's MV, rate and output limits.
 
     Parameters
     ----------
@@ -131,6 +141,9 @@ def solve_bounds(
         MV offsets and spans of the scaling.
     low, high, rate : numpy.ndarray
         MV limits and largest move per interval, shape ``(n_mv,)``. [SI]
+    outputs : OutputBounds or None
+        Bands and hard limits at the interval ends, the same in every
+        scenario (default the settings'). [SI]
 
     Returns
     -------
@@ -152,6 +165,12 @@ def solve_bounds(
     for slot in nlp.rate_slots:
         count = nlp.g_blocks[slot][1]
         lbg[slot], ubg[slot] = np.tile(-rate_s, count), np.tile(rate_s, count)
+    if outputs is not None:
+        rows = [*zip(*layout.band_rows(outputs), strict=True)]
+        rows += [*zip(*layout.limit_rows(outputs), strict=True)]
+        for slot in nlp.rate_slots[1:]:
+            for j, (lo, hi) in enumerate(rows):
+                lbg[slot + 1 + 2 * j], ubg[slot + 2 + 2 * j] = lo, hi
     return {
         "lbx": np.concatenate(lbz),
         "ubx": np.concatenate(ubz),
@@ -211,21 +230,20 @@ def build_scenario_formulation(
     for j in range(S):
         U_own = ca.MX.sym(f"U_{j}", n_mv, N - R)
         X_s = ca.MX.sym(f"X_{j}", n["x"], N * m)
-        S_lo, S_hi = ca.MX.sym(f"S_lo_{j}", n_b, N), ca.MX.sym(f"S_hi_{j}", n_b, N)
-        H_lo, H_hi = ca.MX.sym(f"H_lo_{j}", n_h, N), ca.MX.sym(f"H_hi_{j}", n_h, N)
+        S_j, H_j = ca.MX.sym(f"S_{j}", n_b, N), ca.MX.sym(f"H_{j}", n_h, N)
         D = ca.MX.sym(f"D_{j}", n["d"], N)
         D_all.append(ca.vec(D))
-        z_parts.extend(ca.vec(sym) for sym in (U_own, X_s, S_lo, S_hi, H_lo, H_hi))
-        z_blocks += [(n_mv, N - R), (n["x"] * m, N), (n_b, N), (n_b, N), (n_h, N), (n_h, N)]
+        z_parts.extend(ca.vec(sym) for sym in (U_own, X_s, S_j, H_j))
+        z_blocks += [(n_mv, N - R), (n["x"] * m, N), (n_b, N), (n_h, N)]
         U = ca.diag(span) @ ca.horzcat(U_sh, U_own) + ca.repmat(ca.DM(layout.mv_low), 1, N)
         X = ca.diag(ca.DM(layout.x_scale)) @ X_s
         obj, _, g_dyn, V_end, moves = _expressions(
-            layout, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
+            layout, U, X, S_j, x0, mv_prev, u_base, D, price, p
         )
         # Probability-weighted economics; every scenario's hard limits at the
         # full exact-penalty weight (see the module docstring).
         objective += w[j] * obj
-        objective += s.hard_limit_weight * (ca.sum1(ca.sum2(H_lo)) + ca.sum1(ca.sum2(H_hi)))
+        objective += hard_penalty(layout, H_j)
         scaled_moves = moves / ca.repmat(span, 1, N)
         if j == 0:
             g_shared = scaled_moves[:, :R]  # identical in every scenario: once
@@ -235,31 +253,8 @@ def build_scenario_formulation(
         add_rows(
             scaled_moves[:, R:], np.zeros(n_mv * (N - R)), np.zeros(n_mv * (N - R)), (n_mv, N - R)
         )
-        for k, b in enumerate(s.soft_bands):
-            i, sc = layout.vi(b.variable), layout.var_scale[layout.vi(b.variable)]
-            add_rows(
-                (V_end[i, :] + S_lo[k, :] * sc) / sc,
-                np.full(N, b.low / sc),
-                np.full(N, math.inf),
-                (1, N),
-            )
-            add_rows(
-                (V_end[i, :] - S_hi[k, :] * sc) / sc,
-                np.full(N, -math.inf),
-                np.full(N, b.high / sc),
-                (1, N),
-            )
-        for k, h in enumerate(s.hard_limits):
-            i, sc = layout.vi(h.variable), layout.var_scale[layout.vi(h.variable)]
-            add_rows(
-                V_end[i, :] / sc + H_lo[k, :], np.full(N, h.low / sc), np.full(N, math.inf), (1, N)
-            )
-            add_rows(
-                V_end[i, :] / sc - H_hi[k, :],
-                np.full(N, -math.inf),
-                np.full(N, h.high / sc),
-                (1, N),
-            )
+        for expr, low, high in output_rows(layout, V_end, S_j, H_j):
+            add_rows(expr, low, high, (1, N))
         for name in s.balances:
             i, sc = layout.vi(name), layout.var_scale[layout.vi(name)]
             add_rows(V_end[i, :] / sc, np.zeros(N), np.zeros(N), (1, N))
@@ -293,8 +288,7 @@ def _single_scenario_evaluation(layout: ProblemLayout) -> ca.Function:
     N, n, m = s.horizon, layout.sizes, layout.n_nodes
     n_mv, n_b, n_h = len(s.mvs), len(s.soft_bands), len(s.hard_limits)
     U_s, X_s = ca.MX.sym("U", n_mv, N), ca.MX.sym("X", n["x"], N * m)
-    S_lo, S_hi = ca.MX.sym("S_lo", n_b, N), ca.MX.sym("S_hi", n_b, N)
-    H_lo, H_hi = ca.MX.sym("H_lo", n_h, N), ca.MX.sym("H_hi", n_h, N)
+    S, H = ca.MX.sym("S", n_b, N), ca.MX.sym("H", n_h, N)
     x0, mv_prev, u_base = (
         ca.MX.sym("x0", n["x"]),
         ca.MX.sym("mv_prev", n_mv),
@@ -303,11 +297,7 @@ def _single_scenario_evaluation(layout: ProblemLayout) -> ca.Function:
     D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
     U = ca.diag(ca.DM(layout.mv_span)) @ U_s + ca.repmat(ca.DM(layout.mv_low), 1, N)
     X = ca.diag(ca.DM(layout.x_scale)) @ X_s
-    obj, cost, _, V_end, _ = _expressions(
-        layout, U, X, S_lo, S_hi, x0, mv_prev, u_base, D, price, p
-    )
-    obj += s.hard_limit_weight * (ca.sum1(ca.sum2(H_lo)) + ca.sum1(ca.sum2(H_hi)))
+    obj, cost, _, V_end, _ = _expressions(layout, U, X, S, x0, mv_prev, u_base, D, price, p)
+    obj += hard_penalty(layout, H)
     P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
-    return ca.Function(
-        "evaluate_scenario", [U_s, X_s, S_lo, S_hi, H_lo, H_hi, P], [obj, cost, X, V_end]
-    )
+    return ca.Function("evaluate_scenario", [U_s, X_s, S, H, P], [obj, cost, X, V_end])

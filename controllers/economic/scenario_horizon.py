@@ -46,6 +46,9 @@ class ScenarioHorizon:
         zeros), shape ``(n_u,)``. [SI]
     labels : tuple of str
         Name of each scenario (default ``"s0"``, ``"s1"``, ...).
+    limit_low, limit_high, band_low, band_high : Mapping[str, numpy.ndarray] or None
+        Per-interval hard limits and normal bands shared by the scenarios, as
+        in :class:`~controllers.economic.horizon.HorizonInputs`. [SI]
 
     Raises
     ------
@@ -59,6 +62,10 @@ class ScenarioHorizon:
     price_per_j: np.ndarray
     u_base: np.ndarray | None = None
     labels: tuple[str, ...] = ()
+    limit_low: Mapping[str, np.ndarray] | None = None
+    limit_high: Mapping[str, np.ndarray] | None = None
+    band_low: Mapping[str, np.ndarray] | None = None
+    band_high: Mapping[str, np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         d = np.array(self.d, dtype=float)
@@ -113,14 +120,26 @@ class ScenarioHorizon:
             np.full(copies, 1.0 / copies),
             horizon.price_per_j,
             horizon.u_base,
+            (),
+            **_output_fields(horizon),
         )
 
     def scenario(self, index: int) -> HorizonInputs:
         """Return scenario ``index`` as a nominal :class:`HorizonInputs`."""
-        return HorizonInputs(self.d[index], self.price_per_j, self.u_base)
+        return HorizonInputs(self.d[index], self.price_per_j, self.u_base, **_output_fields(self))
 
 
 ScenarioSource = Callable[[float], ScenarioHorizon]
+
+
+def _output_fields(
+    horizon: HorizonInputs | ScenarioHorizon,
+) -> dict[str, Mapping[str, np.ndarray] | None]:
+    """The per-interval band and hard-limit fields of a horizon, by name."""
+    return {
+        name: getattr(horizon, name)
+        for name in ("limit_low", "limit_high", "band_low", "band_high")
+    }
 
 
 def scenarios_from_forecasts(
@@ -211,4 +230,6 @@ def scenarios_from_forecasts(
         else:
             _, means = interval_means(t, values.T, interval_s)
         d[:, :, names.index(name)] = means[:n_int].T
-    return ScenarioHorizon(d, weights, nominal.price_per_j, nominal.u_base, labels)
+    return ScenarioHorizon(
+        d, weights, nominal.price_per_j, nominal.u_base, tuple(labels), **_output_fields(nominal)
+    )

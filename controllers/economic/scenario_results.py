@@ -16,7 +16,8 @@ import numpy as np
 
 from controllers.advisor.contract import ControlSolution
 from controllers.economic.formulation import ProblemLayout
-from controllers.economic.results import PlanEvaluation, hard_excess
+from controllers.economic.outputs import OutputBounds, excess
+from controllers.economic.results import PlanEvaluation, output_slacks
 from controllers.economic.scenario_formulation import (
     BLOCKS_PER_SCENARIO,
     ScenarioFormulation,
@@ -186,6 +187,7 @@ class ScenarioSimulator:
         d: np.ndarray,
         price: np.ndarray,
         u_base: np.ndarray,
+        outputs: OutputBounds,
     ) -> PlanEvaluation:
         """Simulate one scenario's plan and evaluate its objective as the nominal MPC does.
 
@@ -206,6 +208,8 @@ class ScenarioSimulator:
             Electricity price, ``(N,)``. [currency/J]
         u_base : numpy.ndarray
             Non-MV inputs, ``(n_u,)``. [SI]
+        outputs : OutputBounds
+            Bands and hard limits in force. [SI]
 
         Returns
         -------
@@ -213,23 +217,18 @@ class ScenarioSimulator:
         """
         lay, s = self.layout, self.layout.settings
         ends, nodes, V = self.simulate(x, self.u_full(u_base, plan), d)
-        s_lo = np.zeros((len(s.soft_bands), s.horizon))
-        s_hi = np.zeros_like(s_lo)
-        for j, b in enumerate(s.soft_bands):
-            i = lay.vi(b.variable)
-            s_lo[j] = np.maximum(b.low - V[i], 0.0) / lay.var_scale[i]
-            s_hi[j] = np.maximum(V[i] - b.high, 0.0) / lay.var_scale[i]
-        h_lo, h_hi = hard_excess(V, lay)
+        S, H = output_slacks(V, lay, outputs)
         obj, cost, _, _ = self.nlp.evaluate_fn(
             ((plan - lay.mv_low) / lay.mv_span).T,
             nodes / lay.x_scale[:, None],
-            s_lo,
-            s_hi,
-            h_lo,
-            h_hi,
+            S,
+            H,
             self.pvec(x, mv, u_base, d, price),
         )
-        violation = float(np.max(np.maximum(h_lo, h_hi), initial=0.0))
+        violation = 0.0
+        for j, i in enumerate(lay.limit_index):
+            over = excess(V[i], outputs.limit_low[j], outputs.limit_high[j])
+            violation = max(violation, float(np.max(over, initial=0.0)) / lay.var_scale[i])
         for name in s.balances:
             i = lay.vi(name)
             violation = max(violation, float(np.max(np.abs(V[i]))) / lay.var_scale[i])
@@ -241,29 +240,29 @@ class ScenarioSimulator:
         u_base: np.ndarray,
         scenarios: ScenarioHorizon,
         plan: np.ndarray,
+        outputs: OutputBounds,
     ) -> np.ndarray:
         """Cold start ``z``: one plan ``(N, n_mv)`` simulated in every scenario.
 
-        The hard-limit slacks start at the plan's excursions (a feasible
-        start); a simulation that fails holds the state.
+        The band and hard-limit slacks start at the plan's excursions beyond
+        ``outputs`` (a feasible start); a simulation that fails holds the state.
         """
         lay, s, R = self.layout, self.layout.settings, self.nlp.robust_horizon
-        N, n_h = s.horizon, len(s.hard_limits)
+        N, n_b, n_h = s.horizon, len(s.soft_bands), len(s.hard_limits)
         u_scaled = (plan - lay.mv_low) / lay.mv_span
         parts = [u_scaled[:R].ravel()]
         for d in scenarios.d:
             _, nodes, V = self.simulate(x, self.u_full(u_base, plan), d)
             if np.isfinite(nodes).all() and np.isfinite(V).all():
-                h_lo, h_hi = hard_excess(V, lay)
+                S, H = output_slacks(V, lay, outputs)
             else:
                 nodes = np.tile(x[:, None], (1, N * lay.n_nodes))
-                h_lo = h_hi = np.zeros((n_h, N))
+                S, H = np.zeros((n_b, N)), np.zeros((n_h, N))
             parts += [
                 u_scaled[R:].ravel(),
                 (nodes.T / lay.x_scale).ravel(),
-                np.zeros(2 * len(s.soft_bands) * N),
-                h_lo.T.ravel(),
-                h_hi.T.ravel(),
+                S.T.ravel(),
+                H.T.ravel(),
             ]
         return np.concatenate(parts)
 

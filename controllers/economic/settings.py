@@ -299,6 +299,9 @@ class EconomicMPCSettings:
         MVs that still move every interval under move blocking: those that
         keep an equality balance (``balances``) whose other terms change
         every interval, such as a mixed-gas network's make-up flow.
+    ipopt_options : tuple of (str, str or float or int)
+        Extra ipopt options ``(name, value)`` set over the measured defaults
+        (for experiments and benchmarks; ``benchmarks/ctl_empc.py``).
     """
 
     mvs: tuple[ManipulatedVariable, ...]
@@ -325,6 +328,7 @@ class EconomicMPCSettings:
     commitment_mip_gap: float = 1.0e-4
     move_blocks: tuple[int, ...] = ()
     move_blocks_exempt: tuple[str, ...] = ()
+    ipopt_options: tuple[tuple[str, str | float | int], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.mvs:
@@ -374,6 +378,11 @@ class EconomicMPCSettings:
             raise EconomicMPCError(f"move_blocks_exempt: {unknown} are not MVs")
         if self.move_blocks and self.on_off_groups:
             raise EconomicMPCError("move_blocks cannot be combined with on/off groups")
+        for item in self.ipopt_options:
+            if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
+                raise EconomicMPCError(
+                    f"ipopt_options must be (name, value) pairs with a string name, got {item!r}"
+                )
 
     def _check_groups(self, mv_names: list[str]) -> None:
         if not (self.commitment_time_limit_s > 0.0 and 0.0 <= self.commitment_mip_gap < 1.0):

@@ -43,15 +43,16 @@ cover what one interval of held draw without gas takes from the holder; pick
 
 How it is imposed
 -----------------
-:class:`BackoffForecastSource` lowers the *inflow* forecast of the holder's
-dominant disturbance (converter production for the LDG holder) by
-``(M_{k+1} - M_k) / (g dt)`` in interval ``k``: the holder being a pure
-integrator of an inflow affine in the disturbance, the planned volume then
-lies exactly ``M_k`` below the mean-forecast volume, i.e. the lower hard
-limit and the lower band edge are tightened by ``M_k``.  This is one-sided
-(the upper limits are relaxed by the same margin) and it moves the band too:
-the exact per-step bound belongs in the MPC's horizon inputs, which do not
-carry per-step output bounds yet.
+:class:`BackoffForecastSource` hands the MPC the mean forecast together with
+per-interval hard limits (``HorizonInputs.limit_low`` / ``limit_high``) on
+the holder's level: the lower limit raised by ``M_k`` (less gas made or more
+used than the mean forecast empties the holder) and the upper one lowered by
+the margin of the opposite side of the intervals (more gas made or less used
+fills it), each converted from volume to the limited variable by the
+holder's volume per unit of it.  The normal band is left as it is, and the
+disturbance forecast is the mean: the plan's gas balance is the expected one.
+Where the two margins would cross, both limits meet at the middle of the
+settings' limits.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ __all__ = [
     "cumulative_error_margin",
     "holder_inflow_gains",
     "holder_margin",
+    "holder_volume_per_unit",
     "psi_weights",
 ]
 
@@ -182,8 +184,9 @@ def holder_margin(
     level: float = 0.9,
     quantile: float | None = None,
     recourse_intervals: int | None = None,
+    side: str = "low",
 ) -> npt.NDArray[np.float64]:
-    """Volume margin of one holder's lower limit at every interval end.
+    """Volume margin of one holder's lower (or upper) limit at every interval end.
 
     Parameters
     ----------
@@ -202,12 +205,22 @@ def holder_margin(
         half-widths (``z(quantile) / z((1 + level) / 2)``). [-]
     recourse_intervals : int, optional
         See :func:`cumulative_error_margin`.
+    side : {"low", "high"}
+        ``"low"``: the margin of the lower limit (less gas made, more used);
+        ``"high"``: of the upper limit (more gas made, less used).
 
     Returns
     -------
     numpy.ndarray
         ``M_k`` for ``k = 1..N``. [m3]
+
+    Raises
+    ------
+    ModelError
+        For an unknown ``side`` or a ``quantile`` outside (0.5, 1).
     """
+    if side not in ("low", "high"):
+        raise ModelError(f"back-off: side must be 'low' or 'high', got {side!r}")
     factor = _gaussian_rescale(level, quantile)
     total = np.zeros(horizon.inputs.d.shape[0])
     for name, gain in gains_m3.items():
@@ -215,8 +228,10 @@ def holder_margin(
         if fc is None or gain == 0.0:
             continue
         lower, upper = fc.interval(level)
-        # Less gas made (gain > 0) or more used (gain < 0) empties the holder.
-        width = fc.mean - lower if gain > 0.0 else upper - fc.mean
+        # Less gas made (gain > 0) or more used (gain < 0) empties the holder;
+        # the opposite errors fill it.
+        empties = (gain > 0.0) == (side == "low")
+        width = fc.mean - lower if empties else upper - fc.mean
         m = cumulative_error_margin(
             factor * np.maximum(width, 0.0),
             fc.ar_coefficients,
@@ -287,9 +302,69 @@ def holder_inflow_gains(
     return gains
 
 
+def holder_volume_per_unit(
+    mpc: EconomicMPC,
+    holder_state: str,
+    variable: str,
+    x0: npt.ArrayLike,
+    mv: npt.ArrayLike,
+    inputs: HorizonInputs,
+) -> float:
+    """Holder volume per unit of its limited variable, from the MPC's own model.
+
+    The holder's volume is raised at the start and the variable at the first
+    interval end compared with the unperturbed plan's (the level of a holder
+    is its volume over its working volume).
+
+    Parameters
+    ----------
+    mpc : EconomicMPC
+        The MPC (its nominal model).
+    holder_state : str
+        The holder's volume state (``ldg_holder.volume_m3``).
+    variable : str
+        The hard-limited variable (``ldg_holder.level_fraction``).
+    x0 : array_like
+        A state to probe at. [SI]
+    mv : array_like
+        MVs held over the probe. [SI]
+    inputs : HorizonInputs
+        A horizon to probe on.
+
+    Returns
+    -------
+    float
+        [m3 per unit of ``variable``]
+
+    Raises
+    ------
+    ModelError
+        For an unknown state, a variable the MPC does not reference or one
+        that does not move with the volume.
+    """
+    states = [v.name for v in mpc.model.states]
+    names = list(mpc.variable_names)
+    if holder_state not in states or variable not in names:
+        raise ModelError(
+            f"back-off: unknown holder state {holder_state!r} or variable {variable!r} "
+            "(it must be a band, hard limit or CV of the MPC)"
+        )
+    i, j = states.index(holder_state), names.index(variable)
+    x = np.array(x0, dtype=np.float64)
+    plan = np.tile(np.asarray(mv, dtype=np.float64), (mpc.settings.horizon, 1))
+    step = 1e-3 * max(abs(x[i]), 1.0)
+    base = mpc.evaluate(x, plan, mv, inputs).values
+    x[i] += step
+    probe = mpc.evaluate(x, plan, mv, inputs).values
+    change = float(probe[0, j] - base[0, j])
+    if not (math.isfinite(change) and change != 0.0):
+        raise ModelError(f"back-off: {variable!r} does not move with {holder_state!r}")
+    return float(step / change)
+
+
 @dataclass(frozen=True)
 class HolderBackoff:
-    """The back-off of one holder's lower limit.
+    """The back-off of one holder's hard limits.
 
     Attributes
     ----------
@@ -297,32 +372,44 @@ class HolderBackoff:
         Holder unit (``ldg_holder``).
     gains_m3 : dict of str to float
         Net inflow per unit of each forecast disturbance feeding it. [m3/s per unit]
-    shifted : str
-        The disturbance whose forecast is lowered to impose the margin (the
-        dominant inflow, a positive gain).
+    variable : str
+        The hard-limited variable of the holder (``ldg_holder.level_fraction``).
+    volume_per_unit_m3 : float
+        Holder volume per unit of ``variable`` (the working volume for a
+        level fraction). [m3 per unit]
+    low, high : float
+        The settings' hard limits of ``variable``. [unit of ``variable``]
     """
 
     holder: str
     gains_m3: dict[str, float]
-    shifted: str
+    variable: str
+    volume_per_unit_m3: float
+    low: float
+    high: float
 
     def __post_init__(self) -> None:
-        if not self.gains_m3.get(self.shifted, 0.0) > 0.0:
+        if not (math.isfinite(self.volume_per_unit_m3) and self.volume_per_unit_m3 > 0.0):
             raise ModelError(
-                f"back-off of {self.holder}: the shifted disturbance {self.shifted} must "
-                "feed the holder (positive gain)"
+                f"back-off of {self.holder}: volume_per_unit_m3 must be positive, got "
+                f"{self.volume_per_unit_m3:g}"
+            )
+        if not (self.low < self.high and math.isfinite(self.low) and math.isfinite(self.high)):
+            raise ModelError(
+                f"back-off of {self.holder}: need finite hard limits low < high, got "
+                f"{self.low:g}, {self.high:g}"
             )
 
 
 class BackoffForecastSource:
-    """``source(time_s) -> HorizonInputs``: the mean forecast tightened by the back-off.
+    """``source(time_s) -> HorizonInputs``: the mean forecast with backed-off hard limits.
 
     Parameters
     ----------
     source : ScenarioForecastSource
         The causal forecast (mean and intervals) on the closed loop's clock.
     holders : sequence of HolderBackoff
-        Holders whose lower limit is backed off.
+        Holders whose hard limits are backed off.
     interval_s : float
         MPC interval. [s]
     level : float
@@ -336,7 +423,9 @@ class BackoffForecastSource:
     Attributes
     ----------
     last_margins_m3 : dict of str to numpy.ndarray
-        Margin per holder of the last call, shape ``(N,)``. [m3]
+        Lower-limit margin per holder of the last call, shape ``(N,)``. [m3]
+    last_margins_high_m3 : dict of str to numpy.ndarray
+        Upper-limit margin per holder of the last call, shape ``(N,)``. [m3]
     """
 
     def __init__(
@@ -357,6 +446,7 @@ class BackoffForecastSource:
         self.quantile = quantile
         self.recourse_intervals = recourse_intervals
         self.last_margins_m3: dict[str, npt.NDArray[np.float64]] = {}
+        self.last_margins_high_m3: dict[str, npt.NDArray[np.float64]] = {}
 
     def horizon(self, time_s: float) -> EconomicHorizon:
         """The wrapped source's full forecast at ``time_s`` (mean and intervals).
@@ -373,7 +463,7 @@ class BackoffForecastSource:
         return self.source.horizon(time_s)
 
     def tighten(self, horizon: EconomicHorizon) -> HorizonInputs:
-        """The mean inputs of ``horizon`` with every holder's inflow lowered by its margin.
+        """The mean inputs of ``horizon`` with every holder's hard limits backed off.
 
         Parameters
         ----------
@@ -383,26 +473,45 @@ class BackoffForecastSource:
         Returns
         -------
         HorizonInputs
+            ``d``, price and ``u_base`` of the mean forecast; ``limit_low``
+            and ``limit_high`` per holder variable.
         """
         from controllers.economic import HorizonInputs
 
-        d = np.array(horizon.inputs.d, dtype=np.float64)
-        dt = self.interval_s
+        limit_low: dict[str, npt.NDArray[np.float64]] = {}
+        limit_high: dict[str, npt.NDArray[np.float64]] = {}
         for hb in self.holders:
-            margin = holder_margin(
-                horizon,
-                hb.gains_m3,
-                dt,
-                level=self.level,
-                quantile=self.quantile,
-                recourse_intervals=self.recourse_intervals,
+            low_m3, high_m3 = (
+                holder_margin(
+                    horizon,
+                    hb.gains_m3,
+                    self.interval_s,
+                    level=self.level,
+                    quantile=self.quantile,
+                    recourse_intervals=self.recourse_intervals,
+                    side=side,
+                )
+                for side in ("low", "high")
             )
-            self.last_margins_m3[hb.holder] = margin
-            increments = np.diff(np.concatenate([[0.0], margin]))
-            j = horizon.names.index(hb.shifted)
-            d[:, j] -= increments / (hb.gains_m3[hb.shifted] * dt)
-        return HorizonInputs(d, horizon.inputs.price_per_j, horizon.inputs.u_base)
+            self.last_margins_m3[hb.holder] = low_m3
+            self.last_margins_high_m3[hb.holder] = high_m3
+            middle = 0.5 * (hb.low + hb.high)
+            lo = np.minimum(hb.low + low_m3 / hb.volume_per_unit_m3, middle)
+            hi = np.maximum(hb.high - high_m3 / hb.volume_per_unit_m3, middle)
+            # Two holders limiting one variable: the tighter of each side.
+            limit_low[hb.variable] = np.maximum(limit_low.get(hb.variable, lo), lo)
+            limit_high[hb.variable] = np.minimum(limit_high.get(hb.variable, hi), hi)
+        base = horizon.inputs
+        return HorizonInputs(
+            base.d,
+            base.price_per_j,
+            base.u_base,
+            limit_low=limit_low,
+            limit_high=limit_high,
+            band_low=base.band_low,
+            band_high=base.band_high,
+        )
 
     def __call__(self, time_s: float) -> HorizonInputs:
-        """The tightened horizon inputs at ``time_s`` since the scenario start [s]."""
+        """The backed-off horizon inputs at ``time_s`` since the scenario start [s]."""
         return self.tighten(self.horizon(time_s))

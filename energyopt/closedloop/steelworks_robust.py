@@ -3,9 +3,9 @@
 Both see the causal forecast of :mod:`energyopt.closedloop.forecast` (its mean
 *and* its prediction intervals):
 
-* ``mpc_backoff`` -- the nominal economic MPC whose holder lower limits are
-  tightened by the quantile of the cumulative inflow forecast error
-  (:mod:`energyopt.closedloop.backoff`);
+* ``mpc_backoff`` -- the nominal economic MPC whose holder hard limits are
+  tightened per interval by the quantiles of the cumulative inflow forecast
+  error (:mod:`energyopt.closedloop.backoff`);
 * ``mpc_scenario`` -- :class:`controllers.economic.ScenarioEconomicMPC` on the
   forecaster's interval scenarios (``lower``/``mean``/``upper``, gas made and
   gas used in opposite branches: the holders' worst cases), one first move for
@@ -23,7 +23,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from energyopt.closedloop.backoff import BackoffForecastSource, HolderBackoff, holder_inflow_gains
+from energyopt.closedloop.backoff import (
+    BackoffForecastSource,
+    HolderBackoff,
+    holder_inflow_gains,
+    holder_volume_per_unit,
+)
 from energyopt.closedloop.harness import run_closed_loop
 from energyopt.closedloop.plant import MeasurementNoise
 from energyopt.closedloop.policies import ControllerPolicy
@@ -56,8 +61,9 @@ class BackoffConfig:
     Attributes
     ----------
     holders : dict of str to str
-        Holder unit -> the disturbance whose forecast carries its margin (its
-        dominant, forecast inflow).
+        Holder unit -> its hard-limited variable, whose per-interval lower and
+        upper limits (``HorizonInputs.limit_low``/``limit_high``) carry the
+        margins.
     level : float
         Prediction-interval level read from the forecast. [-]
     quantile : float or None
@@ -68,7 +74,7 @@ class BackoffConfig:
     """
 
     holders: dict[str, str] = dataclasses.field(
-        default_factory=lambda: {"ldg_holder": "converters.production_kg_s"}
+        default_factory=lambda: {"ldg_holder": "ldg_holder.level_fraction"}
     )
     level: float = 0.9
     quantile: float | None = None
@@ -204,21 +210,32 @@ def backoff_source(
     Returns
     -------
     BackoffForecastSource
+
+    Raises
+    ------
+    ModelError
+        If a holder's variable has no hard limit in the settings.
     """
     start = source.horizon(0.0)
     mv_idx = [scenario.built.index("u", m.name) for m in settings.mvs]
     holders = []
-    for holder, shifted in config.holders.items():
-        gains = holder_inflow_gains(
-            mpc,
-            f"{holder}.volume_m3",
-            tuple(start.forecasts),
-            scenario.truth.x0,
-            scenario.u0[mv_idx],
-            start.inputs,
-        )
+    for holder, variable in config.holders.items():
+        limits = [h for h in settings.hard_limits if h.variable == variable]
+        if not limits:
+            raise ModelError(f"back-off of {holder}: no hard limit on {variable!r} in the settings")
+        state, x0, mv = f"{holder}.volume_m3", scenario.truth.x0, scenario.u0[mv_idx]
+        gains = holder_inflow_gains(mpc, state, tuple(start.forecasts), x0, mv, start.inputs)
         feeding = {k: v for k, v in gains.items() if abs(v) > 1e-9}
-        holders.append(HolderBackoff(holder, feeding, shifted))
+        holders.append(
+            HolderBackoff(
+                holder,
+                feeding,
+                variable,
+                holder_volume_per_unit(mpc, state, variable, x0, mv, start.inputs),
+                max(h.low for h in limits),
+                min(h.high for h in limits),
+            )
+        )
     return BackoffForecastSource(
         source,
         tuple(holders),

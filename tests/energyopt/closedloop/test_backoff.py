@@ -30,6 +30,7 @@ from energyopt.closedloop.backoff import (
     cumulative_error_margin,
     holder_inflow_gains,
     holder_margin,
+    holder_volume_per_unit,
     psi_weights,
 )
 from energyopt.controlbuild.forecast import EconomicHorizon
@@ -163,26 +164,70 @@ class _Source:
         return self._h
 
 
-def test_tightened_inflow_lowers_the_cumulative_inflow_by_the_margin():
+def test_backoff_source_moves_both_hard_limits_by_the_margins_and_keeps_the_mean():
     dt = 900.0
-    prod = _forecast([150.0] * 4, [60.0] * 4, [0.5])
+    # Skewed intervals: the upper half-width is twice the lower one, so the
+    # upper limit's margin (more gas made) is twice the lower limit's.
+    prod = _forecast([150.0] * 4, [60.0] * 4, [0.5], skew=2.0)
     d = np.array([[150.0, 7.0]] * 4)
     horizon = _horizon({"prod": prod}, d)
+    volume = 200_000.0  # m3 per unit of level fraction (margins stay apart)
     source = BackoffForecastSource(
         _Source(horizon),
-        (HolderBackoff("ldg_holder", {"prod": 0.09}, "prod"),),
+        (HolderBackoff("ldg_holder", {"prod": 0.09}, "ldg.level", volume, 0.15, 0.9),),
         dt,
         recourse_intervals=2,
     )
-    tightened = source(0.0)
-    margin = source.last_margins_m3["ldg_holder"]
-    # The volume lost by the lowered inflow up to interval end k is the margin.
-    lost = np.cumsum((d[:, 0] - tightened.d[:, 0]) * 0.09 * dt)
-    assert_allclose(lost, margin, rtol=1e-12)  # round-off
-    assert_allclose(margin[2:], margin[1], rtol=0)  # held after the recourse window
-    assert_allclose(tightened.d[:, 1], d[:, 1], rtol=0)  # other columns untouched
-    with pytest.raises(ModelError, match="must feed the holder"):
-        HolderBackoff("ldg_holder", {"prod": -0.09}, "prod")
+    out = source(0.0)
+    low_m3 = source.last_margins_m3["ldg_holder"]
+    high_m3 = source.last_margins_high_m3["ldg_holder"]
+    # The lower margin is the gain times the cumulative error margin of the
+    # lower half-widths z * 60 (checked by hand above), held after 2 intervals.
+    want = 0.09 * cumulative_error_margin(np.full(4, Z95 * 60.0), [0.5], dt, recourse_intervals=2)
+    assert_allclose(low_m3, want, rtol=1e-12)  # round-off
+    assert_allclose(low_m3[2:], low_m3[1], rtol=0)  # held after the recourse window
+    assert_allclose(high_m3, 2.0 * low_m3, rtol=1e-12)  # skew 2, round-off
+    assert_allclose(out.limit_low["ldg.level"], 0.15 + low_m3 / volume, rtol=1e-12)
+    assert_allclose(out.limit_high["ldg.level"], 0.9 - high_m3 / volume, rtol=1e-12)
+    # The forecast is the mean: nothing shifted, no band given.
+    assert_allclose(out.d, d, rtol=0)
+    assert out.band_low is None
+    assert out.band_high is None
+
+
+def test_backoff_limits_meet_in_the_middle_when_the_margins_cross():
+    # The one-step margin, 1.645 x 60 kg/s x 900 s x 0.09 m3/kg = 8,000 m3,
+    # is 0.8 of a 10,000 m3 holder: both margins exceed half the limits' distance.
+    prod = _forecast([150.0] * 2, [60.0] * 2, [])
+    horizon = _horizon({"prod": prod}, np.array([[150.0]] * 2))
+    source = BackoffForecastSource(
+        _Source(horizon),
+        (HolderBackoff("h", {"prod": 0.09}, "h.level", 10_000.0, 0.1, 0.9),),
+        900.0,
+    )
+    out = source(0.0)
+    assert_allclose(out.limit_low["h.level"], 0.5, rtol=0)  # exact: clipped at the middle
+    assert_allclose(out.limit_high["h.level"], 0.5, rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("h", {"p": 1.0}, "h.level", 0.0, 0.1, 0.9), "volume_per_unit_m3 must be positive"),
+        (("h", {"p": 1.0}, "h.level", 1.0, 0.9, 0.1), "need finite hard limits low < high"),
+        (("h", {"p": 1.0}, "h.level", 1.0, -math.inf, 0.9), "need finite hard limits"),
+    ],
+)
+def test_holder_backoff_rejects_bad_fields(args, fragment):
+    with pytest.raises(ModelError, match=fragment):
+        HolderBackoff(*args)
+
+
+def test_holder_margin_rejects_an_unknown_side():
+    prod = _forecast([150.0] * 2, [60.0] * 2, [])
+    horizon = _horizon({"prod": prod}, np.array([[150.0]] * 2))
+    with pytest.raises(ModelError, match="side must be 'low' or 'high'"):
+        holder_margin(horizon, {"prod": 0.09}, 900.0, side="middle")
 
 
 # ------------------------------------------------------------------ a short closed loop
@@ -256,12 +301,14 @@ def _run(backoff: bool) -> np.ndarray:
     horizon = _horizon({"inflow_m3_s": fc}, mean[:, None])
     mpc = EconomicMPC(HOLDER, P, _settings())
     if backoff:
-        gains = holder_inflow_gains(
-            mpc, "volume_m3", ("inflow_m3_s",), [0.5 * VOLUME_M3], [10.0], horizon.inputs
-        )
+        x0, mv0 = [0.5 * VOLUME_M3], [10.0]
+        gains = holder_inflow_gains(mpc, "volume_m3", ("inflow_m3_s",), x0, mv0, horizon.inputs)
+        per_unit = holder_volume_per_unit(mpc, "volume_m3", "level", x0, mv0, horizon.inputs)
+        # The level is the volume over the working volume: exact up to round-off.
+        assert_allclose(per_unit, VOLUME_M3, rtol=1e-9)
         mpc.forecast = BackoffForecastSource(
             _Source(horizon),
-            (HolderBackoff("holder", gains, "inflow_m3_s"),),
+            (HolderBackoff("holder", gains, "level", per_unit, HARD_LOW, 0.95),),
             DT,
             quantile=0.99,
             recourse_intervals=2,
@@ -292,7 +339,8 @@ def test_backoff_keeps_the_holder_inside_its_hard_limit_through_a_pause():
     assert nominal.min() < HARD_LOW - 0.1
     # The MPC re-plans every interval, so the margin it keeps at each decision
     # is the 1-step one: 900 s * 2.326 * 6 m3/s / 50,000 m3 = 25 % at the 99 %
-    # quantile, more than the 18 % a pause interval takes.
+    # quantile (the per-interval lower limit), more than the 18 % a pause
+    # interval takes.
     assert backed.min() > HARD_LOW + 0.05
     # ...while it still uses the gas (it does not just keep the holder full).
     assert backed.max() < 0.6
