@@ -182,7 +182,11 @@ def _policy(
         measurements=StateFromOutputs(built),
         time_budget_s=settings.max_wall_time_s,
     )
-    return AirCompressorRule(inner, built, scenario.air_demand_m3_s, scenario.step_s)
+    from energyopt.closedloop.dcs import build_dcs_layer
+
+    # The project's DCS loops under the MPC, as run_steelworks runs them.
+    dcs = build_dcs_layer(built, scenario.step_s, "mpc")
+    return AirCompressorRule(inner, built, scenario.air_demand_m3_s, scenario.step_s, dcs=dcs)
 
 
 def backoff_source(
