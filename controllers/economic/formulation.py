@@ -198,8 +198,9 @@ class NLPFormulation:
         Rows per interval of each block of ``g``.
     solver : casadi.Function or BlockedSolver
         ipopt, cold start (on the move-blocked NLP with ``settings.move_blocks``).
-    solver_warm : casadi.Function or BlockedSolver or None
-        ipopt with ``warm_start_init_point`` (``None`` unless ``settings.warm_start``).
+    solver_warm : LazySolver or None
+        ipopt with ``warm_start_init_point``, built on first use (``None``
+        unless ``settings.warm_start``).
     evaluate_fn : casadi.Function
         ``(U_s, X_s, S, H, P) -> (objective, cost, X, V_end)``,
         unscaled objective and cost. [currency]
@@ -429,8 +430,51 @@ def _solvers(
             "warm_start_slack_bound_push": 1e-6,
             "mu_init": s.warm_start_mu_init,
         }
-        solver_warm = make("economic_mpc_warm", {**opts, "ipopt": warm})
+        warm_opts = {**opts, "ipopt": warm}
+        solver_warm = LazySolver(lambda: make("economic_mpc_warm", warm_opts))
     return solver, solver_warm
+
+
+class LazySolver:
+    """A solver built on its first use (the warm-start ipopt instance).
+
+    Building an ``nlpsol`` derives and compiles the NLP's derivative functions
+    (about 0.8 s CPU for the 24-h steelworks problem); the first solve of a
+    controller is cold, so the warm instance is not needed before the second.
+    The advisor's first recommendation -- the one a user waits for when a
+    project opens -- then pays for one build, not two.
+
+    Parameters
+    ----------
+    factory : callable
+        ``factory() -> solver`` (a ``casadi.Function`` or :class:`BlockedSolver`).
+    """
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._solver: Any = None
+
+    @property
+    def built(self) -> bool:
+        """Whether the solver exists yet."""
+        return self._solver is not None
+
+    def get(self) -> Any:
+        """The solver, built now if it was not yet."""
+        if self._solver is None:
+            self._solver = self._factory()
+            self._factory = None
+        return self._solver
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the solver (building it first if needed); arguments as the solver's."""
+        return self.get()(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only for attributes this class lacks (stats, get_function, ...).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.get(), name)
 
 
 def _expressions(  # type: ignore[no-untyped-def]

@@ -81,8 +81,9 @@ class ScenarioFormulation:
         blocks (low, high per band, then per limit) follow its rate block.
     solver : casadi.Function
         ipopt, cold start.
-    solver_warm : casadi.Function or None
-        ipopt with ``warm_start_init_point`` (``None`` unless ``settings.warm_start``).
+    solver_warm : LazySolver or None
+        ipopt with ``warm_start_init_point``, built on first use (``None`` unless
+        ``settings.warm_start``).
     evaluate_fn : casadi.Function
         One scenario as the nominal NLP's:
         ``(U_s, X_s, S, H, P) -> (objective, cost, X, V_end)``
@@ -100,7 +101,7 @@ class ScenarioFormulation:
     ubg_parts: list[np.ndarray]
     rate_slots: tuple[int, ...]
     solver: ca.Function
-    solver_warm: ca.Function | None
+    solver_warm: Any
     evaluate_fn: ca.Function
     rollout: ca.Function
 

@@ -103,3 +103,23 @@ def test_warm_solves_reach_the_former_configurations_optimum(rolling_case):
 def test_non_positive_warm_start_mu_init_is_rejected():
     with pytest.raises(EconomicMPCError, match="warm_start_mu_init"):
         dataclasses.replace(settings(INTERVAL_S, HORIZON), warm_start_mu_init=0.0)
+
+
+def test_warm_solver_is_built_on_its_first_use(rolling_case):
+    built, run, d, price = rolling_case
+    mpc = _mpc(built, run)
+    warm = mpc._nlp.solver_warm
+    # The first solve is cold: building the warm ipopt instance at construction
+    # doubled the NLP set-up the advisor's first recommendation waits for.
+    assert not warm.built
+    mv = _mv0(built, mpc, run)
+    first = mpc.plan(run.states[0], mv, HorizonInputs(d[:HORIZON], price[:HORIZON], run.inputs[0]))
+    assert first.status.usable
+    assert not warm.built
+    second = mpc.plan(
+        run.states[1], mv, HorizonInputs(d[1 : HORIZON + 1], price[1 : HORIZON + 1], run.inputs[0])
+    )
+    assert second.status.usable
+    assert warm.built
+    # Attribute access goes to the built solver (ipopt's statistics of the warm solve).
+    assert "return_status" in warm.stats()
