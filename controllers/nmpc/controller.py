@@ -445,11 +445,18 @@ class NonlinearMPC:
             self._lam_g_prev = np.asarray(result["lam_g"], dtype=np.float64).ravel()
         plan = _project_plan(z[lay.u_index] * prob.u_scale, u_prev, low, high, rate)
         cv_pred = np.asarray(prob.cv_of(z, p), dtype=np.float64).T
-        hold_cost, hold_cvs = prob.hold(p)
-        hold_value = float(hold_cost)
+        try:
+            hold_cost, hold_cvs = prob.hold(p)
+            hold_value = float(hold_cost)
+        except RuntimeError as exc:
+            # Simulating the held MVs can fail where the plan does not (the
+            # collocation Newton of a stiff plant far from its operating
+            # point): the plan stands, the saving against holding is unknown.
+            hold_value, hold_cvs = math.inf, None
+            message = f"{message}; holding the current MVs not evaluated: {exc}".lstrip("; ")
         objective = float(result["f"])
         slacks = z[lay.s_index] if lay.s_index.size else np.zeros((0, 0))
-        hold_ok = bool(np.all(u_prev >= low) and np.all(u_prev <= high))
+        hold_ok = hold_cvs is not None and bool(np.all(u_prev >= low) and np.all(u_prev <= high))
         if hold_ok and hold_value <= objective + _HOLD_TOL * (1.0 + abs(objective)):
             # Holding the current MVs is as good as the plan (to the solver's
             # tolerance, e.g. every CV inside its band): do not move at all.

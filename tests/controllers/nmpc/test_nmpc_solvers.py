@@ -126,3 +126,28 @@ def test_without_fallback_the_failure_is_reported(make_request):
     assert sol.status is SolveStatus.FAILED
     assert sol.message == "Injected_Failure"
     assert sol.mv_plan.shape == (0, 2)
+
+
+def test_a_failing_hold_simulation_keeps_the_plan(make_request):
+    """The held-MV simulation can fail (a collocation Newton far from the operating
+    point: seen in a 14-day chemical closed loop) where the plan does not: the plan
+    is returned, the saving against holding is unknown (inf), never a crash."""
+    mpc, _ = _closed_loop(make_request, "ipopt", steps=1)
+    x_ss = _steady_state(U_OP, D_NOM, P_NOM)
+    request = make_request(
+        mpc.pack_measurements(x_ss, None, D_NOM), U_OP, U_LOW, U_HIGH, np.array(RATE)
+    )
+    reference = mpc.solve(request)
+
+    def failing_hold(_p):
+        raise RuntimeError("rootfinder process failed (injected)")
+
+    object.__setattr__(mpc._problem, "hold", failing_hold)
+    sol = mpc.solve(request)
+    assert sol.status is SolveStatus.OPTIMAL
+    assert sol.objective_hold == np.inf
+    assert "holding the current MVs not evaluated" in sol.message
+    assert "injected" in sol.message
+    # The plan is the optimiser's (no hold substitution); warm-started from the
+    # reference solve, the same optimum to ipopt's tolerance (1e-8 scaled).
+    assert_allclose(sol.mv_plan / SCALE, reference.mv_plan / SCALE, atol=1e-4)
