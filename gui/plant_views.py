@@ -158,6 +158,8 @@ def after_trends_built(dock: TrendsDock, fn: Callable[..., Any]) -> Callable[...
     ) -> Any:
         while not ready.wait(_WAIT_POLL_S):
             cancel.raise_if_cancelled()
+        # The trends may have finished in the poll after a cancel: do not start then.
+        cancel.raise_if_cancelled()
         return fn(*args, progress=progress, cancel=cancel, **kwargs)
 
     return wait_then_call

@@ -11,6 +11,12 @@ frame instead of about 20), and a crosshair whose readout gives every curve's
 value at the cursor (the sample at or before it: historian values hold until
 the next sample).
 
+Plots added one per event-loop turn to a shown panel are not painted one by
+one: painting is held while they come (each new row re-laid out and repainted
+every plot already there, 8-20 ms a plot), then each plot is auto-ranged and
+its axes drawn in a turn of its own, and all are painted once
+(:meth:`TrendPanel.release_painting` does it at once).
+
 Ten million points pan and zoom smoothly: every curve is an
 :class:`~gui.trend_envelope.EnvelopeCurve`, which draws the min/max envelope
 of the visible samples from a pyramid built once (:mod:`gui.trend_envelope`;
@@ -20,14 +26,16 @@ re-exported here).
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+import shiboken6
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QGraphicsLineItem,
@@ -58,6 +66,11 @@ _LEFT_AXIS_WIDTH_PX = 64
 _READOUT_LINES = 3
 #: Legend entries per row: a plot of many curves keeps its legend short. [-]
 _LEGEND_COLUMNS = 2
+
+#: Painting resumes this long after the last :meth:`TrendPanel.add_plot` (or at
+#: :meth:`TrendPanel.release_painting`): plots added one per event-loop turn
+#: are laid out and painted once, not each of them again at every new one. [ms]
+_BUILD_PAINT_DELAY_MS = 80
 
 _PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b")
 
@@ -186,6 +199,32 @@ class BandItem(QGraphicsRectItem):
         return self._band
 
 
+def _prepare_plot(plot: pg.PlotItem) -> None:
+    """Do a plot's share of its first paint ahead of it: auto-range and axis tick pictures.
+
+    pyqtgraph auto-ranges a view just before painting it
+    (``ViewBox.prepareForPaint``) and draws each axis into a cached
+    ``QPicture`` at its first paint; both are done here, on a throwaway
+    1-pixel image, so that the paint of all the plots together only replays
+    them.  A later range or size change redraws them as usual.
+
+    Parameters
+    ----------
+    plot : pyqtgraph.PlotItem
+        The plot (shown or not).
+    """
+    plot.vb.prepareForPaint()
+    image = QImage(1, 1, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = QPainter(image)
+    try:
+        for name in ("left", "bottom"):
+            axis = plot.getAxis(name)
+            if axis.isVisible():
+                axis.paint(painter, None, None)
+    finally:
+        painter.end()
+
+
 class TrendPanel(QWidget):
     """Stacked trend plots with linked time axes, limits, bands and a crosshair readout.
 
@@ -227,6 +266,7 @@ class TrendPanel(QWidget):
         self._cursors: list[pg.InfiniteLine] = []
         self._cursor_x: float | None = None
         self.layout_widget.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._hold_generation = 0
 
     # ------------------------------------------------------------ building
 
@@ -250,6 +290,11 @@ class TrendPanel(QWidget):
         for s in series:
             if s.name in self.series:
                 raise ValueError(f"trend {s.name} is already shown")
+        # Each new row re-lays out and repaints every plot already there (8-20 ms
+        # a plot): while the panel is shown, hold painting back while plots are
+        # being added (one per event-loop turn) and paint once.
+        if self.isVisible():
+            self._hold_painting()
         row = len(self.plots)
         plot = self.layout_widget.addPlot(
             row=row,
@@ -295,6 +340,62 @@ class TrendPanel(QWidget):
         self._cursors.append(cursor)
         self.plots.append(plot)
         return plot
+
+    def _hold_painting(self) -> None:
+        """Hold painting back until no plot was added for :data:`_BUILD_PAINT_DELAY_MS`.
+
+        Then the plots are prepared one per event-loop turn (:meth:`_prepare_plot`)
+        and painted together in a last turn: the first paint of five plots in
+        one turn (auto-range, axis tick pictures) took 20-30 ms of the GUI
+        thread, on top of whatever a worker thread holding the GIL did then.
+        """
+        self.layout_widget.setUpdatesEnabled(False)
+        self._hold_generation += 1
+        generation = self._hold_generation
+        panel_ref = weakref.ref(self)
+        queue: list[pg.PlotItem] = []
+
+        def step() -> None:
+            panel = panel_ref()
+            if panel is None or not shiboken6.isValid(panel):
+                return
+            if panel._hold_generation != generation:
+                return  # a plot was added, or painting was released, since
+            if queue:
+                plot = queue.pop(0)
+                if shiboken6.isValid(plot):
+                    _prepare_plot(plot)
+                QTimer.singleShot(0, step)
+            else:
+                panel.release_painting()
+
+        def start() -> None:
+            panel = panel_ref()
+            if panel is None or not shiboken6.isValid(panel):
+                return
+            if panel._hold_generation == generation:
+                queue.extend(panel.plots)
+                step()
+
+        # Single shots, not a member QTimer: a panel dropped while one is pending
+        # is not kept alive or called.
+        QTimer.singleShot(_BUILD_PAINT_DELAY_MS, start)
+
+    @property
+    def painting_held(self) -> bool:
+        """Whether painting is held back while plots are being added."""
+        return not self.layout_widget.updatesEnabled()
+
+    def release_painting(self) -> None:
+        """Paint the plots now (else done :data:`_BUILD_PAINT_DELAY_MS` after the last add).
+
+        The repaint also runs the views' auto-range (pyqtgraph updates it
+        before painting), so ranges are never left at their initial ``[0, 1]``.
+        """
+        self._hold_generation += 1  # a pending delayed release does nothing
+        if not self.layout_widget.updatesEnabled():
+            self.layout_widget.setUpdatesEnabled(True)
+            self.layout_widget.viewport().update()
 
     @property
     def timezone(self) -> str:

@@ -268,3 +268,39 @@ def test_envelope_machinery_is_re_exported_from_gui_trends():
         assert getattr(trends, name) is getattr(envelope, name), name
         assert name in trends.__all__, name
     assert envelope.__all__ == ["PYRAMID_FACTOR", "EnvelopeCurve", "MinMaxPyramid"]
+
+
+def test_plots_added_while_shown_are_painted_once_and_auto_ranged(panel, qtbot):
+    """Painting is held while plots are added one per turn, then released: ranges follow the data.
+
+    (An earlier attempt to hold painting back left the views' auto-range
+    unrun, every range stuck at pyqtgraph's initial [0, 1].)
+    """
+    panel.show()
+    qtbot.waitExposed(panel)
+    for i in range(3):
+        panel.add_plot([_series(f"tag{i}", unit=f"u{i}")])
+        assert panel.painting_held
+    qtbot.waitUntil(lambda: not panel.painting_held, timeout=5_000)
+    qtbot.waitUntil(lambda: panel.plots[2].vb.viewRange()[1] != [0.0, 1.0], timeout=5_000)
+    for i, plot in enumerate(panel.plots):
+        s = panel.series[f"tag{i}"]
+        x_low, x_high = plot.vb.viewRange()[0]
+        y_low, y_high = plot.vb.viewRange()[1]
+        # auto-range pads the data bounds by a few per cent: the views hold the data
+        assert x_low <= s.time_s[0]
+        assert x_high >= s.time_s[-1]
+        assert y_low <= np.nanmin(s.values)
+        assert y_high >= np.nanmax(s.values)
+        assert x_high - x_low < 1.2 * (s.time_s[-1] - s.time_s[0])
+
+
+def test_release_painting_at_once(panel, qtbot):
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.add_plot([_series("a")])
+    assert panel.painting_held
+    panel.release_painting()
+    assert not panel.painting_held
+    panel.release_painting()  # nothing held: no-op
+    assert not panel.painting_held
