@@ -84,7 +84,10 @@ def freeze_heap_when_loaded(owner: QObject, session: SessionState, *loaded: Sign
         connect_while_alive(owner, signal, freeze)
     for signal in (session.project_changed, session.historian_changed):
         connect_while_alive(owner, signal, unfreeze)
-    owner.destroyed.connect(lambda *_args: gc.unfreeze())
+    # Deferred to the event loop: unfreezing while Qt destroys the owner's
+    # children made the next allocation collect the whole heap mid-destruction
+    # (a segfault in a GC of half-destroyed widget wrappers, seen in CI).
+    owner.destroyed.connect(lambda *_args: QTimer.singleShot(0, gc.unfreeze))
 
 
 def report_failures(model: PlantViewsModel, errors: ErrorReporter) -> None:
