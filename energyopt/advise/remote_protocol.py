@@ -16,13 +16,10 @@ numbers, strings and lists: nothing is pickled, no casadi object crosses):
 
 from __future__ import annotations
 
-import json
-import traceback
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from energyopt import errors as _errors
-from energyopt.errors import EnergyoptError
+from energyopt import childproc
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -68,7 +65,7 @@ class RemoteRecommendation:
 
 
 def send(conn: Connection, message: dict[str, Any]) -> None:
-    """Send one message.
+    """Send one message (:func:`energyopt.childproc.send`).
 
     Parameters
     ----------
@@ -76,17 +73,8 @@ def send(conn: Connection, message: dict[str, Any]) -> None:
         Our end of the pipe.
     message : dict
         JSON-ready message.
-
-    Raises
-    ------
-    OSError
-        If the other end is gone.
     """
-    conn.send_bytes(_encode(message))
-
-
-def _encode(message: dict[str, Any]) -> bytes:
-    return json.dumps(message).encode("utf-8")
+    childproc.send(conn, message)
 
 
 def receive(conn: Connection) -> dict[str, Any]:
@@ -104,19 +92,7 @@ def receive(conn: Connection) -> dict[str, Any]:
     AdvisorProcessError
         If the message is not a JSON object.
     """
-    message = json.loads(conn.recv_bytes().decode("utf-8"))
-    if not isinstance(message, dict):
-        raise AdvisorProcessError(f"advisor process: unexpected message {message!r}")
-    return message
-
-
-def _error_record(exc: BaseException) -> dict[str, str]:
-    return {
-        "type": type(exc).__name__,
-        "module": type(exc).__module__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc)),
-    }
+    return childproc.receive(conn, AdvisorProcessError, "advisor process")
 
 
 def raise_error(record: dict[str, Any]) -> None:
@@ -131,13 +107,7 @@ def raise_error(record: dict[str, Any]) -> None:
     record : dict
         The ``error`` item of a message (``type``, ``module``, ``message``, ``traceback``).
     """
-    name, message = str(record.get("type", "")), str(record.get("message", ""))
-    cls = getattr(_errors, name, None) if record.get("module") == _errors.__name__ else None
-    if isinstance(cls, type) and issubclass(cls, EnergyoptError):
-        raise cls(message)
-    raise AdvisorProcessError(
-        f"{name}: {message}\n\nin the advisor process:\n{record.get('traceback', '')}"
-    )
+    childproc.raise_child_error(record, AdvisorProcessError, "advisor process")
 
 
 def _prediction_record(prediction: Prediction | None) -> dict[str, Any] | None:
@@ -208,7 +178,7 @@ def serve(conn: Connection, project_path: str, data_path: str, mode: str, preloa
         try:
             session, info = _open(project_path, data_path, mode, preload)
         except BaseException as exc:  # every failure is the caller's to report
-            send(conn, {"op": "failed", "error": _error_record(exc)})
+            send(conn, {"op": "failed", "error": childproc.error_record(exc)})
             return
         send(conn, {"op": "ready", "info": info})
         while True:
@@ -258,7 +228,7 @@ def _answer(session: Session, message: dict[str, Any]) -> bytes:
     request_id = message.get("id")
     try:
         rec = session.recommend(int(message["at_ms"]))
-        return _encode(
+        return childproc.encode(
             {
                 "id": request_id,
                 "record": recommendation_to_dict(rec, session),
@@ -266,4 +236,4 @@ def _answer(session: Session, message: dict[str, Any]) -> bytes:
             }
         )
     except Exception as exc:  # reported to the caller; the child serves on
-        return _encode({"id": request_id, "error": _error_record(exc)})
+        return childproc.encode({"id": request_id, "error": childproc.error_record(exc)})

@@ -33,16 +33,14 @@ the pipe and three strings).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from energyopt import errors as _errors
+from energyopt import childproc
 from energyopt.errors import EnergyoptError
 from energyopt.progress import CancelToken, ProgressCallback, null_progress
 
@@ -241,13 +239,7 @@ def _receive_arrays(conn: Connection, headers: list[Any]) -> dict[str, np.ndarra
 
 def _raise_error(record: dict[str, Any]) -> None:
     """Raise the caller's side of the child's exception (see the module notes)."""
-    name, message = str(record.get("type", "")), str(record.get("message", ""))
-    cls = getattr(_errors, name, None) if record.get("module") == _errors.__name__ else None
-    if isinstance(cls, type) and issubclass(cls, EnergyoptError):
-        raise cls(message)
-    raise FlowProcessError(
-        f"{name}: {message}\n\nin the energy-flow replay process:\n{record.get('traceback', '')}"
-    )
+    childproc.raise_child_error(record, FlowProcessError, "energy-flow replay process")
 
 
 def _reap_later(process: BaseProcess) -> None:
@@ -265,15 +257,8 @@ def _reap_later(process: BaseProcess) -> None:
     threading.Thread(target=reap, name="energyopt flows reaper", daemon=True).start()
 
 
-def _send(conn: Connection, message: dict[str, Any]) -> None:
-    conn.send_bytes(json.dumps(message).encode("utf-8"))
-
-
 def _receive(conn: Connection) -> dict[str, Any]:
-    message = json.loads(conn.recv_bytes().decode("utf-8"))
-    if not isinstance(message, dict):
-        raise FlowProcessError(f"flows process: unexpected message {message!r}")
-    return message
+    return childproc.receive(conn, FlowProcessError, "energy-flow replay process")
 
 
 # --------------------------------------------------------------- the child
@@ -301,13 +286,13 @@ def serve(conn: Connection, project_toml: str, source: str, historian_path: str)
         try:
             arrays = _replay(conn, project_toml, source, historian_path)
         except BaseException as exc:  # every failure is the caller's to report
-            _send(conn, {"op": "failed", "error": _error_record(exc)})
+            childproc.send(conn, {"op": "failed", "error": childproc.error_record(exc)})
             return
         headers = [
             {"name": name, "dtype": array.dtype.str, "shape": list(array.shape)}
             for name, array in arrays.items()
         ]
-        _send(conn, {"op": "result", "arrays": headers})
+        childproc.send(conn, {"op": "result", "arrays": headers})
         for array in arrays.values():
             conn.send_bytes(array.tobytes())  # a copy of a few MB: simpler than buffers
     except (EOFError, OSError):  # the caller went away
@@ -332,7 +317,9 @@ def _replay(
         now = time.monotonic()
         if now - last[0] >= PROGRESS_EVERY_S:
             last[0] = now
-            _send(conn, {"op": "progress", "done": done, "total": total, "message": message})
+            childproc.send(
+                conn, {"op": "progress", "done": done, "total": total, "message": message}
+            )
 
     trajectory = recorded_trajectory(project, historian_path, progress=report)
     parameters = trajectory.parameters
@@ -347,12 +334,3 @@ def _replay(
         ),
     }
     return {name: np.ascontiguousarray(values[name]) for name in ARRAY_NAMES}
-
-
-def _error_record(exc: BaseException) -> dict[str, str]:
-    return {
-        "type": type(exc).__name__,
-        "module": type(exc).__module__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc)),
-    }
