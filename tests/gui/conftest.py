@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import time
 import weakref
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QThread, QThreadPool, QTimer
+from PySide6.QtCore import QEvent, QThread, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from energyopt.demos import demo_project_file
@@ -40,6 +41,24 @@ SINGLE_SHOT_GRACE_MS = 500
 #: Longest wait for child processes to end after a test (a closed advisor
 #: child that was asked to quit tears its interpreter down). [s]
 PROCESS_GRACE_S = 15.0
+
+
+@pytest.fixture(autouse=True)
+def _collect_between_tests() -> Iterator[None]:
+    """Delete a test's widgets and collect its garbage before the next test starts.
+
+    Windows left to ``deleteLater`` and Python-side garbage (possibly under a
+    frozen heap, see gui.plant_views) were otherwise destroyed in the next
+    test's event loop, while that test's worker thread ran (report export with
+    matplotlib and h5py): two CI runs segfaulted there.  Here nothing else runs.
+    """
+    yield
+    app = QApplication.instance()
+    if app is not None:
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+        app.processEvents()
+    gc.unfreeze()
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)
