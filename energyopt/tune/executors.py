@@ -84,6 +84,7 @@ def _terminate_local_workers(executor: Executor) -> None:
         terminate()
         return
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    manager = getattr(executor, "_executor_manager_thread", None)
     executor.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(Exception):
@@ -91,6 +92,14 @@ def _terminate_local_workers(executor: Executor) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(timeout=5.0)
+    # The pool's manager thread sees the killed workers as a broken pool and
+    # terminates and joins them too; two threads reaping one child race (the
+    # loser's join returns early and leaves it listed as a child), so wait for
+    # the manager to finish before saying the workers are gone.
+    if manager is not None:
+        with contextlib.suppress(Exception):
+            manager.join(timeout=10.0)
+    multiprocessing.active_children()  # reap what the race above left listed
 
 
 def open_executor(workers: int = 1, scheduler: str | None = None) -> TrialExecutor:
