@@ -32,7 +32,7 @@ run: $(VENV)/.installed-run
 test: $(VENV)/.installed-test
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
-## lint: ruff (check + format check), mypy on the core, import-linter layering
+## lint: ruff (check + format check), mypy (all four packages), import-linter layering
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -138,7 +138,7 @@ class _Label(QGraphicsSimpleTextItem):
     ) -> None:
         """Fill the text's rectangle with the plate, then draw the text."""
         painter.fillRect(self.boundingRect(), _LABEL_PLATE)
-        super().paint(painter, option, widget)
+        super().paint(painter, option, widget)  # type: ignore[arg-type]  # Qt accepts None
 
 
 class FlowsView(QWidget):
@@ -393,9 +393,9 @@ class FlowsView(QWidget):
         self._fit_scene(label_tops)
         widths = snap.value_si * k
         visible = widths >= 0.05
-        shown = np.where(visible, widths, 0.0)
-        y0 = tops[snap.source] + offsets_within(snap.source, shown)
-        y1 = tops[snap.target] + offsets_within(snap.target, shown)
+        shown_widths = np.where(visible, widths, 0.0)
+        y0 = tops[snap.source] + offsets_within(snap.source, shown_widths)
+        y1 = tops[snap.target] + offsets_within(snap.target, shown_widths)
         x0 = index.x_left[snap.source] + NODE_WIDTH
         x1 = index.x_left[snap.target]
         self._widths = widths

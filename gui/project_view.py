@@ -45,7 +45,8 @@ class ProjectView(QTreeWidget):
 
     def top_level_keys(self) -> list[str]:
         """The keys of the first level (``project``, ``media``, ...)."""
-        return [self.topLevelItem(i).text(0) for i in range(self.topLevelItemCount())]
+        items = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [item.text(0) for item in items if item is not None]
 
     def _retranslate(self) -> None:
         self.setHeaderLabels([self.tr("Item"), self.tr("Value")])

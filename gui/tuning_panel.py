@@ -127,7 +127,7 @@ class TuningPanel(QWidget):
         self.window_hours_spin.setMinimum(0.25)
         self.history_days_spin = _hours_spin(3650.0, "d")
         grid = QGridLayout()
-        spins = (
+        spins: tuple[tuple[str, QSpinBox | QDoubleSpinBox], ...] = (
             ("budget", self.budget_spin),
             ("workers", self.workers_spin),
             ("windows", self.windows_spin),
@@ -234,7 +234,7 @@ class TuningPanel(QWidget):
 
     # ------------------------------------------------------------ settings
     def _on_request(self, request: TuneRequest | None) -> None:
-        values = (
+        values: tuple[tuple[QSpinBox | QDoubleSpinBox, float | None], ...] = (
             (self.budget_spin, None if request is None else request.budget),
             (self.workers_spin, None if request is None else request.workers),
             (self.windows_spin, None if request is None else request.windows),
@@ -243,7 +243,11 @@ class TuningPanel(QWidget):
         )
         for spin, value in values:
             spin.blockSignals(True)
-            if value is not None:
+            if value is None:
+                pass
+            elif isinstance(spin, QSpinBox):
+                spin.setValue(int(value))
+            else:
                 spin.setValue(value)
             spin.blockSignals(False)
         self._update_buttons()
