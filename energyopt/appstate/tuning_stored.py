@@ -14,10 +14,13 @@ or constraints, a project or historian file saved after the result was
 written, a tuned project file that is gone.  No change: the result still
 holds for the project.
 
-The evidence holds no date and no content hashes: the time the result was
-made is the evidence file's modification time, and a file "saved after" it
-is one whose modification time is later (an edit that changes nothing
-tunable still counts).
+The evidence records what identifies its input files' contents
+(:func:`energyopt.tune.report.input_identity`: the project file's SHA-256,
+the historian file's size and modification time): the project counts as
+modified when its bytes differ (a save without changes does not count, an
+edit that changes nothing tunable does), the historian file when its size or
+time differ.  Evidence written before it recorded them (no ``inputs``) falls
+back to modification times: a file saved after the evidence file was written.
 """
 
 from __future__ import annotations
@@ -301,6 +304,7 @@ def stored_changes(
         In the order of :data:`CHANGE_CODES`; empty if nothing differs.
     """
     from energyopt.project.overrides import project_value
+    from energyopt.tune.report import input_identity
 
     evidence = outcome.evidence
     project_file = Path(project_path).resolve()
@@ -322,13 +326,29 @@ def stored_changes(
             out.append(StoredChange("settings", text))
     if space is not None:
         out.extend(_space_changes(outcome, project, space))
-    # Modification times only say something about the files the tune read.
-    modified = _mtime_ms(project_file) if recorded_project == project_file else None
-    if modified is not None and modified > made_ms:
-        out.append(StoredChange("project_modified", str(project_file), modified))
-    modified = _mtime_ms(recorded_data) if recorded_data == data_file else None
-    if modified is not None and modified > made_ms:
-        out.append(StoredChange("data_modified", str(recorded_data), modified))
+    # Only the files the tune read can have been modified since.  The inputs'
+    # identity (content hash of the project, size and mtime of the history)
+    # when the evidence records it; older evidence: saved after the result.
+    inputs = evidence.get("inputs")
+    recorded = inputs if isinstance(inputs, dict) else {}
+    now = input_identity(project_file, recorded_data)
+    if recorded_project == project_file:
+        modified = _mtime_ms(project_file)
+        if "project_sha256" in recorded:
+            changed = now.get("project_sha256") not in (None, recorded["project_sha256"])
+        else:
+            changed = modified is not None and modified > made_ms
+        if changed:
+            out.append(StoredChange("project_modified", str(project_file), modified))
+    if recorded_data == data_file:
+        modified = _mtime_ms(recorded_data)
+        keys = ("data_size_bytes", "data_mtime_ns")
+        if all(key in recorded for key in keys):
+            changed = "data_size_bytes" in now and any(now[k] != recorded[k] for k in keys)
+        else:
+            changed = modified is not None and modified > made_ms
+        if changed:
+            out.append(StoredChange("data_modified", str(recorded_data), modified))
     if not outcome.tuned_path.is_file():
         out.append(StoredChange("tuned_missing", str(outcome.tuned_path)))
     return tuple(out)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +17,7 @@ if TYPE_CHECKING:
     from energyopt.tune.engine import TuneResult
     from energyopt.tune.store import TrialRecord
 
-__all__ = ["EVIDENCE_FORMAT", "EVIDENCE_VERSION", "evidence", "result_table"]
+__all__ = ["EVIDENCE_FORMAT", "EVIDENCE_VERSION", "evidence", "input_identity", "result_table"]
 
 EVIDENCE_FORMAT = "energyopt-tune"
 EVIDENCE_VERSION = 1
@@ -35,6 +39,7 @@ def evidence(
     data_path: str,
     tuned_path: str,
     budget: int,
+    inputs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Return the JSON-ready evidence of a tune.
 
@@ -46,6 +51,9 @@ def evidence(
         The input project, the data file and the tuned project written.
     budget : int
         The trial budget of the run.
+    inputs : dict, optional
+        What identifies the input files' contents as the tune read them
+        (:func:`input_identity`): recorded as ``inputs``.
 
     Returns
     -------
@@ -53,7 +61,8 @@ def evidence(
         ``format``, ``version``, ``project``, ``data``, ``tuned_project``,
         ``folder``, ``budget``, ``objective`` (KPI, name, unit, direction,
         aggregation), ``constraints``, ``windows``, ``space``, ``current``,
-        ``best`` (with ``improved`` and ``changes``), ``trials``.
+        ``best`` (with ``improved`` and ``changes``), ``trials`` and, when
+        given, ``inputs``.
     """
     objective = result.objective
     info = kpi_info(objective.kpi)
@@ -85,7 +94,40 @@ def evidence(
         "current": result.current.to_dict(objective),
         "best": best,
         "trials": [t.to_dict(objective) for t in result.trials],
+        **({} if inputs is None else {"inputs": dict(inputs)}),
     }
+
+
+def input_identity(
+    project_path: str | os.PathLike[str], data_path: str | os.PathLike[str]
+) -> dict[str, Any]:
+    """Identify the contents of a tune's input files, to tell later whether they changed.
+
+    The project file by the SHA-256 of its bytes (small; a save without
+    changes keeps it); the historian file by its size and modification time
+    in nanoseconds, as ``make`` and ``rsync`` do (hashing gigabytes of history
+    at every reopen would take seconds, and a file rewritten in place keeps
+    neither).
+
+    Parameters
+    ----------
+    project_path, data_path : str or path-like
+        The project file and the historian file of the tune.
+
+    Returns
+    -------
+    dict
+        ``project_sha256``, ``data_size_bytes``, ``data_mtime_ns``; an
+        unreadable file leaves its entries out.
+    """
+    out: dict[str, Any] = {}
+    with contextlib.suppress(OSError):
+        out["project_sha256"] = hashlib.sha256(Path(project_path).read_bytes()).hexdigest()
+    with contextlib.suppress(OSError):
+        stat = Path(data_path).stat()
+        out["data_size_bytes"] = stat.st_size
+        out["data_mtime_ns"] = stat.st_mtime_ns
+    return out
 
 
 def _num(value: Any) -> str:

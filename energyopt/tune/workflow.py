@@ -168,9 +168,11 @@ def tune_project(
     from energyopt.project import save_project
     from energyopt.project.overrides import apply_overrides
     from energyopt.tune.engine import run_tune
-    from energyopt.tune.report import evidence
+    from energyopt.tune.report import evidence, input_identity
 
     source = Path(project_path)
+    # Identified before reading, so an edit during the tune shows as a change.
+    inputs = input_identity(source, data_path)
     project, settings = load_tune_project(source)
     changes: dict[str, Any] = {}
     if budget is not None:
@@ -207,6 +209,7 @@ def tune_project(
         data_path=str(Path(data_path).resolve()),
         tuned_path=str(tuned.resolve()),
         budget=settings.budget,
+        inputs=inputs,
     )
     if cancel is not None:
         cancel.raise_if_cancelled()

@@ -12,6 +12,7 @@ a fixed trial loop (``tests.energyopt.appstate.tuning_helpers``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import multiprocessing
@@ -376,8 +377,10 @@ def test_what_changed_since_the_stored_result(tmp_path):
     loaded = load_project(project)
     space = search_space(loaded, loaded.tune, check=False)
     stored = read_stored_tune(project, loaded, data, space)
+    # Its content differs from what the tune read, though its time is older.
     assert [(c.code, c.detail) for c in stored.changes] == [
         ("space", BAND),
+        ("project_modified", str(project.resolve())),
         ("data_modified", str(data.resolve())),
         ("tuned_missing", str((tmp_path / "plant.tuned.toml").resolve())),
     ]
@@ -388,6 +391,48 @@ def test_what_changed_since_the_stored_result(tmp_path):
     shutil.copy(tmp_path / "plant.tuned.tune.json", copy / "plant.tuned.tune.json")
     codes = [c.code for c in read_stored_tune(copy / "plant.toml", loaded).changes]
     assert codes == ["project_path", "tuned_missing"]  # space not given: not compared
+
+
+def test_a_save_without_changes_is_not_a_modification_but_a_rewritten_history_is(tmp_path):
+    """The evidence identifies the inputs by content (project) and size + time (history)."""
+    project, data, _ = write_stored_tune(tmp_path)
+    loaded = load_project(project)
+    # Saved again with the same bytes, an hour after the result: still holds.
+    project.write_bytes(project.read_bytes())
+    set_mtime(project, MADE_MS + HOUR_MS)
+    assert read_stored_tune(project, loaded, data).changes == ()
+    # The history one byte longer with its old modification time restored: modified.
+    before = data.stat().st_mtime_ns
+    with data.open("ab") as handle:
+        handle.write(b"\0")
+    os.utime(data, ns=(before, before))
+    changes = read_stored_tune(project, loaded, data).changes
+    assert [(c.code, c.detail) for c in changes] == [("data_modified", str(data.resolve()))]
+
+
+def test_evidence_without_input_identity_falls_back_to_modification_times(tmp_path):
+    """Evidence of an older energyopt (no ``inputs``): a file saved after the result."""
+    project, data, outcome = write_stored_tune(tmp_path)
+    content = json.loads(outcome.evidence_path.read_text(encoding="utf-8"))
+    del content["inputs"]
+    outcome.evidence_path.write_text(json.dumps(content), encoding="utf-8")
+    set_mtime(outcome.evidence_path, MADE_MS)
+    loaded = load_project(project)
+    project.write_bytes(project.read_bytes())  # same bytes, saved after: counts here
+    set_mtime(project, MADE_MS + HOUR_MS)
+    changes = read_stored_tune(project, loaded, data).changes
+    assert [(c.code, c.at_ms) for c in changes] == [("project_modified", MADE_MS + HOUR_MS)]
+
+
+def test_a_tune_records_its_inputs_identity(tmp_path):
+    project, data, outcome = write_stored_tune(tmp_path)
+    recorded = json.loads(outcome.evidence_path.read_text(encoding="utf-8"))["inputs"]
+    # An independent computation of the same identity.
+    assert recorded == {
+        "project_sha256": hashlib.sha256(project.read_bytes()).hexdigest(),
+        "data_size_bytes": data.stat().st_size,
+        "data_mtime_ns": data.stat().st_mtime_ns,
+    }
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ against :func:`bowl_cost`.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ from unittest import mock
 
 from energyopt.project.overrides import project_value
 from energyopt.tune import Objective, TrialRecord, TuneOutcome, TuneResult, search_space
+from energyopt.tune.report import input_identity
 from energyopt.tune.workflow import load_tune_project, tune_project
 from tests.energyopt.tune.tune_helpers import (
     BEST_LOG_BAND,
@@ -97,5 +99,9 @@ def write_stored_tune(folder: Path, section: str = TUNE_SECTION) -> tuple[Path, 
         outcome = tune_project(project_path, data, budget=len(trials))
     set_mtime(project_path, MADE_MS - DAY_MS)
     set_mtime(data, MADE_MS - DAY_MS)
+    # The evidence records the inputs as the tune read them: with these times.
+    content = json.loads(outcome.evidence_path.read_text(encoding="utf-8"))
+    content["inputs"] = outcome.evidence["inputs"] = input_identity(project_path, data)
+    outcome.evidence_path.write_text(json.dumps(content), encoding="utf-8")
     set_mtime(outcome.evidence_path, MADE_MS)
     return project_path, data, outcome
