@@ -25,9 +25,19 @@ do-mpc scales each input by ``mpc.scaling`` and applies the ``rterm`` to the
 squared again made the weights 1e7 apart and ipopt stalled at its iteration
 limit: that was why this comparison did not converge).
 
+Our controller runs twice: with its default fast path (Gauss-Newton SQP on
+hpipm, one real-time iteration per step, ipopt on the first step and
+whenever a check fails; :mod:`controllers.nmpc.sqp`), and with
+``sqp_iterations=0`` (every step by warm-started ipopt, the previous
+default).  In the fast-path loop an ipopt-only controller also solves every
+request: the first moves of the two on the same problem are compared
+(tolerance 1 % of each MV's scale), and so are the c_B trajectories of the
+two closed loops (tolerance 0.1 mol/m3).
+
 Times per step are wall (``time.perf_counter``) and CPU
 (``time.process_time``) of the controller call alone, medians and p95 of the
-warm steps (the first, cold one left out), both controllers in one run.
+warm steps (the first, cold one left out), all loops in one run.  The
+machine is shared: quote CPU medians and the ratios of one run.
 
 ``run_nmpc_benchmark(n_steps)`` returns the figures; ``main()`` prints them.
 Usage: ``python benchmarks/ctl_nmpc.py [--steps N]``.
@@ -48,6 +58,13 @@ _DT_S = 60.0
 _HORIZON = 20
 _SETPOINT_STEP_MOL_M3 = 20.0
 _PER_H = 1.0 / 3600.0
+#: Largest first-move difference of the fast path from ipopt on the same
+#: request, in MV scales (the real-time iteration lags the optimum by one
+#: Gauss-Newton step: about 1e-3 after a setpoint step, 1e-6 at rest).
+_FIRST_MOVE_TOL = 0.01
+#: Largest c_B difference between the fast-path and the ipopt closed loops
+#: (0.5 % of the CV's scale of 20 mol/m3). [mol/m3]
+_C_B_TOL_MOL_M3 = 0.1
 _DISTURBANCES = {
     "fresh_feed.in_c_a_mol_m3": 5100.0,
     "fresh_feed.in_t_k": 303.15,
@@ -135,14 +152,32 @@ def _plant_step(model: Any, x: np.ndarray, u: np.ndarray, d: np.ndarray, p: np.n
     return run.states[-1]
 
 
-def _ours(prob: dict[str, Any], n_steps: int) -> dict[str, Any]:
+def _ours(prob: dict[str, Any], n_steps: int, sqp_iterations: int,
+          shadow: bool = False) -> dict[str, Any]:  # fmt: skip
+    """Closed loop of our NMPC with ``sqp_iterations`` (0: every solve by ipopt).
+
+    With ``shadow``, an ipopt-only controller solves every request of the
+    loop too (warm-started from its own previous solution): the first-move
+    difference per step, in MV scales, compares the fast path with the NLP
+    solution of the same problem.
+    """
+    import dataclasses
+
     from controllers.advisor import ControlRequest
     from controllers.nmpc import NonlinearMPC
 
-    model, settings, p = prob["model"], prob["settings"], prob["flowsheet"].parameters
+    model, p = prob["model"], prob["flowsheet"].parameters
+    settings = dataclasses.replace(prob["settings"], sqp_iterations=sqp_iterations)
     start = time.perf_counter()
     mpc = NonlinearMPC(model, p, settings)
     build_s = time.perf_counter() - start
+    exact = (
+        NonlinearMPC(model, p, dataclasses.replace(settings, sqp_iterations=0)) if shadow else None
+    )
+    scales = np.array([m.scale for m in settings.mvs])
+    shadow_diff: list[float] = []
+    c_b_index = model.index("x", "reactor.c_b_mol_m3")
+    c_b = []
     mv_idx = [model.index("u", m.name) for m in settings.mvs]
     low = np.array([m.low for m in settings.mvs])
     high = np.array([m.high for m in settings.mvs])
@@ -164,14 +199,20 @@ def _ours(prob: dict[str, Any], n_steps: int) -> dict[str, Any]:
         statuses.append(sol.status.value)
         if not sol.status.usable:
             break
+        if exact is not None:
+            ref = exact.solve(request)
+            if ref.status.usable:
+                shadow_diff.append(float(np.max(np.abs(sol.mv_plan[0] - ref.mv_plan[0]) / scales)))
         if first is None:
             first = sol.mv_plan[0].copy()
         u = u.copy()
         u[mv_idx] = sol.mv_plan[0]
         x = _plant_step(model, x, u, d, p)
+        c_b.append(float(x[c_b_index]))
     return {"times": times, "cpu": cpu, "first": first, "statuses": statuses,
-            "build_s": build_s, "fallbacks": mpc.n_fallbacks,
-            "c_b_final": float(x[model.index("x", "reactor.c_b_mol_m3")])}  # fmt: skip
+            "build_s": build_s, "fallbacks": mpc.n_fallbacks, "sqp_solves": mpc.n_sqp_solves,
+            "sqp_fallbacks": mpc.n_sqp_fallbacks, "shadow_diff": shadow_diff,
+            "c_b": np.array(c_b), "c_b_final": float(x[c_b_index])}  # fmt: skip
 
 
 def _do_mpc(prob: dict[str, Any], n_steps: int) -> dict[str, Any]:
@@ -287,8 +328,15 @@ def run_nmpc_benchmark(n_steps: int = 30) -> dict[str, Any]:
         -> met).
     """
     prob = _plant_problem()
-    ours = _ours(prob, n_steps)
+    ours = _ours(prob, n_steps, prob["settings"].sqp_iterations, shadow=True)
+    nlp = _ours(prob, n_steps, 0)
     theirs = _do_mpc(prob, n_steps)
+    nm, np95 = _quantiles(nlp["times"])
+    nmc, npc = _quantiles(nlp["cpu"])
+    shadow = ours["shadow_diff"][1:]  # the cold first solve is ipopt's on both sides
+    shadow_max = max(shadow) if shadow else float("nan")
+    steps = min(ours["c_b"].size, nlp["c_b"].size)
+    c_b_gap = float(np.max(np.abs(ours["c_b"][:steps] - nlp["c_b"][:steps]))) if steps else np.nan
     om, op = _quantiles(ours["times"])
     dm, dp = _quantiles(theirs["times"])
     omc, opc = _quantiles(ours["cpu"])
@@ -311,6 +359,13 @@ def run_nmpc_benchmark(n_steps: int = 30) -> dict[str, Any]:
     speedup = dm / om if converged else float("nan")
     speedup_cpu = dmc / omc if converged else float("nan")
     checks = {
+        "fast path: first moves within 1 % of an MV scale of ipopt's (same requests)": (
+            shadow_max < _FIRST_MOVE_TOL
+        ),
+        "fast path: c_B within 0.1 mol/m3 of the ipopt loop's at every step": (
+            c_b_gap < _C_B_TOL_MOL_M3
+        ),
+        "fast path >= 1.5x faster than the ipopt path (median CPU)": nmc / omc >= 1.5,
         "NMPC >= 5x faster than do-mpc (median wall)": speedup >= 5.0,
         "NMPC >= 5x faster than do-mpc (median CPU)": speedup_cpu >= 5.0,
         "NMPC median wall < 10 ms": om < 0.01,
@@ -344,6 +399,17 @@ def run_nmpc_benchmark(n_steps: int = 30) -> dict[str, Any]:
         "dompc_c_b_final": theirs["c_b_final"],
         "ours_build_s": ours["build_s"],
         "ours_fallbacks": ours["fallbacks"],
+        "ours_sqp_solves": ours["sqp_solves"],
+        "ours_sqp_fallbacks": ours["sqp_fallbacks"],
+        "ipopt_median_s": nm,
+        "ipopt_p95_s": np95,
+        "ipopt_cpu_median_s": nmc,
+        "ipopt_cpu_p95_s": npc,
+        "speedup_cpu_vs_ipopt": nmc / omc,
+        "shadow_first_move_max": shadow_max,
+        "shadow_first_move_median": float(np.median(shadow)) if shadow else float("nan"),
+        "c_b_gap_max": c_b_gap,
+        "ipopt_c_b_final": nlp["c_b_final"],
         "checks": checks,
     }
 
@@ -356,14 +422,21 @@ def main() -> None:
     ms = 1e3
     print(f"chemical flowsheet NMPC, {_HORIZON} x {_DT_S:g} s, {r['steps']} closed-loop steps")
     print(f"{'per step [ms]':14s} {'median':>8s} {'p95':>8s} {'CPU med':>8s} {'CPU p95':>8s}")
-    for label, key in (("ours", "ours"), ("do-mpc", "dompc")):
+    for label, key in (("ours (SQP)", "ours"), ("ours (ipopt)", "ipopt"), ("do-mpc", "dompc")):
         print(
             f"{label:14s} {r[key + '_median_s'] * ms:8.1f} {r[key + '_p95_s'] * ms:8.1f}"
             f" {r[key + '_cpu_median_s'] * ms:8.1f} {r[key + '_cpu_p95_s'] * ms:8.1f}"
         )
     print(
         f"  ours: {r['ours_steps_done']} steps {r['ours_statuses']}, build "
-        f"{r['ours_build_s']:.1f} s, ipopt fallbacks {r['ours_fallbacks']}"
+        f"{r['ours_build_s']:.1f} s; {r['ours_sqp_solves']} by the SQP fast path, "
+        f"{r['ours_sqp_fallbacks']} handed to ipopt"
+    )
+    print(
+        f"  fast path vs ipopt on the same requests: first moves differ by at most "
+        f"{r['shadow_first_move_max']:.2e} MV scales (median {r['shadow_first_move_median']:.1e}; "
+        f"tolerance {_FIRST_MOVE_TOL}); closed loops: c_B at most {r['c_b_gap_max']:.3f} mol/m3 "
+        f"apart (tolerance {_C_B_TOL_MOL_M3}); CPU speedup {r['speedup_cpu_vs_ipopt']:.2f}x"
     )
     print(
         f"  do-mpc: {r['dompc_steps_done']} steps {r['dompc_statuses']}, median "
@@ -381,7 +454,10 @@ def main() -> None:
     )
     print(f"  first moves: ours {np.array2string(r['ours_first'], precision=5)}")
     print(f"            do-mpc {np.array2string(r['dompc_first'], precision=5)}")
-    print(f"  final c_B: ours {r['ours_c_b_final']:.1f}, do-mpc {r['dompc_c_b_final']:.1f} mol/m3")
+    print(
+        f"  final c_B: ours {r['ours_c_b_final']:.1f}, ipopt path {r['ipopt_c_b_final']:.1f}, "
+        f"do-mpc {r['dompc_c_b_final']:.1f} mol/m3"
+    )
     for text, ok in r["checks"].items():
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
 

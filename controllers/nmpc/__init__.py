@@ -6,7 +6,9 @@ rate limits and move suppression, with offset-free prediction from the
 estimator's disturbance states.  The NLP (multiple shooting, RK4 or Radau
 collocation, stage-wise for fatrop) is built once and re-solved with new
 parameters each step, warm-started; tuning (:class:`NmpcTuning`) is a
-parameter too, so mode switches need no rebuild.
+parameter too, so mode switches need no rebuild.  After the first step a
+Gauss-Newton SQP on a structured QP (hpipm, :mod:`controllers.nmpc.sqp`)
+answers first, with the NLP solver as its fallback.
 """
 
 from __future__ import annotations

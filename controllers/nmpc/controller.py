@@ -6,7 +6,10 @@
 :meth:`NonlinearMPC.solve` sets its parameters from the request, warm-starts
 from the previous solution shifted by one interval, checks the solver's
 return status itself and reports failure in the solution's status instead
-of raising.
+of raising.  After the first solve, a Gauss-Newton SQP on a structured QP
+(hpipm; one real-time iteration by default, :mod:`controllers.nmpc.sqp`)
+answers first; when its QP fails or its point violates a constraint, the
+same step is solved by the NLP solver.
 
 Measurement layout of a request: ``request.measurements`` is the state
 estimate of the application layer's estimator followed by the measured
@@ -33,6 +36,7 @@ from controllers.estimation.specs import DisturbanceState
 from controllers.nmpc.diagnose import diagnose_problem
 from controllers.nmpc.formulation import OcpProblem, build_problem
 from controllers.nmpc.settings import NmpcSettings
+from controllers.nmpc.sqp import StructuredSqp, build_sqp, run_sqp
 from controllers.nmpc.tuning import NmpcTuning
 from plant_models.core.equations import EquationModel
 
@@ -178,11 +182,24 @@ class NonlinearMPC:
         self.build_time_s = time.perf_counter() - start
         #: How many times the NLP was generated (1: tuning never rebuilds it).
         self.n_builds = 1
-        #: Solver that produced the last result (``settings.solver`` or the
-        #: ``"ipopt"`` fallback).
+        #: What produced the last result: ``"sqp"`` (the fast path),
+        #: ``settings.solver`` or its ``"ipopt"`` fallback.
         self.last_solver = settings.solver
         #: How many solves fell back to ipopt (:attr:`NmpcSettings.ipopt_fallback`).
         self.n_fallbacks = 0
+        #: The fast path (:attr:`NmpcSettings.sqp_iterations`), ``None`` when off.
+        self._sqp: StructuredSqp | None = None
+        #: Why the fast path is off although requested ("" when on or not requested).
+        self.sqp_unavailable = ""
+        if settings.sqp_iterations > 0:
+            try:
+                self._sqp = build_sqp(self._problem)
+            except RuntimeError as exc:
+                # A layout casadi's hpipm interface rejects: every solve by ``solver``.
+                self.sqp_unavailable = str(exc)
+        #: How many solves the fast path answered, and how many it handed to ``solver``.
+        self.n_sqp_solves = 0
+        self.n_sqp_fallbacks = 0
         lay = self._problem.layout
         self._z_prev: np.ndarray | None = None
         self._lam_x_prev: np.ndarray | None = None
@@ -415,21 +432,25 @@ class NonlinearMPC:
         lbg[lay.move_index.ravel()] = np.tile(-rate / prob.u_scale, lay.move_index.shape[0])
         ubg[lay.move_index.ravel()] = np.tile(rate / prob.u_scale, lay.move_index.shape[0])
         z0 = np.clip(self._initial_guess(p, u_prev), lbz, ubz)
-        solver = prob.solver
-        duals: dict[str, np.ndarray] = {}
-        if prob.warm_solver is not None and self._lam_g_prev is not None:
-            solver = prob.warm_solver
-            duals["lam_x0"], duals["lam_g0"] = self._initial_duals()
         bounds = {"p": p, "lbx": lbz, "ubx": ubz, "lbg": lbg, "ubg": ubg}
-        result, status, message = _run(solver, z0, bounds, duals)
-        self.last_solver = self.settings.solver
-        if not status.usable and prob.fallback_solver is not None:
-            # The fast solver failed: the same NLP with ipopt, from the same guess.
-            result, status, fallback_message = _run(prob.fallback_solver, z0, bounds, {})
-            message = f"{self.settings.solver}: {message}; ipopt fallback: {fallback_message}"
-            self.last_solver = "ipopt"
-            self.n_fallbacks += 1
-        z = np.asarray(result["x"], dtype=np.float64).ravel()
+        fast_message = ""
+        cv_pred: np.ndarray | None = None
+        if self._sqp is not None and self._z_prev is not None:
+            fast = run_sqp(self._sqp, z0, p, bounds, self.settings.sqp_iterations,
+                           self.settings.sqp_max_residual)  # fmt: skip
+            if fast.ok:
+                z, objective, status, message = fast.z, fast.f, SolveStatus.OPTIMAL, fast.message
+                cv_pred = fast.cv
+                self.last_solver = "sqp"
+                self.n_sqp_solves += 1
+                # The NLP solver's multipliers no longer belong to this point.
+                self._lam_x_prev = self._lam_g_prev = None
+            else:
+                fast_message = f"{fast.message}; "
+                self.n_sqp_fallbacks += 1
+        if self._sqp is None or self._z_prev is None or fast_message:
+            z, objective, status, message = self._solve_nlp(z0, bounds)
+            message = fast_message + message
         if not status.usable:
             self._forget()
             return ControlSolution(
@@ -440,11 +461,9 @@ class NonlinearMPC:
                 message=message,
             )
         self._z_prev = z
-        if prob.warm_solver is not None:
-            self._lam_x_prev = np.asarray(result["lam_x"], dtype=np.float64).ravel()
-            self._lam_g_prev = np.asarray(result["lam_g"], dtype=np.float64).ravel()
         plan = _project_plan(z[lay.u_index] * prob.u_scale, u_prev, low, high, rate)
-        cv_pred = np.asarray(prob.cv_of(z, p), dtype=np.float64).T
+        if cv_pred is None:
+            cv_pred = np.asarray(prob.cv_of(z, p), dtype=np.float64).T
         try:
             hold_cost, hold_cvs = prob.hold(p)
             hold_value = float(hold_cost)
@@ -454,7 +473,6 @@ class NonlinearMPC:
             # point): the plan stands, the saving against holding is unknown.
             hold_value, hold_cvs = math.inf, None
             message = f"{message}; holding the current MVs not evaluated: {exc}".lstrip("; ")
-        objective = float(result["f"])
         slacks = z[lay.s_index] if lay.s_index.size else np.zeros((0, 0))
         hold_ok = hold_cvs is not None and bool(np.all(u_prev >= low) and np.all(u_prev <= high))
         if hold_ok and hold_value <= objective + _HOLD_TOL * (1.0 + abs(objective)):
@@ -475,6 +493,33 @@ class NonlinearMPC:
             solve_time_s=time.perf_counter() - start,
             message=message,
         )
+
+    def _solve_nlp(
+        self, z0: np.ndarray, bounds: Mapping[str, np.ndarray]
+    ) -> tuple[np.ndarray, float, SolveStatus, str]:
+        """Solve the NLP with ``settings.solver`` (and its ipopt fallback) from ``z0``.
+
+        Keeps the multipliers for the next warm start when the result is usable.
+        """
+        prob = self._problem
+        solver = prob.solver
+        duals: dict[str, np.ndarray] = {}
+        if prob.warm_solver is not None and self._lam_g_prev is not None:
+            solver = prob.warm_solver
+            duals["lam_x0"], duals["lam_g0"] = self._initial_duals()
+        result, status, message = _run(solver, z0, bounds, duals)
+        self.last_solver = self.settings.solver
+        if not status.usable and prob.fallback_solver is not None:
+            # The fast solver failed: the same NLP with ipopt, from the same guess.
+            result, status, fallback_message = _run(prob.fallback_solver, z0, bounds, {})
+            message = f"{self.settings.solver}: {message}; ipopt fallback: {fallback_message}"
+            self.last_solver = "ipopt"
+            self.n_fallbacks += 1
+        if status.usable and prob.warm_solver is not None:
+            self._lam_x_prev = np.asarray(result["lam_x"], dtype=np.float64).ravel()
+            self._lam_g_prev = np.asarray(result["lam_g"], dtype=np.float64).ravel()
+        z = np.asarray(result["x"], dtype=np.float64).ravel()
+        return z, float(result["f"]), status, message
 
     def diagnose(self, request: ControlRequest) -> InfeasibilityDiagnosis:
         """Name the hard constraints (MV limits, rate limits) that make ``request`` infeasible.

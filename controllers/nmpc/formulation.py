@@ -170,6 +170,18 @@ class OcpProblem:
     z, p, g : casadi.SX or casadi.MX
         The NLP's decision and parameter symbols and its constraint
         expressions (for the infeasibility diagnosis).
+    f : casadi.SX or casadi.MX
+        The NLP's objective expression.
+    cv_sym : casadi.SX or casadi.MX, shape (n_cv * N,)
+        Symbols standing for the CVs of samples ``1..N`` (sample by sample)
+        in ``cost_split``.
+    cv_expr : casadi.SX or casadi.MX, shape (n_cv * N,)
+        The CVs of samples ``1..N`` as expressions of ``z`` and ``p``.
+    cost_split : casadi.SX or casadi.MX
+        The objective with the CVs replaced by ``cv_sym``: quadratic plus
+        linear in ``(z, cv_sym)``, so that ``f = cost_split(cv_sym =
+        cv_expr)`` and its Gauss-Newton Hessian follows from the CVs'
+        Jacobian (:mod:`controllers.nmpc.sqp`).
     """
 
     solver: Any
@@ -190,6 +202,10 @@ class OcpProblem:
     z: Any
     p: Any
     g: Any
+    f: Any = None
+    cv_sym: Any = None
+    cv_expr: Any = None
+    cost_split: Any = None
 
 
 def build_problem(
@@ -399,6 +415,10 @@ def build_problem(
     init_index = np.zeros(0, dtype=int)
     stage_sizes: list[tuple[int, int, int]] = []
     cost: Any = 0.0
+    # The same objective with the CVs as symbols (Gauss-Newton Hessian).
+    cv_sym = sym.sym("Y", n_cv * N)
+    cost_split: Any = 0.0
+    cv_list: list[Any] = []
     # Rows of stage k: its gap (x_{k+1}, v_{k+1}) first, then its path
     # constraints (fatrop's block order: [A B I; C D] per stage).
     for k in range(N + 1):
@@ -424,10 +444,13 @@ def build_problem(
                 coll_index[k] = add(residual / ca.DM(np.tile(x_sc, degree)), nx * degree)
             move_index[k] = add(Us[k] - Vs[k], n_mv)
             cost += mv_cost(u_k, v_of(k))
+            cost_split += mv_cost(u_k, v_of(k))
         if k >= 1:
             y_k = cvs(x_of(k), u_of(k) if k < N else v_of(k))
             band_index[k - 1] = add(band_terms(y_k) + Ss[k - 1], n_s)
             cost += stage_cost(y_k, Ss[k - 1], k == N)
+            cost_split += stage_cost(cv_sym[(k - 1) * n_cv : k * n_cv], Ss[k - 1], k == N)
+            cv_list.append(y_k)
         n_controls = (n_mv + nx * degree if k < N else 0) + (n_s if k >= 1 else 0)
         stage_sizes.append((nx + n_mv, n_controls, rows - first_path))
     g = ca.vertcat(*g_parts)
@@ -491,6 +514,10 @@ def build_problem(
         z=z,
         p=P,
         g=g,
+        f=cost,
+        cv_sym=cv_sym,
+        cv_expr=ca.vertcat(*cv_list),
+        cost_split=cost_split,
     )
 
 

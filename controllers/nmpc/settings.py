@@ -195,6 +195,17 @@ class NmpcSettings:
         With ``solver="fatrop"``: when fatrop's result is unusable (failed,
         infeasible point, iteration limit without a feasible point), solve
         the same NLP again with ipopt from the same initial guess.
+    sqp_iterations : int
+        Fast path (:mod:`controllers.nmpc.sqp`): Gauss-Newton SQP iterations
+        on a structured QP (hpipm) per solve, started from the previous plan
+        shifted by one interval; 1 is the real-time iteration.  The first
+        solve, a solve after a failure or :meth:`~NonlinearMPC.reset`, and
+        every solve whose fast result fails a check go to ``solver``.  0
+        turns the fast path off (every solve by ``solver``).
+    sqp_max_residual : float
+        Largest constraint violation of the fast path's point (scaled NLP:
+        model equations in state envelopes, MVs in their scales) that is
+        accepted; above it the solve goes to ``solver``. [-]
     """
 
     mvs: tuple[MvSpec, ...]
@@ -215,6 +226,8 @@ class NmpcSettings:
     active_tol: float = 1e-6
     symbolic: str = "SX"
     ipopt_fallback: bool = True
+    sqp_iterations: int = 1
+    sqp_max_residual: float = 1e-4
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mvs", tuple(self.mvs))
@@ -246,6 +259,13 @@ class NmpcSettings:
             raise NmpcError(f"max_iter must be an integer >= 1, got {self.max_iter!r}")
         if self.max_iter < 1:
             raise NmpcError(f"max_iter must be an integer >= 1, got {self.max_iter!r}")
+        if (
+            isinstance(self.sqp_iterations, bool)
+            or not isinstance(self.sqp_iterations, int)
+            or self.sqp_iterations < 0
+        ):
+            raise NmpcError(f"sqp_iterations must be an integer >= 0, got {self.sqp_iterations!r}")
+        _positive(self.sqp_max_residual, "sqp_max_residual")
         if self.solver not in SOLVERS:
             raise NmpcError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         if self.symbolic not in ("SX", "MX"):

@@ -30,7 +30,7 @@ PLUGINS: dict[tuple[str, str], str] = {
     ("conic", "qrqp"): "advisor diagnosis (elastic QP)",
     ("conic", "qpoases"): "project SOLVERS; sqpmethod's default QP solver",
     ("conic", "osqp"): "project SOLVERS",
-    ("conic", "hpipm"): "project SOLVERS",
+    ("conic", "hpipm"): "NMPC fast path (condensed structured QP), project SOLVERS",
     ("rootfinder", "newton"): "collocation steps, steady-state targets",
     ("linsol", "qr"): "default linear solver of the newton rootfinder",
     ("linsol", "csparse"): "sparse LU some casadi functions default to",

@@ -40,9 +40,11 @@ SCALE = np.array([10.0 * PER_H, 1000.0])
 
 def _closed_loop(make_request, solver: str, steps: int = 3, **kw):
     """A short closed loop; returns the controller and each step's full plan."""
+    # The NLP solvers themselves: the SQP fast path (test_nmpc_sqp.py) off.
     settings = dataclasses.replace(
-        _settings(CVS, rate=RATE, **kw), horizon=8, solver=solver, tolerance=1e-8
-    )
+        _settings(CVS, rate=RATE, **kw), horizon=8, solver=solver, tolerance=1e-8,
+        sqp_iterations=0,
+    )  # fmt: skip
     mpc = NonlinearMPC(MODEL, P_NOM, settings)
     plant = _plant(P_NOM)
     x, u = _steady_state(U_OP, D_NOM, P_NOM), U_OP.copy()
@@ -116,7 +118,7 @@ def test_fatrop_failure_falls_back_to_ipopt(make_request):
 
 def test_without_fallback_the_failure_is_reported(make_request):
     settings = dataclasses.replace(_settings(CVS, rate=RATE), horizon=8, solver="fatrop",
-                                   ipopt_fallback=False)  # fmt: skip
+                                   ipopt_fallback=False, sqp_iterations=0)  # fmt: skip
     mpc = NonlinearMPC(MODEL, P_NOM, settings)
     assert mpc._problem.fallback_solver is None
     object.__setattr__(mpc._problem, "solver", _FailingSolver(mpc._problem.solver))
