@@ -7,7 +7,7 @@ the files the frozen app fails with "Plugin 'ipopt' is not found".  Collecting
 the whole casadi folder would ship about 280 MB of solvers we never call
 (cplex/gurobi/knitro adaptors, alpaqa, bonmin, the onnx runtime ...), so the
 plugins are listed here, each with the code that uses it.
-``tests/installers/test_casadi_plugins.py`` checks that every plugin name in a
+``tests/installers/test_installer_casadi_plugins.py`` checks that every plugin name in a
 ``nlpsol``/``qpsol``/``conic``/``rootfinder``/``integrator`` call of our code
 and every solver a project may choose is listed, and that each listed plugin
 loads in the installed casadi.
