@@ -322,6 +322,7 @@ class NonlinearMPC:
         self._forget()
 
     def _forget(self) -> None:
+        self._problem.hold.reset()
         self._z_prev = None
         self._lam_x_prev = None
         self._lam_g_prev = None
@@ -424,13 +425,12 @@ class NonlinearMPC:
             return self._invalid(request, f"MV limits must have length {n_mv}", start)
         prob, lay = self._problem, self._problem.layout
         p = self._parameters(request)
-        lbz, ubz = self._lbz.copy(), self._ubz.copy()
-        for k in range(lay.u_index.shape[0]):
-            lbz[lay.u_index[k]] = low / prob.u_scale
-            ubz[lay.u_index[k]] = high / prob.u_scale
-        lbg, ubg = self._lbg.copy(), self._ubg.copy()
-        lbg[lay.move_index.ravel()] = np.tile(-rate / prob.u_scale, lay.move_index.shape[0])
-        ubg[lay.move_index.ravel()] = np.tile(rate / prob.u_scale, lay.move_index.shape[0])
+        # Preallocated bound vectors, updated in place (rows broadcast per interval).
+        lbz, ubz, lbg, ubg = self._lbz, self._ubz, self._lbg, self._ubg
+        lbz[lay.u_index] = low / prob.u_scale
+        ubz[lay.u_index] = high / prob.u_scale
+        lbg[lay.move_index] = -rate / prob.u_scale
+        ubg[lay.move_index] = rate / prob.u_scale
         z0 = np.clip(self._initial_guess(p, u_prev), lbz, ubz)
         bounds = {"p": p, "lbx": lbz, "ubx": ubz, "lbg": lbg, "ubg": ubg}
         fast_message = ""

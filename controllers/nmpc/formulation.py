@@ -47,6 +47,7 @@ import numpy as np
 from controllers.errors import NmpcError
 from controllers.estimation.specs import DisturbanceState
 from controllers.nmpc.discretisation import interval_map, state_scaling
+from controllers.nmpc.hold import HoldRollout, build_hold
 from controllers.nmpc.settings import NmpcSettings
 from plant_models.core.equations import EquationModel
 
@@ -159,8 +160,10 @@ class OcpProblem:
     cv_of : casadi.Function
         ``(z, p) -> Y``: the CVs at samples ``0..N`` of a decision vector,
         shape ``(n_cv, N + 1)``. [SI]
-    hold : casadi.Function
-        ``p -> (cost, Y)``: objective and CVs of holding the current MVs.
+    hold : HoldRollout
+        ``p -> (cost, Y)``: objective and CVs of holding the current MVs
+        (warm-started from the previous call for collocation;
+        :mod:`controllers.nmpc.hold`).
     nx, nw, nd, n_fixed : int
         Sizes of the state, disturbance-state, disturbance and fixed-input vectors.
     fixed_index : tuple of int
@@ -473,7 +476,7 @@ def build_problem(
     )
     cv_of = ca.Function("nmpc_cv_of", [z, P], [Y], ["z", "p"], ["Y"])
     hold = _hold_function(settings, imap, P, param_slices, cvs, full_input, d_eff,
-                          band_terms, stage_cost, mv_cost, n_s)  # fmt: skip
+                          band_terms, stage_cost, mv_cost, n_s, p, x_sc)  # fmt: skip
 
     layout = Layout(
         x_index=x_index,
@@ -533,12 +536,14 @@ def _hold_function(
     stage_cost: Any,
     mv_cost: Any,
     n_s: int,
-) -> Any:
+    model_p: np.ndarray,
+    x_scale: np.ndarray,
+) -> HoldRollout:
     """``p -> (cost, Y)``: objective and CVs of holding the current MVs.
 
-    The roll-out is inlined for RK4 and discrete models and calls the
-    collocation Newton solve (an MX function) otherwise; slacks take their
-    smallest values.
+    Slacks take their smallest values; the roll-out itself is
+    :func:`controllers.nmpc.hold.build_hold`'s (warm-started Newton for
+    collocation).
     """
     N, nx = settings.horizon, imap.output.size1_in(0)
     sym = type(P)
@@ -553,15 +558,7 @@ def _hold_function(
         hold_cost += mv_cost(u_prev, u_prev) + stage_cost(y_h, s_h, k == N - 1)
     hold_of = ca.Function("nmpc_hold_of", [P, X_h], [hold_cost, ca.horzcat(*y_hold)])
     held = ca.Function("nmpc_held", [P], [full_input(u_prev), d_eff])
-    P_h = (ca.MX if imap.collocation is not None else sym).sym("P", P.numel())
-    u_h, d_h = held(P_h)
-    x_h = P_h[param_slices["x0"]]
-    rollout = [x_h]
-    for _ in range(N):
-        x_h = imap.step(x_h, u_h, d_h)
-        rollout.append(x_h)
-    hold_outputs = hold_of(P_h, ca.horzcat(*rollout))
-    return ca.Function("nmpc_hold", [P_h], list(hold_outputs), ["p"], ["cost", "Y"])
+    return build_hold(imap, model_p, x_scale, N, P, param_slices, held, hold_of)
 
 
 def _make_solver(

@@ -28,7 +28,7 @@ ipopt finds (tested).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import casadi as ca
@@ -95,6 +95,9 @@ class StructuredSqp:
         QP-variable positions the collocation equations of each interval depend on.
     fixed_pos : numpy.ndarray
         QP-variable positions held at their value (``x_0``, ``v_0``).
+    bounds_cache : dict of str to tuple
+        The NLP bounds of the last step as numpy arrays and casadi matrices
+        (:func:`sqp_step` converts them again only when they change).
     """
 
     linearise: Any
@@ -108,6 +111,7 @@ class StructuredSqp:
     c_index: np.ndarray
     xu_pos: np.ndarray
     fixed_pos: np.ndarray
+    bounds_cache: dict[str, tuple[np.ndarray, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -258,12 +262,26 @@ def build_sqp(problem: OcpProblem) -> StructuredSqp:
     a_red = ca.vertcat(*row_blocks)
     h_red = hess_m[red, red] + _REGULARISATION * ca.DM.eye(n_red)
     k_all = ca.vertcat(*k_blocks) if k_blocks else ca.MX(0, n_xu + 1)
+    fixed = np.concatenate([lay.x_index[0], lay.v_index[0]])
+    fixed_pos = np.array([red_pos[int(i)] for i in fixed], dtype=int)
+    # The QP's bounds from the NLP's, computed here so that they reach hpipm
+    # as casadi matrices (no per-step numpy conversion, ~0.1 us an element).
+    lbz, ubz = ca.MX.sym("lbz", lay.n_z), ca.MX.sym("ubz", lay.n_z)
+    lbg, ubg = ca.MX.sym("lbg", lay.n_g), ca.MX.sym("ubg", lay.n_g)
+    values = ca.vertcat(*value_blocks)
+    lbx_qp = lbz[red] - zm[red]
+    ubx_qp = ubz[red] - zm[red]
+    lbx_qp[fixed_pos.tolist()] = 0.0
+    ubx_qp[fixed_pos.tolist()] = 0.0
+    # Gap rows hold the negated gap, whose bounds are 0 (lbg = ubg = 0 there).
+    lba = lbg[row_index] - values
+    uba = ubg[row_index] - values
     linearise = ca.Function(
         "nmpc_sqp_linearise",
-        [zm, pm],
-        [h_red, grad_m[red], a_red, ca.vertcat(*value_blocks), k_all],
-        ["z", "p"],
-        ["H", "q", "A", "b", "K"],
+        [zm, pm, lbz, ubz, lbg, ubg],
+        [h_red, grad_m[red], a_red, lba, uba, lbx_qp, ubx_qp, k_all],
+        ["z", "p", "lbz", "ubz", "lbg", "ubg"],
+        ["H", "q", "A", "lba", "uba", "lbx", "ubx", "K"],
     )
     evaluate = ca.Function("nmpc_sqp_evaluate", [z, P], [problem.f, g, problem.cv_of(z, P)],
                            ["z", "p"], ["f", "g", "Y"])  # fmt: skip
@@ -293,7 +311,6 @@ def build_sqp(problem: OcpProblem) -> StructuredSqp:
         "hpipm": {"mode": "robust", "iter_max": 50, "warm_start": 0},
     }
     qp = ca.conic("nmpc_qp", "hpipm", {"h": h_red.sparsity(), "a": a_red.sparsity()}, options)
-    fixed = np.concatenate([lay.x_index[0], lay.v_index[0]])
     return StructuredSqp(
         linearise=linearise,
         expand=expand,
@@ -305,7 +322,7 @@ def build_sqp(problem: OcpProblem) -> StructuredSqp:
         row_index=np.array(row_index, dtype=int),
         c_index=c_index,
         xu_pos=xu_pos,
-        fixed_pos=np.array([red_pos[int(i)] for i in fixed], dtype=int),
+        fixed_pos=fixed_pos,
     )
 
 
@@ -335,25 +352,19 @@ def sqp_step(
     """
     # The QP's data stay casadi matrices from function to function: casadi's
     # conversions from and to numpy cost about 0.1 us an element (1.7 ms for
-    # the constraint matrix, 2.3 ms for the condensing matrices).
-    h, q, a, b, k_all = sqp.linearise(z, p)
-    zr = z[sqp.red_index]
-    lbx = bounds["lbx"][sqp.red_index] - zr
-    ubx = bounds["ubx"][sqp.red_index] - zr
-    lbx[sqp.fixed_pos] = 0.0
-    ubx[sqp.fixed_pos] = 0.0
-    rows = sqp.row_index
-    values = np.array(b.nonzeros())
-    # Gap rows hold the negated gap, whose bounds are 0 (lbg = ubg = 0 there).
-    lba = bounds["lbg"][rows] - values
-    uba = bounds["ubg"][rows] - values
+    # the constraint matrix, 2.3 ms for the condensing matrices).  The NLP's
+    # bounds change only with the request's limits: converted once, reused.
+    dm_bounds = [_cached_dm(sqp.bounds_cache, key, bounds[key])
+                 for key in ("lbx", "ubx", "lbg", "ubg")]  # fmt: skip
+    z_in = ca.DM(z)  # converted once for both functions below
+    h, q, a, lba, uba, lbx, ubx, k_all = sqp.linearise(z_in, p, *dm_bounds)
     sol = sqp.qp(h=h, g=q, a=a, lba=lba, uba=uba, lbx=lbx, ubx=ubx)
     stats = sqp.qp.stats()
     code = stats.get("return_status", -1)
     message = _HPIPM_STATUS.get(code, str(code)) if isinstance(code, int) else str(code)
     if not stats.get("success", False):
         return SqpStep(z, float("nan"), np.zeros(0), np.zeros((0, 0)), float("nan"), False, message)
-    z_dm, step_dm = sqp.expand(z, k_all, sol["x"])
+    z_dm, step_dm = sqp.expand(z_in, k_all, sol["x"])
     z_new = np.array(z_dm.nonzeros())
     step = float(step_dm)
     out = sqp.evaluate(z=z_new, p=p)
@@ -362,6 +373,17 @@ def sqp_step(
     # Y is (n_cv, N + 1) column-major: one sample per row of the reshape.
     cv = out["Y"].reshape(sqp.c_index.shape[0] + 1, -1).copy()
     return SqpStep(z_new, float(out["f"][0]), g, cv, step, ok, message)
+
+
+def _cached_dm(cache: dict[str, tuple[np.ndarray, Any]], key: str, value: np.ndarray) -> Any:
+    """``value`` as a casadi ``DM``, reusing the previous conversion when equal."""
+    hit = cache.get(key)
+    if hit is not None and np.array_equal(hit[0], value):
+        return hit[1]
+    stored = np.array(value, dtype=np.float64)
+    dm = ca.DM(stored)
+    cache[key] = (stored, dm)
+    return dm
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ PLUGINS: dict[tuple[str, str], str] = {
     ("conic", "osqp"): "project SOLVERS",
     ("conic", "hpipm"): "NMPC fast path (condensed structured QP), project SOLVERS",
     ("rootfinder", "newton"): "collocation steps, steady-state targets",
+    ("rootfinder", "fast_newton"): "NMPC fast path: the hold-current-setpoints roll-out",
     ("linsol", "qr"): "default linear solver of the newton rootfinder",
     ("linsol", "csparse"): "sparse LU some casadi functions default to",
     ("linsol", "ldl"): "sparse LDL' some casadi functions default to",
