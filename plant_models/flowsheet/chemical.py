@@ -52,11 +52,16 @@ SIMULATION_OPTIONS: dict[str, Any] = {
 }
 
 #: The product's integrator for the plant: classical RK4.  Work-precision
-#: on the demo history (``benchmarks/bench_models.py``, 5 days, largest
+#: on the demo history (``benchmarks/bench_models.py``, 3 days, largest
 #: error over every state and minute as a fraction of the state's span):
-#: RK4 at 2 s 4.0e-5 for 16 ms of CPU per simulated day, SDIRK2 at 5 s
-#: 1.1e-3 for 44 ms/day, SDIRK3 at 5 s 1.3e-3 for 67 ms/day (at 2.5 s
-#: 2.4e-4 and 3.1e-4 for 82 and 129 ms/day).  The error
+#: RK4 at 2 s 3.8e-5 for 12 ms of CPU per simulated day (182x less than
+#: solve_ivp BDF at that error), SDIRK2 at 5 s 4.1e-4 for 50 ms/day, SDIRK3
+#: at 5 s 1.1e-3 for 75 ms/day (at 2.5 s 9.0e-5 and 2.2e-4 for 92 and 154
+#: ms/day); over 30 days RK4 at 2 s 7.2e-5 for 14 ms/day.  Longer RK4
+#: steps gain little: 2.5 s and 3 s err by 1.7e-4 and 7.4e-5 over 3 days,
+#: 1.7e-4 and 3.6e-4 over 30 (where the sub-steps fall on the kinks matters
+#: as much as their length), for 10-25 % less time, closer to the stability
+#: limit below.  The error
 #: sits in the minutes after operator setpoint steps, where valves saturate:
 #: the kinks of the right-hand side cap every method at second order, so a
 #: higher-order implicit method gains nothing, and resolving the 5-10 s
@@ -65,9 +70,10 @@ SIMULATION_OPTIONS: dict[str, Any] = {
 SIMULATION_METHOD = "rk4"
 #: Longest RK4 step. [s]  The fastest eigenvalue of ``df/dx`` along the demo
 #: run is -0.71 1/s, so RK4 (stable for ``|lambda h| < 2.785`` on the negative
-#: real axis) is stable up to 3.9 s there and fails at 4 s; 2 s keeps a
+#: real axis) is stable up to 3.9 s there and at 4 s errs by 3e-2 of span
+#: (the fast valve modes grow until they saturate); 2 s keeps a
 #: factor 2 for other operating points, tunings and calibrated parameters,
-#: at an error 25x below the sensor noise (0.1 % of span).
+#: at an error 14-25x below the sensor noise (0.1 % of span).
 SIMULATION_MAX_STEP_S = 2.0
 
 
