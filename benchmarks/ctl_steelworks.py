@@ -17,7 +17,20 @@ Causal controllers (:mod:`energyopt.closedloop.steelworks_robust`):
   (:mod:`energyopt.closedloop.backoff`);
 * ``mpc_backoff_band`` -- the back-off MPC with the LDG band weighted as the
   BFG/COG bands (1e5 instead of 1e4 CNY per unit level and interval);
+* ``mpc_conformal`` -- the nominal MPC with the LDG holder's hard limits backed
+  off by split-conformal margins: the 0.999 quantile of the worst level
+  deviation from the plan over the lead time, on the 1-min record, calibrated
+  on 11 days of history before the start that the forecaster was not fitted
+  on, checked on the 3 days after (:mod:`energyopt.closedloop.holder_margin`);
 * ``mpc_scenario`` -- the multi-stage MPC on the forecast's interval scenarios.
+
+Every controller runs on the same DCS layer: the project's header-pressure PI
+loops and (unless ``--no-protection``) the holder-level protection
+(:mod:`energyopt.closedloop.protection`: low-level cut-back of the boilers'
+firing of the holder's gas, high-level flare), whose acting minutes are
+reported per holder (``<holder>_cutback_min``) apart from the controller's.
+For every controller the minutes below the LDG hard limit are split by when
+they happen (:mod:`energyopt.closedloop.holder_diagnosis`).
 
 Targets (issue 4): a causal MPC's cost at least 6 % below the rule-based
 baseline and at least 85 % of the perfect-foresight saving, flaring at least
@@ -44,10 +57,11 @@ CONTROLLERS = (
     "mpc_forecast",
     "mpc_backoff",
     "mpc_backoff_band",
+    "mpc_conformal",
     "mpc_scenario",
     "mpc_perfect",
 )
-CAUSAL = ("mpc_forecast", "mpc_backoff", "mpc_backoff_band", "mpc_scenario")
+CAUSAL = ("mpc_forecast", "mpc_backoff", "mpc_backoff_band", "mpc_conformal", "mpc_scenario")
 #: LDG band weight of ``mpc_backoff_band``: the BFG/COG bands' (priority 1). [CNY]
 _LDG_BAND_WEIGHT = 1.0e5
 _DEFAULT_OUT = Path("bench_out/ctl_steelworks")
@@ -60,7 +74,7 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_one(name: str, days: float, seed: int) -> dict[str, float]:
+def run_one(name: str, days: float, seed: int, *, protection: bool = True) -> dict[str, float]:
     """Run one controller; its KPIs, hard-limit minutes per holder and CPU time.
 
     Parameters
@@ -71,6 +85,8 @@ def run_one(name: str, days: float, seed: int) -> dict[str, float]:
         Length of the run. [d]
     seed : int
         Seed of the profiles and the sensor noise.
+    protection : bool
+        Run the holder-level protection in the DCS layer.
 
     Returns
     -------
@@ -79,7 +95,10 @@ def run_one(name: str, days: float, seed: int) -> dict[str, float]:
     """
     from functools import partial
 
+    from energyopt.closedloop.conformal_backoff import ConformalConfig
     from energyopt.closedloop.forecast import steelworks_forecast_source
+    from energyopt.closedloop.holder_diagnosis import DecisionRecorder, diagnose_holder_crossings
+    from energyopt.closedloop.protection import steelworks_protection
     from energyopt.closedloop.steelworks import (
         build_steelworks_scenario,
         run_steelworks,
@@ -94,9 +113,31 @@ def run_one(name: str, days: float, seed: int) -> dict[str, float]:
 
     scenario = build_steelworks_scenario(days=days, seed=seed)
     factory = partial(steelworks_forecast_source, seed=seed)
+    guard = steelworks_protection(scenario.built, scenario.step_s) if protection else None
+    recorders: list[DecisionRecorder] = []
+
+    def wrap(policy: Any) -> Any:
+        recorders.append(DecisionRecorder(policy))
+        return recorders[-1]
+
     cpu0, wall0 = _cpu_s(), time.perf_counter()
+    shown = [-1]
+
+    def progress(done: float, total: float, message: str) -> None:
+        tenth = int(10.0 * done / total)
+        if tenth > shown[0]:
+            shown[0] = tenth
+            cpu = _cpu_s() - cpu0
+            print(f"  {name}: {100 * done / total:.0f} % ({message}), {cpu:.0f} s CPU", flush=True)
+
+    common: dict[str, Any] = {
+        "protection": guard,
+        "wrap": wrap,
+        "forecast_factory": factory,
+        "progress": progress,
+    }
     if name in ("rule_based", "mpc_forecast", "mpc_perfect"):
-        result = run_steelworks(scenario, name, days=days, forecast_factory=factory)
+        result = run_steelworks(scenario, name, days=days, **common)
     else:
         settings = economic_settings(scenario.project, scenario.built)
         controller = name
@@ -104,10 +145,30 @@ def run_one(name: str, days: float, seed: int) -> dict[str, float]:
             settings = with_band_weight(settings, "ldg_holder.level_fraction", _LDG_BAND_WEIGHT)
             controller = "mpc_backoff"
         result = run_steelworks_robust(
-            scenario, controller, days=days, forecast_factory=factory, settings=settings
+            scenario,
+            controller,
+            days=days,
+            settings=settings,
+            conformal=ConformalConfig(seed=seed),
+            report=lambda line: print(f"  {name}: {line}", flush=True),
+            **common,
         )
     kpis = steelworks_kpis(scenario, result)
     kpis.update(holder_limit_minutes(scenario, result))
+    if guard is not None:
+        kpis.update(guard.acted_minutes())
+    rec = recorders[0]
+    diagnosis = diagnose_holder_crossings(
+        result,
+        "ldg_holder",
+        0.15,
+        planned=rec.planned("ldg_holder.level_fraction") if rec.time_s else None,
+        decision_interval_s=900.0,
+        supply="converters.flow_m3_s",
+    )
+    print(f"  {name}: {diagnosis.summary()}", flush=True)
+    kpis["ldg_below_within_interval_min"] = diagnosis.minutes_within_interval
+    kpis["ldg_below_planned_at_limit_min"] = diagnosis.minutes_planned_at_limit
     kpis["run_cpu_s"] = _cpu_s() - cpu0
     kpis["run_wall_s"] = time.perf_counter() - wall0
     counts = result.status_counts()
@@ -224,11 +285,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--table", action="store_true", help="only print the stored results of --days"
     )
+    parser.add_argument(
+        "--no-protection",
+        action="store_true",
+        help="run without the DCS holder-level protection (results in <out>/no_protection)",
+    )
     args = parser.parse_args(argv)
+    if args.no_protection:
+        args.out = args.out / "no_protection"
     if not args.table:
         args.out.mkdir(parents=True, exist_ok=True)
         for name in args.controllers:
-            kpis = run_one(name, args.days, args.seed)
+            kpis = run_one(name, args.days, args.seed, protection=not args.no_protection)
             path = args.out / f"{name}_{args.days:g}d.json"
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(kpis, indent=1), encoding="utf-8")

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from controllers.advisor.contract import Controller
     from controllers.baselines import Baseline
     from energyopt.closedloop.dcs import DcsLayer
+    from energyopt.closedloop.protection import HolderProtection
     from plant_models.core.equations import EquationModel
 
 __all__ = [
@@ -405,6 +406,10 @@ class EveryStepOverlay:
         (:mod:`energyopt.closedloop.dcs`): the inputs so far are their base.
         An inner policy with ``observe_applied(u)`` (a controller) is told the
         trimmed inputs before each decision and takes the trims over.
+    protection : HolderProtection, optional
+        Protective overrides applied every step after the DCS loops
+        (:mod:`energyopt.closedloop.protection`); the controller reads the
+        overridden inputs as the DCS trims.
 
     Raises
     ------
@@ -413,7 +418,13 @@ class EveryStepOverlay:
     """
 
     def __init__(
-        self, inner: Policy, step_s: float, what: str, *, dcs: DcsLayer | None = None
+        self,
+        inner: Policy,
+        step_s: float,
+        what: str,
+        *,
+        dcs: DcsLayer | None = None,
+        protection: HolderProtection | None = None,
     ) -> None:
         ratio = inner.interval_s / step_s
         if round(ratio) < 1 or abs(ratio - round(ratio)) > 1e-9 * ratio:
@@ -425,6 +436,7 @@ class EveryStepOverlay:
         self._u: npt.NDArray[np.float64] = np.zeros(0)
         self._k = 0
         self._dcs = dcs
+        self._protection = protection
         self._applied: npt.NDArray[np.float64] = np.zeros(0)
 
     @property
@@ -445,6 +457,8 @@ class EveryStepOverlay:
         self._k = 0
         if self._dcs is not None:
             self._dcs.reset()
+        if self._protection is not None:
+            self._protection.reset()
 
     def overlay(self, u: npt.NDArray[np.float64], k: int) -> None:
         """Set the fast layer's inputs of fine step ``k`` in ``u`` (in place). [SI]."""
@@ -464,7 +478,7 @@ class EveryStepOverlay:
             observe: Callable[[npt.NDArray[np.float64]], None] | None = getattr(
                 self._inner, "observe_applied", None
             )
-            if self._dcs is not None and observe is not None:
+            if (self._dcs is not None or self._protection is not None) and observe is not None:
                 observe(self._applied.copy())
             decision = self._inner.decide(t_s, y_meas, d_now, plant_mode)
             self._u = np.array(decision.u, dtype=np.float64)
@@ -476,7 +490,9 @@ class EveryStepOverlay:
         self.overlay(u, self._k)
         if self._dcs is not None:
             self._dcs.apply(u, y_meas, self._k)
-            self._applied = u.copy()
+        if self._protection is not None:
+            self._protection.apply(u, y_meas)
+        self._applied = u.copy()
         self._k += 1
         return Decision(u, compute_s, status, targets)
 

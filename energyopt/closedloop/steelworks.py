@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from controllers.economic import EconomicMPCSettings
     from controllers.economic.horizon import ForecastSource
     from energyopt.closedloop.dcs import DcsLayer
+    from energyopt.closedloop.protection import HolderProtection
     from energyopt.closedloop.result import ClosedLoopResult
     from energyopt.plantbuild import BuiltPlant
     from energyopt.project import Project
@@ -174,6 +175,9 @@ class AirCompressorRule(EveryStepOverlay):
     dcs : DcsLayer, optional
         The project's DCS loops (header pressures), applied every fine step
         on top of the controller's decision (:mod:`energyopt.closedloop.dcs`).
+    protection : HolderProtection, optional
+        Holder-level overrides after the DCS loops
+        (:mod:`energyopt.closedloop.protection`).
     """
 
     def __init__(
@@ -184,8 +188,9 @@ class AirCompressorRule(EveryStepOverlay):
         step_s: float,
         *,
         dcs: DcsLayer | None = None,
+        protection: HolderProtection | None = None,
     ) -> None:
-        super().__init__(inner, step_s, "closed loop", dcs=dcs)
+        super().__init__(inner, step_s, "closed loop", dcs=dcs, protection=protection)
         self._demand = air_demand_m3_s
         p = built.parameters()
         self._idx = [built.index("u", f"{u}.flow_m3_s") for u in _AIR_UNITS]
@@ -250,6 +255,7 @@ def _mpc_policy(
     forecast: ForecastSource,
     *,
     dcs: DcsLayer | None = None,
+    protection: HolderProtection | None = None,
 ) -> AirCompressorRule:
     from controllers.economic import EconomicMPC
 
@@ -266,7 +272,9 @@ def _mpc_policy(
         measurements=StateFromOutputs(built),
         time_budget_s=settings.max_wall_time_s,
     )
-    return AirCompressorRule(inner, built, scenario.air_demand_m3_s, scenario.step_s, dcs=dcs)
+    return AirCompressorRule(
+        inner, built, scenario.air_demand_m3_s, scenario.step_s, dcs=dcs, protection=protection
+    )
 
 
 def perfect_foresight(scenario: SteelworksScenario, settings: EconomicMPCSettings) -> Any:
@@ -295,6 +303,8 @@ def run_steelworks(
     forecast_factory: Callable[[SteelworksScenario, EconomicMPCSettings], Any] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     dcs: bool = True,
+    wrap: Callable[[Policy], Policy] | None = None,
+    protection: HolderProtection | None = None,
 ) -> ClosedLoopResult:
     """Run one controller on the scenario for ``days``.
 
@@ -317,6 +327,14 @@ def run_steelworks(
         Run the project's DCS loops (``[controller.dcs]``: header pressure PI
         loops) under the controller, as the replay does: the rule-based
         dispatch as the replay's ``baseline``, the MPCs as ``mpc``.
+    wrap : callable, optional
+        ``wrap(policy) -> policy`` around the controller as the harness sees
+        it (a :class:`~energyopt.closedloop.holder_diagnosis.DecisionRecorder`).
+    protection : HolderProtection, optional
+        Holder-level overrides of the DCS layer under the controller, the
+        same for every controller (:func:`~energyopt.closedloop.protection.steelworks_protection`);
+        its :meth:`~energyopt.closedloop.protection.HolderProtection.acted_minutes`
+        counts its actions in the run.
 
     Returns
     -------
@@ -337,6 +355,7 @@ def run_steelworks(
             scenario.air_demand_m3_s,
             scenario.step_s,
             dcs=layer,
+            protection=protection,
         )
     elif controller in ("mpc_perfect", "mpc_forecast"):
         if settings is None:
@@ -349,7 +368,7 @@ def run_steelworks(
             raise ModelError("closed loop: mpc_forecast needs a forecast_factory")
         else:
             source = forecast_factory(scenario, settings)
-        policy = _mpc_policy(scenario, settings, source, dcs=layer)
+        policy = _mpc_policy(scenario, settings, source, dcs=layer, protection=protection)
         n_steps -= n_steps % round(settings.interval_s / scenario.step_s)
     else:
         raise ModelError(
@@ -361,7 +380,7 @@ def run_steelworks(
         kwargs["progress"] = progress
     return run_closed_loop(
         scenario.truth,
-        policy,
+        policy if wrap is None else wrap(policy),
         scenario.u0,
         noise=MeasurementNoise(relative_std=scenario.noise_relative_std, seed=1),
         n_steps=n_steps,

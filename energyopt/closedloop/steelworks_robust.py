@@ -29,6 +29,7 @@ from energyopt.closedloop.backoff import (
     holder_inflow_gains,
     holder_volume_per_unit,
 )
+from energyopt.closedloop.conformal_backoff import ConformalConfig, conformal_source
 from energyopt.closedloop.harness import run_closed_loop
 from energyopt.closedloop.plant import MeasurementNoise
 from energyopt.closedloop.policies import ControllerPolicy
@@ -38,6 +39,8 @@ from energyopt.errors import ModelError
 if TYPE_CHECKING:
     from controllers.economic import EconomicMPCSettings, ScenarioHorizon
     from energyopt.closedloop.forecast import ScenarioForecastSource
+    from energyopt.closedloop.policies import Policy
+    from energyopt.closedloop.protection import HolderProtection
     from energyopt.closedloop.result import ClosedLoopResult
     from energyopt.closedloop.steelworks import SteelworksScenario
 
@@ -50,7 +53,7 @@ __all__ = [
     "with_band_weight",
 ]
 
-ROBUST_CONTROLLERS = ("mpc_backoff", "mpc_scenario")
+ROBUST_CONTROLLERS = ("mpc_backoff", "mpc_conformal", "mpc_scenario")
 _HOLDERS = ("bfg_holder", "cog_holder", "ldg_holder")
 
 
@@ -168,7 +171,10 @@ def with_band_weight(
 
 
 def _policy(
-    scenario: SteelworksScenario, settings: EconomicMPCSettings, controller: Any
+    scenario: SteelworksScenario,
+    settings: EconomicMPCSettings,
+    controller: Any,
+    protection: HolderProtection | None = None,
 ) -> AirCompressorRule:
     built = scenario.built
     inner = ControllerPolicy(
@@ -186,7 +192,9 @@ def _policy(
 
     # The project's DCS loops under the MPC, as run_steelworks runs them.
     dcs = build_dcs_layer(built, scenario.step_s, "mpc")
-    return AirCompressorRule(inner, built, scenario.air_demand_m3_s, scenario.step_s, dcs=dcs)
+    return AirCompressorRule(
+        inner, built, scenario.air_demand_m3_s, scenario.step_s, dcs=dcs, protection=protection
+    )
 
 
 def backoff_source(
@@ -260,6 +268,10 @@ def run_steelworks_robust(
     backoff: BackoffConfig | None = None,
     n_scenarios: int = 3,
     progress: Callable[[int, int, str], None] | None = None,
+    protection: HolderProtection | None = None,
+    wrap: Callable[[Policy], Policy] | None = None,
+    conformal: ConformalConfig | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> ClosedLoopResult:
     """Run ``mpc_backoff`` or ``mpc_scenario`` on the scenario for ``days``.
 
@@ -281,6 +293,15 @@ def run_steelworks_robust(
         Scenarios of ``mpc_scenario`` (3 for interval scenarios).
     progress : callable, optional
         ``progress(done, total, message)``.
+    protection : HolderProtection, optional
+        Holder-level overrides of the DCS layer (as for every controller).
+    wrap : callable, optional
+        ``wrap(policy) -> policy`` around the controller as the harness sees it.
+    conformal : ConformalConfig, optional
+        For ``mpc_conformal`` (default :class:`ConformalConfig()`).
+    report : callable, optional
+        Receives a line per calibrated holder of ``mpc_conformal`` (margins,
+        held-out coverage).
 
     Returns
     -------
@@ -304,6 +325,14 @@ def run_steelworks_robust(
         mpc = EconomicMPC(built.model, built.parameters(), settings)
         mpc.forecast = backoff_source(scenario, settings, source, mpc, backoff or BackoffConfig())
         controller_obj = mpc
+    elif controller == "mpc_conformal":
+        mpc = EconomicMPC(built.model, built.parameters(), settings)
+        backed = conformal_source(scenario, settings, source, mpc, conformal or ConformalConfig())
+        if report is not None:
+            for variable, (cal, low, high) in backed.margins.items():
+                report(f"{cal.summary()}; {variable} hard limits [{low:g}, {high:g}]")
+        mpc.forecast = backed
+        controller_obj = mpc
     elif controller == "mpc_scenario":
         controller_obj = ScenarioEconomicMPC(
             built.model,
@@ -323,9 +352,10 @@ def run_steelworks_robust(
     kwargs: dict[str, Any] = {}
     if progress is not None:
         kwargs["progress"] = progress
+    policy: Any = _policy(scenario, settings, controller_obj, protection)
     return run_closed_loop(
         scenario.truth,
-        _policy(scenario, settings, controller_obj),
+        policy if wrap is None else wrap(policy),
         scenario.u0,
         noise=MeasurementNoise(relative_std=scenario.noise_relative_std, seed=1),
         n_steps=n_steps,
