@@ -36,10 +36,18 @@ SECTIONS: dict[str, tuple[str, str]] = {
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--days", type=float, default=None, help="replay / fit length [d]")
     parser.add_argument("--trials", type=int, default=None, help="tune trials (32)")
+    parser.add_argument(
+        "--tolerance", type=float, default=None, help="replay: ipopt tol (the project's 1e-7)"
+    )
 
 
 def _kwargs(name: str, args: argparse.Namespace) -> dict[str, Any]:
-    if name in ("replay", "fit") and args.days is not None:
+    if name == "replay":
+        out: dict[str, Any] = {} if args.days is None else {"days": args.days}
+        if args.tolerance is not None:
+            out["tolerance"] = args.tolerance
+        return out
+    if name == "fit" and args.days is not None:
         return {"days": args.days}
     if name == "tune" and args.trials is not None:
         return {"trials": args.trials}

@@ -24,6 +24,7 @@ import argparse
 import resource
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,14 @@ TARGET_30_DAYS_S = 600.0
 RSS_SLOPE_LIMIT = 20_000.0
 #: History before the replay, for the forecast's first fit. [d]
 HISTORY_DAYS = 3.5
+#: Decision-quality KPIs printed (and compared between controller versions).
+QUALITY_KPIS = (
+    "energy_cost",
+    "flared_gas",
+    "holder_time_outside_band",
+    "holder_time_outside_hard",
+    "stability_rate",
+)
 
 
 def _rss_bytes() -> int:
@@ -44,13 +53,44 @@ def _rss_bytes() -> int:
     return pages * resource.getpagesize()
 
 
-def run(days: float = 30.0) -> dict[str, Any]:
+def _demo_history(
+    folder: Path, days: float, tolerance: float | None = None
+) -> tuple[Path, Path, int, int]:
+    """Write the steelworks demo project and its history; return paths and the period.
+
+    Returns ``(project_path, history_path, start_ms, end_ms)``: the period is
+    ``days`` long after :data:`HISTORY_DAYS` of history.  ``tolerance``
+    replaces the project's ``[controller.economic] tolerance`` (ipopt ``tol``).
+    """
+    from energyopt.demos import demo_project_text
+    from energyopt.demos.history import DEMO_START_MS, write_demo_history
+    from energyopt.project import load_project
+
+    text = demo_project_text("steelworks")
+    if tolerance is not None:
+        line = "\ntolerance = 1.0e-7\n"
+        if line not in text:
+            raise ValueError("the demo project no longer sets tolerance = 1.0e-7")
+        text = text.replace(line, f"\ntolerance = {tolerance!r}\n")
+    project_path = folder / "plant.toml"
+    project_path.write_text(text, encoding="utf-8")
+    history = folder / "history.h5"
+    write_demo_history(
+        load_project(project_path), "steelworks", history, days=days + HISTORY_DAYS + 0.1
+    )
+    start = DEMO_START_MS + round(HISTORY_DAYS * 86_400_000)
+    return project_path, history, start, start + round(days * 86_400_000)
+
+
+def run(days: float = 30.0, tolerance: float | None = None) -> dict[str, Any]:
     """Replay ``days`` of the steelworks with the economic MPC; return the figures.
 
     Parameters
     ----------
     days : float
         Length of the replayed period. [d]
+    tolerance : float, optional
+        ipopt ``tol`` instead of the demo project's (1e-7). [-]
 
     Returns
     -------
@@ -59,22 +99,14 @@ def run(days: float = 30.0) -> dict[str, Any]:
         30-day extrapolation) and ``checks`` (name -> passed).
     """
     from energyopt.closedloop import STATUS_CODES
-    from energyopt.demos import demo_project_text
-    from energyopt.demos.history import DEMO_START_MS, write_demo_history
     from energyopt.project import load_project
     from energyopt.replay import prepare_replay, run_prepared
 
     with tempfile.TemporaryDirectory(prefix="wf_replay_") as tmp:
-        folder = Path(tmp)
-        project_path = folder / "plant.toml"
-        project_path.write_text(demo_project_text("steelworks"), encoding="utf-8")
-        project = load_project(project_path)
-        history = folder / "history.h5"
         t0 = time.perf_counter()
-        write_demo_history(project, "steelworks", history, days=days + HISTORY_DAYS + 0.1)
+        project_path, history, start, end = _demo_history(Path(tmp), days, tolerance)
         history_s = time.perf_counter() - t0
-        start = DEMO_START_MS + round(HISTORY_DAYS * 86_400_000)
-        end = start + round(days * 86_400_000)
+        project = load_project(project_path)
         samples: list[tuple[float, int]] = []
 
         def progress(done: float, total: float | None, message: str) -> None:
@@ -117,7 +149,7 @@ def run(days: float = 30.0) -> dict[str, Any]:
         "rss_last_mb": float(rss[-1]) / 2**20 if rss.size else float("nan"),
         "rss_slope_b_per_decision": slope,
         "extrapolated_30_days_s": extrapolated,
-        "energy_cost": run_.kpis["energy_cost"].value,
+        "kpis": {name: float(run_.kpis[name].value) for name in QUALITY_KPIS},
     }
     out["checks"] = {
         f"30 days extrapolated {extrapolated:.0f} s < {TARGET_30_DAYS_S:.0f} s": extrapolated
@@ -127,7 +159,10 @@ def run(days: float = 30.0) -> dict[str, Any]:
         ),
         f"every decision usable ({usable}/{solves})": usable == solves,
     }
-    print(f"replay {days:g} d of the steelworks, economic MPC at 15 min ({solves} decisions)")
+    tol = "the project's tolerance" if tolerance is None else f"tolerance {tolerance:g}"
+    print(
+        f"replay {days:g} d of the steelworks, economic MPC at 15 min ({solves} decisions, {tol})"
+    )
     rows_out = (
         ("read period + forecast record", f"{read_s:.1f} s"),
         ("wall / CPU", f"{wall:.1f} s / {cpu:.1f} s"),
@@ -140,15 +175,176 @@ def run(days: float = 30.0) -> dict[str, Any]:
     )
     for name, value in rows_out:
         print(f"  {name:32s} {value}")
+    for name in QUALITY_KPIS:
+        kpi = run_.kpis[name]
+        print(f"  {name:32s} {kpi.value:.9g} {kpi.info.unit}")
     return out
+
+
+class _Timers:
+    """CPU and wall time accumulated per named part of the run (the profile's breakdown)."""
+
+    def __init__(self) -> None:
+        self.cpu: dict[str, float] = {}
+        self.wall: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, owner: Any, attr: str, name: str) -> Callable[[], None]:
+        """Time every call of ``owner.attr`` under ``name``; return the undo."""
+        original = getattr(owner, attr)
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            c0, w0 = time.process_time(), time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                self.cpu[name] = self.cpu.get(name, 0.0) + time.process_time() - c0
+                self.wall[name] = self.wall.get(name, 0.0) + time.perf_counter() - w0
+                self.calls[name] = self.calls.get(name, 0) + 1
+
+        setattr(owner, attr, timed)
+        return lambda: setattr(owner, attr, original)
+
+
+def profile(days: float = 1.0) -> dict[str, Any]:
+    """Replay ``days`` with the MPC and print where the time goes.
+
+    Every part is timed by wrapping its function (CPU and wall): the
+    forecast (causal profile+ARX, refits included), the state read-back,
+    the economic MPC's ``plan`` split into ipopt (cold and warm solves
+    apart), the initial guess and the plan/hold evaluations; the DCS loops;
+    the plant simulation between decisions; the KPIs.  Also per solve:
+    ipopt iterations and return status, and whether it was warm-started.
+
+    Parameters
+    ----------
+    days : float
+        Length of the replayed period. [d]
+
+    Returns
+    -------
+    dict
+        ``cpu_s``/``wall_s``/``calls`` per part, ``iterations``, ``warm`` and
+        ``status`` per solve, and the run's KPIs.
+    """
+    import plant_models.core.simulate as simulate_module
+    from controllers.economic import EconomicMPC
+    from energyopt.closedloop.dcs import DcsLayer
+    from energyopt.closedloop.policies import ControllerPolicy
+    from energyopt.controlbuild.causal import CausalForecastSource
+    from energyopt.project import load_project
+    from energyopt.replay import kpispec, policies, prepare_replay, run_prepared
+    from energyopt.replay.readback import OutputStateBuilder
+
+    timers = _Timers()
+    solves: list[dict[str, Any]] = []
+    tmp = tempfile.TemporaryDirectory(prefix="wf_replay_")
+    # Written before any timer is set (the demo history runs the truth plant).
+    project_path, history, start, end = _demo_history(Path(tmp.name), days)
+    undo = [
+        timers.wrap(policies, "build_policy", "build policy (MPC NLP, forecast)"),
+        timers.wrap(CausalForecastSource, "__call__", "forecast"),
+        timers.wrap(OutputStateBuilder, "build", "state read-back"),
+        timers.wrap(ControllerPolicy, "decide", "decision (total)"),
+        timers.wrap(EconomicMPC, "plan", "mpc plan (total)"),
+        timers.wrap(EconomicMPC, "_initial_guess", "mpc initial guess"),
+        timers.wrap(EconomicMPC, "evaluate", "mpc plan/hold evaluation"),
+        timers.wrap(DcsLayer, "apply", "DCS loops"),
+        timers.wrap(simulate_module, "simulate", "plant simulation"),
+        timers.wrap(kpispec, "compute_replay_kpis", "KPIs"),
+    ]
+    original_solve_nlp = EconomicMPC._solve_nlp
+
+    def solve_nlp(mpc: Any, step: Any, bounds: Any, mv_guess: Any, start: float) -> Any:
+        c0, w0 = time.process_time(), time.perf_counter()
+        out = original_solve_nlp(mpc, step, bounds, mv_guess, start)
+        stats = getattr(mpc, "last_stats", {})
+        solves.append(
+            {
+                "warm_path": bool(stats.get("warm_start", False)),
+                "cold_retry": bool(stats.get("cold_retry", False)),
+                "cpu_s": time.process_time() - c0,
+                "wall_s": time.perf_counter() - w0,
+                "ipopt_wall_s": stats.get("ipopt_wall_s", float("nan")),
+                "iterations": stats.get("iterations", -1),
+                "status": stats.get("return_status", "?"),
+                "message": out.solution.message,
+            }
+        )
+        return out
+
+    EconomicMPC._solve_nlp = solve_nlp  # type: ignore[method-assign]
+    try:
+        project = load_project(project_path)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        prepared = prepare_replay(project, history, start_ms=start, end_ms=end, with_record=True)
+        read = (time.process_time() - cpu0, time.perf_counter() - wall0)
+        run_ = run_prepared(prepared, "mpc")
+        total = (time.process_time() - cpu0, time.perf_counter() - wall0)
+    finally:
+        tmp.cleanup()
+        EconomicMPC._solve_nlp = original_solve_nlp  # type: ignore[method-assign]
+        for u in undo:
+            u()
+    iters = np.array([s["iterations"] for s in solves])
+    warm = np.array([s["warm_path"] for s in solves])
+    cpu_solve = np.array([s["cpu_s"] for s in solves])
+    print(f"profile: replay {days:g} d, economic MPC at 15 min ({len(solves)} NLP solves)")
+    print(f"  {'part':34s} {'CPU [s]':>9s} {'wall [s]':>9s} {'calls':>7s}")
+    print(f"  {'read period + forecast record':34s} {read[0]:9.2f} {read[1]:9.2f} {1:7d}")
+    for name in timers.cpu:
+        print(
+            f"  {name:34s} {timers.cpu[name]:9.2f} {timers.wall[name]:9.2f} {timers.calls[name]:7d}"
+        )
+    ipopt_wall = float(sum(s["ipopt_wall_s"] for s in solves))
+    nlp_cpu = float(cpu_solve.sum())
+    print(f"  {'NLP solve (ipopt + guess + evals)':34s} {nlp_cpu:9.2f} {'':9s} {len(solves):7d}")
+    print(f"  {'ipopt (wall, inside plan)':34s} {'':9s} {ipopt_wall:9.2f} {len(solves):7d}")
+    print(f"  {'total':34s} {total[0]:9.2f} {total[1]:9.2f}")
+    for label, mask in (("warm", warm), ("cold", ~warm)):
+        if mask.any():
+            print(
+                f"  {label} solves: {int(mask.sum())}, iterations median "
+                f"{np.median(iters[mask]):.0f} (min {iters[mask].min()}, max {iters[mask].max()}), "
+                f"NLP CPU median {np.median(cpu_solve[mask]):.3f} s"
+            )
+    if iters.size:
+        worst = np.argsort(iters)[::-1][:5]
+        print(
+            f"  iterations p90 {np.percentile(iters, 90):.0f}, mean {iters.mean():.1f}; "
+            "most (decision: iterations, CPU s): "
+            + ", ".join(f"{k}: {iters[k]}, {cpu_solve[k]:.2f}" for k in worst)
+        )
+    statuses: dict[str, int] = {}
+    for s in solves:
+        statuses[s["status"]] = statuses.get(s["status"], 0) + 1
+    print(f"  ipopt return status: {statuses}")
+    print(f"  failed warm starts re-solved cold: {sum(s['cold_retry'] for s in solves)}")
+    kpis = {k: v.value for k, v in run_.kpis.items() if isinstance(v.value, float)}
+    return {
+        "cpu_s": dict(timers.cpu),
+        "wall_s": dict(timers.wall),
+        "calls": dict(timers.calls),
+        "iterations": iters.tolist(),
+        "warm": warm.tolist(),
+        "status": [s["status"] for s in solves],
+        "kpis": kpis,
+    }
 
 
 def main() -> int:
     """Command-line entry: run the benchmark and print its figures and checks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=float, default=30.0)
+    parser.add_argument(
+        "--profile", action="store_true", help="print where the replay's time goes instead"
+    )
+    parser.add_argument("--tolerance", type=float, default=None, help="ipopt tol (1e-7)")
     args = parser.parse_args()
-    result = run(args.days)
+    if args.profile:
+        profile(args.days)
+        return 0
+    result = run(args.days, args.tolerance)
     for key, ok in result["checks"].items():
         print(f"{'PASS' if ok else 'FAIL'}  {key}")
     return 0

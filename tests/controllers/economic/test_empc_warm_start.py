@@ -123,3 +123,59 @@ def test_warm_solver_is_built_on_its_first_use(rolling_case):
     assert warm.built
     # Attribute access goes to the built solver (ipopt's statistics of the warm solve).
     assert "return_status" in warm.stats()
+
+
+def _roll(mpc, built, run, d, price, guesses):
+    """Plan ``len(guesses)`` rolling steps from the truth run's states; ``guesses(k, prev)``."""
+    mv = _mv0(built, mpc, run)
+    out = []
+    prev = None
+    for k, make_guess in enumerate(guesses):
+        horizon = HorizonInputs(d[k : k + HORIZON], price[k : k + HORIZON], run.inputs[0])
+        sol = mpc.plan(run.states[k], mv, horizon, mv_guess=make_guess(prev))
+        assert sol.status.usable, sol.message
+        out.append((sol, dict(mpc.last_stats)))
+        prev = sol
+    return out
+
+
+def test_own_shifted_plan_as_guess_keeps_the_warm_start(rolling_case):
+    built, run, d, price = rolling_case
+    # A closed loop hands the previous plan's tail back as the guess.
+    own = _roll(
+        _mpc(built, run),
+        built,
+        run,
+        d,
+        price,
+        [lambda prev: None if prev is None else prev.mv_plan[1:]] * 3,
+    )
+    bare = _roll(_mpc(built, run), built, run, d, price, [lambda prev: None] * 3)
+    assert [s["warm_start"] for _, s in own] == [False, True, True]
+    # The same solves: the own tail is the warm start's own primal start, so
+    # ipopt takes the same path bit for bit (same iterations, same plan).
+    assert [s["iterations"] for _, s in own] == [s["iterations"] for _, s in bare]
+    for (a, _), (b, _) in zip(own, bare, strict=True):
+        assert_allclose(a.mv_plan, b.mv_plan, rtol=0.0, atol=0.0)
+
+
+def test_another_guess_solves_cold_and_reset_forgets_the_warm_start(rolling_case):
+    built, run, d, price = rolling_case
+    mpc = _mpc(built, run)
+
+    def perturbed(prev):
+        # 1 % of each MV's span off the own tail: a caller's different guess.
+        span = np.array([m.high - m.low for m in mpc.settings.mvs])
+        return prev.mv_plan[1:] + 0.01 * span
+
+    runs = _roll(mpc, built, run, d, price, [lambda prev: None, perturbed])
+    assert [s["warm_start"] for _, s in runs] == [False, False]
+    mpc.plan(
+        run.states[2], runs[-1][0].mv_plan[0], HorizonInputs(d[2:14], price[2:14], run.inputs[0])
+    )
+    assert mpc.last_stats["warm_start"] is True
+    mpc.reset()
+    mpc.plan(
+        run.states[3], runs[-1][0].mv_plan[0], HorizonInputs(d[3:15], price[3:15], run.inputs[0])
+    )
+    assert mpc.last_stats["warm_start"] is False
