@@ -36,6 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
+from controllers.economic import nlp_start
 from controllers.economic.blocking import blocked_limits, mv_blocks
 from controllers.economic.commitment_plan import (
     CommitmentReport,
@@ -491,51 +492,6 @@ class EconomicMPC:
             out.append(combine(base, np.broadcast_to(arr, (N, n_mv))))
         return out[0], out[1], out[2]
 
-    def _bounds_z(self, bounds: NLPBounds) -> tuple[np.ndarray, np.ndarray]:
-        """Bounds of the scaled decision vector ``z`` for per-interval MV limits."""
-        n_x_all = self._n["x"] * self._n_nodes * self.settings.horizon
-        n_slack = self._nz - bounds.low.size - n_x_all
-        lbz = np.concatenate(
-            [
-                ((bounds.low - self._mv_low) / self._mv_span).ravel(),
-                np.full(n_x_all, -math.inf),
-                np.zeros(n_slack),
-            ]
-        )
-        ubz = np.concatenate(
-            [
-                ((bounds.high - self._mv_low) / self._mv_span).ravel(),
-                np.full(n_x_all, math.inf),
-                np.full(n_slack, math.inf),
-            ]
-        )
-        return lbz, ubz
-
-    def _bounds_g(
-        self, bounds: NLPBounds, outputs: OutputBounds | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Row bounds: per-interval rate limits, bands, hard limits and measure limits.
-
-        ``outputs`` holds the per-interval bands and hard limits (default the
-        settings').  Rows ``k`` of each band/limit block are interval end ``k + 1``.
-        """
-        lbg_parts = list(self._nlp.lbg_parts)
-        ubg_parts = list(self._nlp.ubg_parts)
-        rate_s = (bounds.rate / self._mv_span).ravel()
-        lbg_parts[self._nlp.rate_slot], ubg_parts[self._nlp.rate_slot] = -rate_s, rate_s
-        if outputs is not None:
-            slot = self._nlp.rate_slot + 1
-            for lo, hi in zip(*self._layout.band_rows(outputs), strict=True):
-                lbg_parts[slot], ubg_parts[slot + 1] = lo, hi
-                slot += 2
-            for lo, hi in zip(*self._layout.limit_rows(outputs), strict=True):
-                lbg_parts[slot], ubg_parts[slot + 1] = lo, hi
-                slot += 2
-        for a, slot in enumerate(self._measure_slots):
-            lbg_parts[slot] = bounds.measure_low[a]
-            ubg_parts[slot + 1] = bounds.measure_high[a]
-        return np.concatenate(lbg_parts), np.concatenate(ubg_parts)
-
     def _linearise(self, z0: np.ndarray, p_val: np.ndarray) -> tuple[Any, Any, Any]:
         """Objective gradient, row values and row Jacobian of the NLP at ``z0`` (casadi DM)."""
         if self._oracles is None:
@@ -726,83 +682,13 @@ class EconomicMPC:
 
     # ------------------------------------------------------------ helpers
 
-    def _simulate(
-        self, x: np.ndarray, u_full: np.ndarray, d: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """States at the interval ends ``(n_x, N)`` and at all nodes ``(n_x, N * s)``."""
-        N = self.settings.horizon
-        out = self._rollout(x, u_full.T, d.T, np.tile(self._p, (N, 1)).T)
-        if self._colloc is None:
-            ends = np.asarray(out, dtype=float)
-            return ends, ends
-        return np.asarray(out[0], dtype=float), np.asarray(out[1], dtype=float)
+    # The NLP's start point and bound vectors (controllers.economic.nlp_start).
+    _bounds_z = nlp_start.bounds_z
+    _bounds_g = nlp_start.bounds_g
+    _simulate = nlp_start.simulate
+    _initial_guess = nlp_start.initial_guess
 
     def _u_full(self, u_base: np.ndarray, mv: np.ndarray) -> np.ndarray:
         u = u_base.copy()
         u[self._mv_index] = mv
         return u
-
-    def _initial_guess(  # type: ignore[no-untyped-def]
-        self, x, mv, d, u_base, low, high, mv_guess, *, shifted_states: bool = False, outputs=None
-    ) -> np.ndarray:
-        """Primal start: plan and states, every band and hard-limit row met.
-
-        The plan is ``mv_guess``, else the shifted previous solution, else
-        ``mv`` held, and the states are the plan simulated from ``x``.  The
-        slacks start at the excursions of those states, so every band and
-        hard-limit row holds (measured on the demo steelworks at 24 h /
-        15 min: band slacks started at zero left the pressure-band rows
-        violated by up to 1e6 Pa and cost ipopt ~13 short steps per warm
-        solve).
-
-        With ``shifted_states`` (a warm solve from the previous solution) the
-        states are the previous solution's, shifted by one interval (its last
-        interval repeated), not simulated: the dynamics rows are violated in
-        the first interval only, by the gap between the state now and the one
-        the previous plan predicted, which one Newton step undoes together
-        with the MVs' answer to it.  Simulating the shifted plan instead lets
-        that gap run open loop through the horizon: in the demo replay (DCS
-        trims between decisions, a causal forecast, the read-back state) the
-        steam headers -- integrators -- drifted far beyond their hard limits,
-        the exact penalty of the guess was ~1e8 times the optimum, and warm
-        solves from it took 45 iterations median (up to 121) against 13 (up
-        to 58) from the shifted states, to the same optimum (48 replay states,
-        ``benchmarks/wf_replay.py``).  Simulating the last interval's copied MVs under
-        the new interval's disturbances did the same on the rolling benchmark.
-        ``outputs`` (default the settings') are the bands and hard limits in
-        force.
-        """
-        ob = outputs if outputs is not None else output_bounds(self.settings)
-        s, N = self._layout.settings, self.settings.horizon
-        n_mv, m = len(s.mvs), self._n_nodes
-        prev_nodes = None
-        if mv_guess is not None and np.asarray(mv_guess).size:
-            g = np.atleast_2d(np.asarray(mv_guess, dtype=float))
-            plan = np.vstack([g, np.repeat(g[-1:], max(N - g.shape[0], 0), axis=0)])[:N]
-        elif self._last_z is not None:
-            prev = self._last_z[: n_mv * N].reshape(N, n_mv) * self._mv_span + self._mv_low
-            plan = np.vstack([prev[1:], prev[-1:]])  # the shifted previous solution
-            nodes = self._last_z[n_mv * N : (n_mv + self._n["x"] * m) * N]
-            prev_nodes = nodes.reshape(N * m, self._n["x"]).T * self._xscale[:, None]
-        else:
-            plan = np.tile(mv, (N, 1))
-        plan = np.clip(np.where(np.isfinite(plan), plan, mv), low, high)
-        u_full = np.tile(u_base, (N, 1))
-        u_full[:, self._mv_index] = plan
-        if shifted_states and prev_nodes is not None:
-            X = np.hstack([prev_nodes[:, m:], prev_nodes[:, -m:]])
-            ends = X[:, m - 1 :: m]
-        else:
-            ends, X = self._simulate(x, u_full, d)
-        n_v = len(self._vnames)
-        slacks = [np.zeros((len(s.soft_bands), N)), np.zeros((len(s.hard_limits), N))]
-        if np.isfinite(X).all():
-            V = np.asarray(self._sel.map(N)(ends, u_full.T, d.T, np.tile(self._p, (N, 1)).T))
-            V = V.reshape(n_v, N)
-            slacks = list(output_slacks(V, self._layout, ob))
-        else:
-            X = np.tile(x[:, None], (1, N * m))
-        return np.concatenate(
-            [((plan - self._mv_low) / self._mv_span).ravel(), (X.T / self._xscale).ravel()]
-            + [part.T.ravel() for part in slacks]
-        )
