@@ -9,23 +9,37 @@ Plant
     controllers use the project's *nominal* parameters: that is the model
     mismatch.  SDIRK2 with 5 s sub-steps on a 60 s grid, as the demo history.
 Disturbances
-    As the demo history (fresh-feed temperature with a daily cycle, cooling
-    water warmest in the afternoon, motor load, operating-mode switches every
-    12-36 h between ``high_throughput`` and ``high_selectivity``) with one
-    deliberate change: the **fresh-feed strength**.  The demo's +-60 mol/m3
-    AR(1) wander leaves the product analyser (c_B, band 1.0-1.3 mol/L) inside
-    its band at every mode's nominal setpoints -- PID-only would score ~100 %
-    and the comparison would test nothing.  A real plant's composition is not
-    under PID control and its feed comes in tank batches: here each tank
-    (6-18 h) is either the purchased design grade (5.1 +- 0.1 mol/L, 70 % of
-    tanks) or a concentrated in-house recovered grade (6.15 +- 0.1 mol/L,
-    30 %), blended into the feed line over about 20 min, with a 0.5 % AR(1)
-    wander.  On the concentrated grade the nominal setpoints put c_B just
-    above 1.3 mol/L (steady state ~1.31), which PID-only cannot see; the NMPC
-    sees it through the analyser and its estimated feed-strength disturbance.
-    The unmeasured feed strength is what the EKF's disturbance state
-    estimates (offset-free); the controllers know the feed and cooling-water
-    temperatures, the motor load and the pump data (measured).
+    As the demo history (:func:`energyopt.demos.chemical_history.record_history`):
+    operating-mode switches every 12-36 h between ``high_throughput`` and
+    ``high_selectivity``, the operator's moves of every loop setpoint inside a
+    mode every 2-6 h (+-1.5 K on temperatures, +-8 % of span on the level,
+    +-6 % on flows; the same schedule law, drawn by the demo's own function),
+    fresh-feed temperature with a daily cycle, cooling water warmest in the
+    afternoon, motor load, and the truth's fouled heat transfer and slower
+    kinetics (constant, as in the history) -- with one deliberate change: the
+    **fresh-feed strength**.  The demo's +-60 mol/m3 AR(1) wander leaves the
+    product analyser (c_B, band 1.0-1.3 mol/L) inside its band at every
+    mode's nominal setpoints -- PID-only would score ~100 % and the
+    comparison would test nothing.  A real plant's composition is not under
+    PID control and its feed comes in tank batches: here each tank (6-18 h)
+    is either the purchased design grade (5.1 +- 0.1 mol/L, 70 % of tanks) or
+    a concentrated in-house recovered grade (6.15 +- 0.1 mol/L, 30 %),
+    blended into the feed line over about 20 min, with a 0.5 % AR(1) wander.
+    On the concentrated grade the nominal setpoints put c_B above 1.3 mol/L
+    (steady state 1.31 in high throughput, 1.34 in high selectivity), which
+    PID-only cannot see; the NMPC sees it through the analyser and its
+    estimated feed-strength disturbance.  The unmeasured feed strength is
+    what the EKF's disturbance state estimates (offset-free); the
+    controllers know the feed and cooling-water temperatures, the motor load
+    and the pump data (measured).
+Production plan
+    The operator's setpoints per fine step (:attr:`ChemicalScenario.plan`),
+    starting on the first mode's nominal setpoints (the hand-over point, the
+    initial steady state); the moves begin with the second stretch.
+    PID-only runs the loops on them, as the recorded history does; the NMPC
+    takes the plan's feed flow as its throughput target and its reactor
+    temperature as a loose reference, rests the preheat setpoint on the
+    plan's and chooses the other setpoints.
 Measurements
     Sensor noise on what the controllers read (:data:`SENSOR_STD`); KPIs are
     computed on the true outputs.
@@ -123,11 +137,16 @@ class ChemicalScenario:
     plant : TruthPlant
         Truth plant: truth parameters, initial steady state, disturbances.
     u0 : numpy.ndarray
-        Input vector in force at the start (the first mode's setpoints). [SI]
+        Input vector in force at the start (the plan's first setpoints). [SI]
     modes : dict
         Mode name -> MV input name -> nominal setpoint. [SI]
     mode_at_step : numpy.ndarray of int
         Index into ``mode_names`` of the production plan per fine step.
+    plan : numpy.ndarray, shape (N, n_mv)
+        The operator's setpoints per fine step, in ``mv_inputs`` order: the
+        mode's nominal values with the operator's moves. [SI]
+    plan_segment : numpy.ndarray of int, shape (N,)
+        Index of the constant stretch of ``plan`` each fine step belongs to.
     mode_names : tuple of str
         Operating modes.
     mv_inputs : tuple of str
@@ -150,6 +169,8 @@ class ChemicalScenario:
     u0: npt.NDArray[np.float64]
     modes: dict[str, dict[str, float]]
     mode_at_step: npt.NDArray[np.int64]
+    plan: npt.NDArray[np.float64]
+    plan_segment: npt.NDArray[np.int64]
     mode_names: tuple[str, ...]
     mv_inputs: tuple[str, ...]
     mv_lower: npt.NDArray[np.float64]
@@ -161,10 +182,47 @@ class ChemicalScenario:
     nominal_disturbances: npt.NDArray[np.float64]
     noise_std: npt.NDArray[np.float64]
 
+    def _step(self, t_s: float) -> int:
+        return int(min(max(round(t_s / self.plant.step_s), 0), self.mode_at_step.size - 1))
+
     def plant_mode(self, t_s: float) -> str:
-        """Return the production plan's mode at time ``t_s``."""
-        k = min(max(round(t_s / self.plant.step_s), 0), self.mode_at_step.size - 1)
-        return self.mode_names[int(self.mode_at_step[k])]
+        """Return the production plan's mode at time ``t_s``.
+
+        Parameters
+        ----------
+        t_s : float
+            Time since the start of the run. [s]
+        """
+        return self.mode_names[int(self.mode_at_step[self._step(t_s)])]
+
+    def plan_setpoints(self, t_s: float) -> dict[str, float]:
+        """Return the operator's setpoints at time ``t_s``: MV input -> value. [SI].
+
+        Parameters
+        ----------
+        t_s : float
+            Time since the start of the run. [s]
+        """
+        row = self.plan[self._step(t_s)]
+        return {name: float(v) for name, v in zip(self.mv_inputs, row, strict=True)}
+
+    def plan_segments(self) -> dict[str, dict[str, float]]:
+        """Return every constant stretch of the plan: ``"plan<i>"`` -> MV input -> value. [SI]."""
+        out: dict[str, dict[str, float]] = {}
+        for i in range(int(self.plan_segment[-1]) + 1):
+            k = int(np.argmax(self.plan_segment == i))
+            out[f"plan{i}"] = dict(zip(self.mv_inputs, map(float, self.plan[k]), strict=True))
+        return out
+
+    def plan_segment_name(self, t_s: float) -> str:
+        """Return the key of :meth:`plan_segments` in force at time ``t_s``.
+
+        Parameters
+        ----------
+        t_s : float
+            Time since the start of the run. [s]
+        """
+        return f"plan{int(self.plan_segment[self._step(t_s)])}"
 
     def noise(self, seed: int) -> MeasurementNoise:
         """Return the sensor noise of the scenario with its own seed."""
@@ -218,17 +276,6 @@ def _feed_strength(rng: np.random.Generator, n: int) -> npt.NDArray[np.float64]:
     return np.asarray(blended * (1.0 + 0.005 * _ar1(rng, n, 2 * 3600.0)), dtype=np.float64)
 
 
-def _mode_schedule(rng: np.random.Generator, n: int, n_modes: int) -> npt.NDArray[np.int64]:
-    """Mode index per fine step: switches every 12-36 h, cycling through the modes."""
-    out = np.empty(n, dtype=np.int64)
-    k, m = 0, int(rng.integers(n_modes))
-    while k < n:
-        end = min(n, k + int(rng.uniform(12.0, 36.0) * 3600.0 / STEP_S))
-        out[k:end] = m
-        k, m = end, (m + 1) % n_modes
-    return out
-
-
 def _binding_si(project: Project, model_unit: str, binding: str, values: object) -> np.ndarray:
     from energyopt.data.units import convert
 
@@ -258,6 +305,7 @@ def build_chemical_scenario(*, days: float, seed: int = 0) -> ChemicalScenario:
         TRUTH_FACTORS,
         build_chemical_flowsheet,
         mode_setpoints,
+        setpoint_schedule,
     )
     from energyopt.project.loader import load_project
     from plant_models.flowsheet.chemical import simulation_options, steady_state
@@ -275,10 +323,32 @@ def build_chemical_scenario(*, days: float, seed: int = 0) -> ChemicalScenario:
         for name, sp in loop_modes.items()
     }
     mode_names = tuple(modes)
-    mode_at_step = _mode_schedule(rng, n, len(mode_names))
 
     def col(kind: str, name: str) -> int:
         return model.index(kind, name)
+
+    units = {v.name: v.unit for v in model.variables("y")}
+    mv_inputs = tuple(MANIPULATED.values())
+    loops = [name.split(".")[0] for name in mv_inputs]
+    # The demo history's own schedule law: modes every 12-36 h, operator moves
+    # every 2-6 h (one rule, in energyopt.demos.chemical_history).
+    plan, mode_at_step = setpoint_schedule(
+        rng,
+        n,
+        STEP_S,
+        list(loop_modes.values()),
+        {loop: units[project.units[loop].measurement or ""] for loop in loops},
+    )
+    # Hand-over at the first mode's nominal setpoints: the operator's moves
+    # start with the plan's second stretch (a cold first NMPC solve from a
+    # moved start took ipopt past its iteration limit).
+    first_stretch = int(np.argmax(np.any(plan[1:] != plan[:-1], axis=1))) + 1
+    if np.all(plan[1:] == plan[:-1]):
+        first_stretch = n
+    first_mode = loop_modes[mode_names[int(mode_at_step[0])]]
+    plan[:first_stretch] = [first_mode[loop] for loop in loops]
+    changed = np.any(plan[1:] != plan[:-1], axis=1)
+    plan_segment = np.concatenate(([0], np.cumsum(changed))).astype(np.int64)
 
     hour = (np.arange(n) * STEP_S / 3600.0) % 24.0
     d = np.zeros((n, len(model.disturbances)))
@@ -308,13 +378,11 @@ def build_chemical_scenario(*, days: float, seed: int = 0) -> ChemicalScenario:
         measured[col("d", name)] = False
         nominal[col("d", name)] = 5100.0
 
-    mv_inputs = tuple(MANIPULATED.values())
     u0 = np.zeros(len(model.inputs))
     u0[col("u", "cw_pump.speed_fraction")] = 0.9
     u0[col("u", "cooling_tower.fan_speed_fraction")] = 0.8
-    for name, value in modes[mode_names[int(mode_at_step[0])]].items():
-        u0[col("u", name)] = value
-    units = {v.name: v.unit for v in model.variables("y")}
+    for i, name in enumerate(mv_inputs):
+        u0[col("u", name)] = plan[0, i]
     lower, upper, rate = [], [], []
     for binding, name in MANIPULATED.items():
         loop = name.split(".")[0]
@@ -366,6 +434,8 @@ def build_chemical_scenario(*, days: float, seed: int = 0) -> ChemicalScenario:
         u0=u0,
         modes=modes,
         mode_at_step=mode_at_step,
+        plan=plan,
+        plan_segment=plan_segment,
         mode_names=mode_names,
         mv_inputs=mv_inputs,
         mv_lower=np.array(lower),

@@ -2,24 +2,27 @@
 
 PID-only
     :class:`~controllers.baselines.chemical_pid.ChemicalPidBaseline`: the
-    production plan's mode setpoints, ramped at the project's rate limits.
+    operator's setpoints (the mode's with the operator's moves, the
+    scenario's :attr:`~energyopt.closedloop.chemical.ChemicalScenario.plan`),
+    ramped at the project's rate limits.
 NMPC
     :class:`~controllers.nmpc.NonlinearMPC` on the nominal flowsheet, 60 s x
     20 intervals: zone control of c_B, reactor temperature and flash level
     inside their bands (tightened by :data:`BAND_MARGIN` against noise and
     mismatch, ranked by the project's priorities), the plan's feed flow
-    tracked (production), the reactor temperature loosely held at the mode's,
-    and economic targets that pull the steam users down (preheat setpoint to
-    its lower limit, flash steam to its lower limit) as far as the bands
-    allow.  Offset-free: an EKF (:class:`EkfMeasurements`) estimates the
+    tracked (production), the reactor temperature loosely held at the plan's,
+    the preheat setpoint resting on the plan's, and an economic target that
+    pulls the flash steam down to its lower limit as far as the bands allow.
+    Offset-free: an EKF (:class:`EkfMeasurements`) estimates the
     states and the unmeasured fresh-feed strength as a random-walk
     disturbance state, which the NMPC holds over its horizon.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -38,8 +41,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BAND_MARGIN",
+    "PLAN_TARGET_MVS",
     "EkfMeasurements",
     "ModeTrackingNmpc",
+    "OperatorPlanPid",
     "chemical_nmpc_policy",
     "chemical_pid_policy",
     "run_chemical_comparison",
@@ -53,16 +58,62 @@ BAND_MARGIN: dict[str, float] = {
 }
 #: Horizon of the NMPC (intervals of 60 s).
 HORIZON = 20
+#: MVs whose resting target is the plan's setpoint, updated every solve.
+PLAN_TARGET_MVS: tuple[str, ...] = ("tic_110.setpoint",)
+
+
+class OperatorPlanPid:
+    """PID-only on the operator's plan: the baseline driven by the plan's stretch in force.
+
+    :class:`~controllers.baselines.chemical_pid.ChemicalPidBaseline` knows a
+    table of named setpoint sets; each constant stretch of the plan is one
+    entry, and each request is handed on naming the stretch at its time.
+
+    Parameters
+    ----------
+    scenario : ChemicalScenario
+        Gives the plan's stretches and which one is in force when.
+    """
+
+    def __init__(self, scenario: ChemicalScenario) -> None:
+        from controllers.baselines.chemical_pid import ChemicalPidBaseline
+
+        self._segment = scenario.plan_segment_name
+        self.baseline = ChemicalPidBaseline(
+            scenario.plan_segments(), scenario.mv_inputs, scenario.plan_segment_name(0.0)
+        )
+
+    @property
+    def mv_names(self) -> tuple[str, ...]:
+        """The loop setpoints, in plan column order."""
+        return self.baseline.mv_names
+
+    def reset(self) -> None:
+        """Return to the plan's first stretch."""
+        self.baseline.reset()
+
+    def solve(self, request: ControlRequest) -> ControlSolution:
+        """Return the ramp to the setpoints of the plan's stretch at ``request.time_s``.
+
+        Parameters
+        ----------
+        request : ControlRequest
+            The harness's request; its ``plant_mode`` is replaced by the stretch.
+        """
+        named = dataclasses.replace(request, plant_mode=self._segment(request.time_s))
+        return self.baseline.solve(named)
 
 
 def chemical_pid_policy(scenario: ChemicalScenario) -> ControllerPolicy:
-    """Return the PID-only baseline of the scenario as a closed-loop policy."""
-    from controllers.baselines.chemical_pid import ChemicalPidBaseline
+    """Return the PID-only baseline of the scenario as a closed-loop policy.
 
-    first = scenario.mode_names[int(scenario.mode_at_step[0])]
-    baseline = ChemicalPidBaseline(scenario.modes, scenario.mv_inputs, first)
+    Parameters
+    ----------
+    scenario : ChemicalScenario
+        The comparison's scenario (plan, MV limits and rate limits).
+    """
     return ControllerPolicy(
-        baseline,
+        OperatorPlanPid(scenario),
         scenario.flowsheet.model,
         scenario.mv_inputs,
         scenario.mv_lower,
@@ -75,21 +126,23 @@ def chemical_pid_policy(scenario: ChemicalScenario) -> ControllerPolicy:
 class ModeTrackingNmpc:
     """The NMPC with the production plan's feed flow and temperature as setpoints.
 
-    Each solve sets the tracked feed flow (``fresh_feed.supply``) and the
-    loosely held reactor temperature to the requested mode's values, then
-    solves (:class:`~controllers.nmpc.NonlinearMPC` public API only).
+    Each solve sets the tracked feed flow (``fresh_feed.supply``), the
+    loosely held reactor temperature and the preheat setpoint's resting
+    target (MV :data:`PLAN_TARGET_MVS`) to the plan's values at the request's
+    time, then solves (:class:`~controllers.nmpc.NonlinearMPC` public API only).
 
     Parameters
     ----------
     nmpc : NonlinearMPC
         The controller.
-    modes : mapping
-        Mode -> MV input -> nominal setpoint. [SI]
+    plan : callable
+        ``plan(t_s)`` -> MV input -> the operator's setpoint at time ``t_s``
+        (:meth:`~energyopt.closedloop.chemical.ChemicalScenario.plan_setpoints`). [SI]
     """
 
-    def __init__(self, nmpc: NonlinearMPC, modes: Mapping[str, Mapping[str, float]]) -> None:
+    def __init__(self, nmpc: NonlinearMPC, plan: Callable[[float], Mapping[str, float]]) -> None:
         self.nmpc = nmpc
-        self._modes = modes
+        self._plan = plan
 
     @property
     def mv_names(self) -> tuple[str, ...]:
@@ -101,15 +154,25 @@ class ModeTrackingNmpc:
         self.nmpc.reset()
 
     def solve(self, request: ControlRequest) -> ControlSolution:
-        """Set the mode's targets and solve."""
-        mode = self._modes.get(request.plant_mode or "")
-        if mode is not None:
-            self.nmpc.set_setpoints(
-                {
-                    "fresh_feed.supply": mode["fic_101.setpoint"],
-                    "reactor.t_reactor_k": mode["tic_102.setpoint"],
-                }
-            )
+        """Set the plan's targets and solve.
+
+        Parameters
+        ----------
+        request : ControlRequest
+            The harness's request (its ``time_s`` selects the plan's values).
+        """
+        plan = self._plan(request.time_s)
+        self.nmpc.set_setpoints(
+            {
+                "fresh_feed.supply": plan["fic_101.setpoint"],
+                "reactor.t_reactor_k": plan["tic_102.setpoint"],
+            }
+        )
+        target = np.array(self.nmpc.tuning.mv_target, dtype=np.float64)
+        for i, name in enumerate(self.mv_names):
+            if name in PLAN_TARGET_MVS and name in plan:
+                target[i] = min(max(plan[name], request.mv_lower[i]), request.mv_upper[i])
+        self.nmpc.set_tuning({"mv_target": target})
         return self.nmpc.solve(request)
 
 
@@ -186,12 +249,19 @@ def _nmpc_settings(scenario: ChemicalScenario) -> Any:
 
     lo, hi, rate = scenario.mv_lower, scenario.mv_upper, scenario.mv_rate
     span = hi - lo
-    # Economic targets at the lower limits of the steam users; the feed and
+    # Economic target: the flash steam (a flow loop, smooth down to its lower
+    # limit) at its lower limit.  The preheat setpoint rests on the plan's
+    # (:class:`ModeTrackingNmpc` updates it): a target at its lower limit
+    # (100 degC) drove TIC-110's trim-steam valve shut and TIC-102's cooling
+    # valve towards shut, kinks of the model where ipopt stalled -- in the
+    # 14-day scenario's window at 114 h 104 of 420 solves hit the time limit
+    # and 19 the iteration limit, none with the plan's target.  The feed and
     # level setpoints only move to keep the CVs in their bands.
+    first = scenario.plan_setpoints(0.0)
     targets: dict[str, tuple[float | None, float]] = {
         "fic_101.setpoint": (None, 0.0),
         "tic_102.setpoint": (None, 0.0),
-        "tic_110.setpoint": (float(lo[2]), 0.05),
+        "tic_110.setpoint": (first["tic_110.setpoint"], 0.05),
         "lic_201.setpoint": (0.5, 0.05),
         "fic_203.setpoint": (float(lo[4]), 0.05),
     }
@@ -208,7 +278,6 @@ def _nmpc_settings(scenario: ChemicalScenario) -> Any:
         )
         for i, name in enumerate(scenario.mv_inputs)
     )
-    first = scenario.modes[scenario.mode_names[int(scenario.mode_at_step[0])]]
     priorities = {"reactor.c_b_mol_m3": 1, "reactor.t_reactor_k": 2, "flash.level_fraction": 3}
     scales = {"reactor.c_b_mol_m3": 50.0, "reactor.t_reactor_k": 2.0, "flash.level_fraction": 0.05}
     cvs = [
@@ -244,7 +313,10 @@ def _nmpc_settings(scenario: ChemicalScenario) -> Any:
         horizon=HORIZON,
         fixed_inputs=fixed,
         tolerance=1e-6,
-        max_wall_time_s=5.0,
+        # The project's [controller] max_solve_time_s (10 s of the 60 s
+        # interval); 5 s timed the first cold solves out on a loaded 2-core
+        # machine (about 1 s of CPU each).
+        max_wall_time_s=float(scenario.project.controller.max_solve_time_s or STEP_S / 2.0),
     )
 
 
@@ -286,7 +358,7 @@ def chemical_nmpc_policy(scenario: ChemicalScenario) -> ControllerPolicy:
         scenario.flowsheet.parameters,
         build,
         scenario.plant.x0,
-        lambda nmpc: ModeTrackingNmpc(nmpc, scenario.modes),
+        lambda nmpc: ModeTrackingNmpc(nmpc, scenario.plan_setpoints),
     )
 
 

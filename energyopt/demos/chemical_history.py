@@ -196,14 +196,40 @@ def _ar1(rng: np.random.Generator, n: int, step_s: float, tau_s: float) -> npt.N
 _OPERATOR_MOVES: dict[str, tuple[float, float]] = {"K": (1.5, 0.0), "dimensionless": (0.08, 0.0)}
 
 
-def _setpoint_schedule(
+def setpoint_schedule(
     rng: np.random.Generator,
     n: int,
     step_s: float,
     modes: list[dict[str, float]],
     units: dict[str, str],
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
-    """Return the setpoints (one column per loop of ``units``, SI) and the mode index per sample."""
+    """Draw the operators' loop setpoints: mode changes and moves inside each mode.
+
+    The demo history's rule, shared with the chemical closed loop: a mode
+    lasts 12-36 h (the modes in turn, the first drawn), and inside it the
+    operator moves every loop's setpoint every 2-6 h by a small step around
+    the mode's value.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The draws.
+    n : int
+        Number of samples.
+    step_s : float
+        Sample spacing. [s]
+    modes : list of dict
+        Per mode, the nominal setpoint of each loop (by loop name). [SI]
+    units : dict
+        Loop name -> unit of its measurement (chooses the size of the moves).
+
+    Returns
+    -------
+    setpoints : numpy.ndarray
+        Shape ``(n, len(units))``, one column per loop of ``units``. [SI]
+    mode_index : numpy.ndarray
+        The mode of each sample, shape ``(n,)``.
+    """
     loops = list(units)
     sp = np.empty((n, len(loops)))
     mode_index = np.empty(n, dtype=np.int64)
@@ -291,7 +317,7 @@ def record_history(
     rng = np.random.default_rng(seed)
     t_s = np.arange(n) * step_s
     hour = (t_s / 3600.0) % 24.0
-    setpoints, _ = _setpoint_schedule(rng, n, step_s, list(modes.values()), loop_units)
+    setpoints, _ = setpoint_schedule(rng, n, step_s, list(modes.values()), loop_units)
 
     u = np.zeros((n, len(model.inputs)))
     for col, loop in enumerate(loop_units):

