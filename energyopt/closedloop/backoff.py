@@ -57,6 +57,7 @@ settings' limits.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -476,8 +477,6 @@ class BackoffForecastSource:
             ``d``, price and ``u_base`` of the mean forecast; ``limit_low``
             and ``limit_high`` per holder variable.
         """
-        from controllers.economic import HorizonInputs
-
         limit_low: dict[str, npt.NDArray[np.float64]] = {}
         limit_high: dict[str, npt.NDArray[np.float64]] = {}
         for hb in self.holders:
@@ -502,15 +501,7 @@ class BackoffForecastSource:
             limit_low[hb.variable] = np.maximum(limit_low.get(hb.variable, lo), lo)
             limit_high[hb.variable] = np.minimum(limit_high.get(hb.variable, hi), hi)
         base = horizon.inputs
-        return HorizonInputs(
-            base.d,
-            base.price_per_j,
-            base.u_base,
-            limit_low=limit_low,
-            limit_high=limit_high,
-            band_low=base.band_low,
-            band_high=base.band_high,
-        )
+        return dataclasses.replace(base, limit_low=limit_low, limit_high=limit_high)
 
     def __call__(self, time_s: float) -> HorizonInputs:
         """The backed-off horizon inputs at ``time_s`` since the scenario start [s]."""

@@ -35,6 +35,7 @@ plan); later intervals hold the margin of ``recourse_intervals`` (module
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -341,8 +342,6 @@ class ConformalBackoffSource:
 
     def __call__(self, time_s: float) -> HorizonInputs:
         """The backed-off horizon inputs at ``time_s`` since the scenario start [s]."""
-        from controllers.economic import HorizonInputs
-
         base = self.source(time_s)
         n = base.d.shape[0]
         limit_low = dict(base.limit_low or {})
@@ -363,12 +362,4 @@ class ConformalBackoffSource:
                 hi = np.maximum(hi, min(low + self.min_gap, high))
             limit_low[variable] = np.maximum(limit_low.get(variable, lo), lo)
             limit_high[variable] = np.minimum(limit_high.get(variable, hi), hi)
-        return HorizonInputs(
-            base.d,
-            base.price_per_j,
-            base.u_base,
-            limit_low=limit_low,
-            limit_high=limit_high,
-            band_low=base.band_low,
-            band_high=base.band_high,
-        )
+        return dataclasses.replace(base, limit_low=limit_low, limit_high=limit_high)
