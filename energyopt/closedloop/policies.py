@@ -408,8 +408,11 @@ class EveryStepOverlay:
         trimmed inputs before each decision and takes the trims over.
     protection : HolderProtection, optional
         Protective overrides applied every step after the DCS loops
-        (:mod:`energyopt.closedloop.protection`); the controller reads the
-        overridden inputs as the DCS trims.
+        (:mod:`energyopt.closedloop.protection`).  The controller is told the
+        inputs before the overrides: they are a stateless clamp on its
+        setpoints, released as the level recovers, not setpoints it takes
+        over (taken over, a shed no controller writes back -- a gas user's
+        curtailment -- stayed in force for the rest of the run).
 
     Raises
     ------
@@ -490,9 +493,9 @@ class EveryStepOverlay:
         self.overlay(u, self._k)
         if self._dcs is not None:
             self._dcs.apply(u, y_meas, self._k)
+        self._applied = u.copy()
         if self._protection is not None:
             self._protection.apply(u, y_meas)
-        self._applied = u.copy()
         self._k += 1
         return Decision(u, compute_s, status, targets)
 

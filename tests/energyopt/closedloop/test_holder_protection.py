@@ -157,12 +157,13 @@ class _Hold:
 
     interval_s: float = 120.0
     seen: list | None = None
+    u: tuple = (8.0, 4.0, 0.0)
 
     def reset(self, u0, x0):
         self.seen = []
 
     def decide(self, t_s, y_meas, d_now, plant_mode):
-        return Decision(np.array([8.0, 4.0, 0.0]), 0.0, "optimal", {"lvl": 0.5})
+        return Decision(np.array(self.u), 0.0, "optimal", {"lvl": 0.5})
 
     def observe_applied(self, u):
         self.seen.append(np.array(u))
@@ -197,6 +198,22 @@ def test_overlay_applies_protection_every_step_and_reports_it_to_the_controller(
     # At the second decision the controller reads the inputs applied last (step 1).
     assert_allclose(inner.seen[-1], [8.0, 4.0, 0.0], rtol=1e-12)
     assert prot.acted_minutes()["ldg_holder_cutback_min"] == 1.0
+
+
+def test_controller_is_not_told_the_protections_clamp():
+    # The cut-back acts in the step just before a decision: the controller is
+    # told its own setpoints (after the DCS), not the clamped ones -- else a
+    # shed the controller does not own (input 1, a gas user's curtailment)
+    # would stay in force after the level recovered.
+    inner = _Hold(u=(8.0, 0.0, 0.0))
+    prot = HolderProtection((_guard(consumers=(0,), shed=(1,)),), step_s=60.0)
+    policy = _Overlay(inner, 60.0, "test", dcs=_NoDcs(), protection=prot)
+    policy.reset(np.zeros(3), np.zeros(1))
+    policy.decide(0.0, np.array([0.50]), np.zeros(0), None)
+    u_low = policy.decide(60.0, np.array([0.205]), np.zeros(0), None).u
+    assert_allclose(u_low, [4.0, 0.5, 0.0], rtol=1e-12)  # cut by half, half shed
+    policy.decide(120.0, np.array([0.50]), np.zeros(0), None)
+    assert_allclose(inner.seen[-1], [8.0, 0.0, 0.0], rtol=1e-12)
 
 
 # ------------------------------------------------------------------ diagnosis
