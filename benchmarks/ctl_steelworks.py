@@ -74,7 +74,14 @@ def _cpu_s() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run_one(name: str, days: float, seed: int, *, protection: bool = True) -> dict[str, float]:
+def run_one(
+    name: str,
+    days: float,
+    seed: int,
+    *,
+    protection: bool = True,
+    series_path: Path | None = None,
+) -> dict[str, float]:
     """Run one controller; its KPIs, hard-limit minutes per holder and CPU time.
 
     Parameters
@@ -87,6 +94,10 @@ def run_one(name: str, days: float, seed: int, *, protection: bool = True) -> di
         Seed of the profiles and the sensor noise.
     protection : bool
         Run the holder-level protection in the DCS layer.
+    series_path : Path, optional
+        Also write every fine-step series of the run here (``.npz``: one array
+        per variable name, SI, plus ``time_s``, ``decision_time_s`` and
+        ``status``), for diagnosis.
 
     Returns
     -------
@@ -153,6 +164,8 @@ def run_one(name: str, days: float, seed: int, *, protection: bool = True) -> di
             report=lambda line: print(f"  {name}: {line}", flush=True),
             **common,
         )
+    if series_path is not None:
+        _save_series(result, series_path)
     kpis = steelworks_kpis(scenario, result)
     kpis.update(holder_limit_minutes(scenario, result))
     if guard is not None:
@@ -177,6 +190,23 @@ def run_one(name: str, days: float, seed: int, *, protection: bool = True) -> di
     )
     print(f"  {name}: {kpis['run_wall_s']:.0f} s wall, statuses {counts}", flush=True)
     return kpis
+
+
+def _save_series(result: Any, path: Path) -> None:
+    """Write a closed-loop run's fine-step series to ``path`` (``.npz``, atomically)."""
+    import numpy as np
+
+    model = result.model
+    columns = {"time_s": result.time_s}
+    for kind in ("y", "x", "u", "d"):
+        for var in model.variables(kind):
+            columns.setdefault(var.name, result.series(var.name))
+    columns["decision_time_s"] = result.decision_time_s
+    columns["status"] = result.status.astype(np.int64)
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("wb") as handle:
+        np.savez_compressed(handle, **columns)
+    tmp.replace(path)
 
 
 def table(kpis: dict[str, dict[str, float]]) -> dict[str, Any]:
@@ -286,6 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         "--table", action="store_true", help="only print the stored results of --days"
     )
     parser.add_argument(
+        "--series",
+        action="store_true",
+        help="also write each run's fine-step series (<out>/<controller>_<days>d.npz)",
+    )
+    parser.add_argument(
         "--no-protection",
         action="store_true",
         help="run without the DCS holder-level protection (results in <out>/no_protection)",
@@ -296,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.table:
         args.out.mkdir(parents=True, exist_ok=True)
         for name in args.controllers:
-            kpis = run_one(name, args.days, args.seed, protection=not args.no_protection)
+            kpis = run_one(
+                name,
+                args.days,
+                args.seed,
+                protection=not args.no_protection,
+                series_path=args.out / f"{name}_{args.days:g}d.npz" if args.series else None,
+            )
             path = args.out / f"{name}_{args.days:g}d.json"
             tmp = path.with_suffix(".tmp")
             tmp.write_text(json.dumps(kpis, indent=1), encoding="utf-8")
