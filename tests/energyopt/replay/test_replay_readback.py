@@ -83,3 +83,35 @@ def test_unreadable_state_is_named(built) -> None:
 )
 def test_replay_step(sampling_ms: float | None, interval_s: float, expected: float) -> None:
     assert replay_step_s(sampling_ms, interval_s) == expected
+
+
+def test_read_back_through_the_floor_matches_the_output(built) -> None:
+    """Many rows across the compressor's envelope, floor included: every read-back reproduces y."""
+    from plant_models.core.equations import to_numba
+
+    p = built.parameters()
+    i = built.index("u", "air_compressor_1.flow_m3_s")
+    rb = find_readback(built, "u", i, {"air_compressor_1.power_w"})
+    assert rb is not None
+    rng = np.random.default_rng(3)
+    low, high = built.model.bounds("u")
+    x, u, d = _point(built)
+    n = 400
+    us = np.tile(u, (n, 1))
+    us[:, i] = low[i] + rng.uniform(0.0, 1.0, n) * (high[i] - low[i])
+    g = to_numba(built.model).g
+    power = np.array([g(x, row, d, p)[rb.output_index] for row in us])
+    power[0], power[1], power[2] = np.nan, -1.0, 1e12  # missing, below and above the range
+    got = rb.invert(power, np.tile(x, (n, 1)), us, np.tile(d, (n, 1)), p)
+    assert np.isnan(got[0])
+    assert got[1] == low[i]  # the nearer end of the envelope
+    assert got[2] == high[i]
+    back = us.copy()
+    back[:, i] = got
+    again = np.array([g(x, row, d, p)[rb.output_index] for row in back[3:]])
+    # The independent forward evaluation (numba) of the read-back flow gives the
+    # power back to round-off of the output (1e-14 of its scale is the stop rule).
+    assert_allclose(again, power[3:], rtol=1e-13)
+    # Above the floor the flow itself comes back (the test above: 2**-47 of the span).
+    above = power[3:] > power[3:].min() * (1 + 1e-9)
+    assert_allclose(got[3:][above], us[3:, i][above], rtol=0, atol=1e-9 * (high[i] - low[i]))
