@@ -393,7 +393,10 @@ def steelworks_kpis(scenario: SteelworksScenario, result: ClosedLoopResult) -> d
 
     Energy cost = purchased electricity at the TOU price + natural gas; the
     total adds the flare penalty and the CO2 price of flared gas (the terms
-    the economic MPC minimises), all from :mod:`energyopt.kpis`.
+    the economic MPC minimises), all from :mod:`energyopt.kpis`, and the cost
+    of the gas users' energy shed (``curtailment_cost_cny``: the DCS
+    protection's shedding, priced by each user's ``curtailment_cost_per_j``
+    -- the steelshop's natural-gas backup).
 
     Parameters
     ----------
@@ -435,6 +438,11 @@ def steelworks_kpis(scenario: SteelworksScenario, result: ClosedLoopResult) -> d
     penalty = float(tariffs.flare_penalty_per_m3) if tariffs is not None else 0.0
     co2_price = float(tariffs.co2_price_per_t) if tariffs is not None else 0.0
     flare_cost = penalty * sum(flared.values()) + co2_price * co2_t
+    shed_cost = sum(
+        float(np.sum(result.series(v.name))) * step
+        for v in result.model.outputs
+        if v.name.endswith(".curtailment_cost_per_s")
+    )
     bindings = {b.variable: b for b in project.bindings.values()}
     outside_hard = outside_normal = 0.0
     for holder in _HOLDERS:
@@ -448,7 +456,8 @@ def steelworks_kpis(scenario: SteelworksScenario, result: ClosedLoopResult) -> d
         outside_normal += holder_time_outside_band_min(level, normal_lo, normal_hi, step)
     out = {
         "energy_cost_cny": float(cost),
-        "total_cost_cny": float(cost) + flare_cost,
+        "total_cost_cny": float(cost) + flare_cost + shed_cost,
+        "curtailment_cost_cny": shed_cost,
         "purchased_electricity_mwh": float(np.sum(purchased)) * step / 3.6e9,
         "natural_gas_nm3": float(np.sum(result.series("ng.demand"))) * step,
         "flared_bfg_nm3": flared["bfg"],

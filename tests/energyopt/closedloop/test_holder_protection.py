@@ -118,7 +118,8 @@ def test_steelworks_protection_resolves_the_demo_holders():
         "coke_oven_heating.curtail_fraction",
         "hot_stoves.curtail_fraction",
     ]
-    assert ldg.shed == ()  # the steelshop users are not curtailable
+    # The ladle preheaters switch to their natural-gas burners near hard low.
+    assert [inputs[i] for i in ldg.shed] == ["steelshop_users.curtail_fraction"]
     assert inputs[bfg.flare] == "bfg_flare.flow_command_m3_s"
     assert_allclose(bfg.flare_capacity, 300_000.0 / 3600.0, rtol=1e-12)  # 300,000 Nm3/h
     assert len(bfg.consumers) == 3  # every boiler burns BFG

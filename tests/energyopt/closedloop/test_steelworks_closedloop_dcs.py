@@ -30,3 +30,27 @@ def test_dcs_loops_trim_the_rule_based_dispatch(scenario):
     assert _hp_deviation_kpa(with_dcs) < 0.9 * _hp_deviation_kpa(plain)
     inlet = scenario.built.index("u", "tg_1.flow_in_kg_s")
     assert not np.array_equal(plain.inputs[:, inlet], with_dcs.inputs[:, inlet])
+
+
+def test_kpis_add_the_cost_of_shed_gas_to_the_total(scenario):
+    import dataclasses
+
+    from energyopt.closedloop.steelworks import steelworks_kpis
+
+    result = run_steelworks(scenario, "rule_based", days=0.1)
+    base = steelworks_kpis(scenario, result)
+    # The rule-based dispatch never sheds the steelshop users: no shed cost.
+    assert base["curtailment_cost_cny"] == 0.0
+    # Put a known shed on the steelshop users: 10 MW for every step at the
+    # project's natural-gas backup price 9.44e-8 CNY/J -> 0.944 CNY/s.
+    outputs = result.outputs.copy()
+    column = scenario.built.index("y", "steelshop_users.curtailment_cost_per_s")
+    outputs[:, column] = 10.0e6 * 9.44e-8
+    shed = dataclasses.replace(result, outputs=outputs)
+    kpis = steelworks_kpis(scenario, shed)
+    expected = 0.944 * result.time_s.size * scenario.step_s
+    # Sums of equal terms: round-off only.
+    np.testing.assert_allclose(kpis["curtailment_cost_cny"], expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        kpis["total_cost_cny"], base["total_cost_cny"] + expected, rtol=1e-12
+    )
