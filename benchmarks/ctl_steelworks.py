@@ -189,7 +189,28 @@ def run_one(
         sum(v for k, v in counts.items() if k not in ("none", "optimal"))
     )
     print(f"  {name}: {kpis['run_wall_s']:.0f} s wall, statuses {counts}", flush=True)
+    for line in _not_optimal_summary(rec.not_optimal):
+        print(f"  {name}: {line}", flush=True)
     return kpis
+
+
+def _not_optimal_summary(records: list[tuple[float, str, str]]) -> list[str]:
+    """Count the non-optimal decisions by status and solver outcome; name the first of each.
+
+    The outcome is the message's first word (ipopt's return status or the
+    fallback's reason) plus whether the plan foresaw a hard limit it could
+    not keep.
+    """
+    groups: dict[tuple[str, str], list[float]] = {}
+    for t_s, status, message in records:
+        outcome = message.split(" ", 1)[0] if message else "(no message)"
+        if "hard limits not kept" in message:
+            outcome += ", hard limits not kept"
+        groups.setdefault((status, outcome), []).append(t_s)
+    return [
+        f"{len(times)} {status}: {outcome} (first at {times[0] / 3600.0:.2f} h)"
+        for (status, outcome), times in sorted(groups.items(), key=lambda kv: -len(kv[1]))
+    ]
 
 
 def _save_series(result: Any, path: Path) -> None:

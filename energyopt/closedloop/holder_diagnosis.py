@@ -56,12 +56,16 @@ class DecisionRecorder:
         Time of each recorded decision. [s]
     targets : list of dict
         Its predicted controlled variables at the end of its interval. [SI]
+    not_optimal : list of (float, str, str)
+        ``(time, status, message)`` of every decision neither optimal nor
+        ``none`` (suboptimal, failed, fallback...): what the solver said.
     """
 
     def __init__(self, inner: Policy) -> None:
         self._inner = inner
         self.time_s: list[float] = []
         self.targets: list[dict[str, float]] = []
+        self.not_optimal: list[tuple[float, str, str]] = []
 
     @property
     def interval_s(self) -> float:
@@ -80,6 +84,7 @@ class DecisionRecorder:
         """
         self.time_s.clear()
         self.targets.clear()
+        self.not_optimal.clear()
         self._inner.reset(u0, x0)
 
     def decide(
@@ -89,7 +94,7 @@ class DecisionRecorder:
         d_now: npt.NDArray[np.float64],
         plant_mode: str | None,
     ) -> Decision:
-        """Forward the decision; record its ``cv_targets``.
+        """Forward the decision; record its ``cv_targets`` and a status other than optimal.
 
         Parameters
         ----------
@@ -103,6 +108,8 @@ class DecisionRecorder:
             Operating mode.
         """
         decision = self._inner.decide(t_s, y_meas, d_now, plant_mode)
+        if decision.status not in ("none", "optimal"):
+            self.not_optimal.append((float(t_s), decision.status, decision.message))
         if decision.cv_targets:
             self.time_s.append(float(t_s))
             self.targets.append(dict(decision.cv_targets))

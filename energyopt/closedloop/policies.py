@@ -82,12 +82,16 @@ class Decision:
         The controller's predicted controlled variables at the end of the
         interval (model variable name -> value), the setpoints of DCS loops
         that take the controller's (:mod:`energyopt.closedloop.dcs`). [SI]
+    message : str
+        The controller's account of the decision (the solver's return status,
+        iterations, fallbacks), for diagnosis; empty for a rule.
     """
 
     u: npt.NDArray[np.float64]
     compute_time_s: float
     status: str = "none"
     cv_targets: Mapping[str, float] | None = None
+    message: str = ""
 
 
 class Policy(Protocol):
@@ -325,6 +329,7 @@ class ControllerPolicy:
                 [mv.setpoint if mv.setpoint is not None else np.nan for mv in rec.mvs]
             )
             status = "fallback" if rec.fallback.name != "NONE" else _status(rec.solve_status)
+            message = rec.fallback_reason
         else:
             request = ControlRequest(
                 time_s=t_s,
@@ -341,6 +346,7 @@ class ControllerPolicy:
             )
             sol = self._controller.solve(request)
             status = _status(sol.status)
+            message = str(sol.message)
             plan = np.asarray(sol.mv_plan, dtype=np.float64)
             usable = (
                 sol.status.usable
@@ -354,7 +360,7 @@ class ControllerPolicy:
             targets = _cv_targets(sol) if usable else None
         setpoints, _ = safe_setpoints(mv_now, target, self._lower, self._upper, self._rate)
         self._u[self._mv_index] = setpoints
-        return Decision(self._u.copy(), time.perf_counter() - start, status, targets)
+        return Decision(self._u.copy(), time.perf_counter() - start, status, targets, message)
 
     def observe_applied(self, u: npt.NDArray[np.float64]) -> None:
         """Take the inputs actually in force (a DCS layer trimmed the decided ones). [SI].
@@ -475,7 +481,7 @@ class EveryStepOverlay:
         plant_mode: str | None,
     ) -> Decision:
         """Ask the inner policy on its grid; apply :meth:`overlay` every step."""
-        status, compute_s = "none", 0.0
+        status, compute_s, message = "none", 0.0, ""
         targets: Mapping[str, float] | None = None
         if self._k % self._every == 0:
             observe: Callable[[npt.NDArray[np.float64]], None] | None = getattr(
@@ -486,7 +492,7 @@ class EveryStepOverlay:
             decision = self._inner.decide(t_s, y_meas, d_now, plant_mode)
             self._u = np.array(decision.u, dtype=np.float64)
             status, compute_s = decision.status, decision.compute_time_s
-            targets = decision.cv_targets
+            targets, message = decision.cv_targets, decision.message
             if self._dcs is not None:
                 self._dcs.rebase(observe is not None, targets)
         u = self._u.copy()
@@ -497,7 +503,7 @@ class EveryStepOverlay:
         if self._protection is not None:
             self._protection.apply(u, y_meas)
         self._k += 1
-        return Decision(u, compute_s, status, targets)
+        return Decision(u, compute_s, status, targets, message)
 
 
 class DcsOverlay(EveryStepOverlay):

@@ -140,7 +140,11 @@ def test_hold_controller_keeps_inputs_constant(scenario):
 def test_failed_solve_holds_and_is_recorded(scenario):
     class Failing(_Hold):
         def solve(self, request):
-            return ControlSolution(SolveStatus.INFEASIBLE, np.zeros((0, len(self.mv_names))))
+            return ControlSolution(
+                SolveStatus.INFEASIBLE,
+                np.zeros((0, len(self.mv_names))),
+                message="Infeasible_Problem_Detected (12 iterations)",
+            )
 
     policy = ControllerPolicy(Failing(scenario.mv_inputs), scenario.flowsheet.model,
                               scenario.mv_inputs, scenario.mv_lower, scenario.mv_upper,
@@ -148,6 +152,11 @@ def test_failed_solve_holds_and_is_recorded(scenario):
     result = run_closed_loop(scenario.plant, policy, scenario.u0)
     np.testing.assert_array_equal(result.inputs[-1], scenario.u0)
     assert result.status_counts() == {"infeasible": result.decision_time_s.size}
+    # The decision carries what the solver said (diagnosis of non-optimal decisions).
+    policy.reset(scenario.u0, scenario.plant.x0)
+    y0 = np.zeros(scenario.flowsheet.model.sizes["y"])
+    decision = policy.decide(0.0, y0, scenario.plant.disturbances[0], None)
+    assert decision.message == "Infeasible_Problem_Detected (12 iterations)"
 
 
 def test_cancel_stops_cleanly(scenario):

@@ -452,3 +452,29 @@ def test_calibrated_margin_is_the_conformal_order_statistic_of_the_worst_deficit
         calibrate_holder_margin(
             _Source(), record, "h", {"gas": 1.0}, 0.0, calibration_ms=(0, 400 * 300_000)
         )
+
+
+def test_recorder_keeps_what_the_solver_said_of_non_optimal_decisions():
+    from energyopt.closedloop.holder_diagnosis import DecisionRecorder
+
+    @dataclass
+    class _Says:
+        interval_s: float = 60.0
+        statuses: tuple = ("optimal", "failed", "none", "suboptimal")
+
+        def reset(self, u0, x0):
+            self.k = 0
+
+        def decide(self, t_s, y_meas, d_now, plant_mode):
+            status = self.statuses[self.k]
+            self.k += 1
+            return Decision(np.zeros(1), 0.0, status, None, f"{status} message")
+
+    rec = DecisionRecorder(_Says())
+    rec.reset(np.zeros(1), np.zeros(1))
+    for k in range(4):
+        rec.decide(60.0 * k, np.zeros(1), np.zeros(0), None)
+    assert rec.not_optimal == [
+        (60.0, "failed", "failed message"),
+        (180.0, "suboptimal", "suboptimal message"),
+    ]
