@@ -10,7 +10,11 @@ outputs with a causal profile+ARX forecast refitted once a day.
 
 Figures: wall and CPU time, solves per second, peak RSS, and RSS sampled at
 every progress report; memory is flat when the slope of RSS over the second
-half of the run is below :data:`RSS_SLOPE_LIMIT` per decision.  Target: 30
+half of the run, less the run's own record (states, inputs and outputs of
+every fine step: preallocated, its pages committed as they are written, 23 kB
+per decision on the demo), is below :data:`RSS_SLOPE_LIMIT` per decision.
+Measured 2026-11-21 over 30 days: 19.6-21.3 kB per decision in all, so
+-3.4 to -1.7 kB beyond the record.  Target: 30
 days in under :data:`TARGET_30_DAYS_S` on the 2-core machine; a shorter run
 is extrapolated linearly in the number of decisions (every decision costs
 the same: a fixed-size NLP warm-started from the previous one).
@@ -32,9 +36,9 @@ import numpy as np
 
 #: Target wall time of a 30-day replay. [s]
 TARGET_30_DAYS_S = 600.0
-#: Largest RSS growth per decision over the second half that counts as flat
-#: (a 30-day run would grow by under 60 MB). [B]
-RSS_SLOPE_LIMIT = 20_000.0
+#: Largest RSS growth per decision over the second half, beyond the run's own
+#: record, that counts as flat (a 30-day run would grow by under 15 MB). [B]
+RSS_SLOPE_LIMIT = 5_000.0
 #: History before the replay, for the forecast's first fit. [d]
 HISTORY_DAYS = 3.5
 #: Decision-quality KPIs printed (and compared between controller versions).
@@ -130,6 +134,13 @@ def run(days: float = 30.0, tolerance: float | None = None) -> dict[str, Any]:
     slope = (
         float(np.polyfit(done[half] / step_s, rss[half], 1)[0]) if half.sum() >= 3 else float("nan")
     )
+    # The run's own record (states, inputs and outputs of every fine step,
+    # preallocated with np.empty) is committed page by page as it is written:
+    # RSS grows by that much per decision without any leak.
+    sizes = prepared.case.built.model.sizes
+    steps_per_decision = round(prepared.interval_s / prepared.case.step_s)
+    record_b = 8.0 * (sizes["x"] + sizes["u"] + sizes["y"]) * steps_per_decision
+    slope_net = slope - record_b
     per_decision = (wall - read_s) / max(solves, 1)
     extrapolated = read_s * 30.0 / days + per_decision * 30 * 96
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -148,15 +159,16 @@ def run(days: float = 30.0, tolerance: float | None = None) -> dict[str, Any]:
         "rss_first_mb": float(rss[0]) / 2**20 if rss.size else float("nan"),
         "rss_last_mb": float(rss[-1]) / 2**20 if rss.size else float("nan"),
         "rss_slope_b_per_decision": slope,
+        "record_b_per_decision": record_b,
+        "rss_slope_net_b_per_decision": slope_net,
         "extrapolated_30_days_s": extrapolated,
         "kpis": {name: float(run_.kpis[name].value) for name in QUALITY_KPIS},
     }
     out["checks"] = {
         f"30 days extrapolated {extrapolated:.0f} s < {TARGET_30_DAYS_S:.0f} s": extrapolated
         < TARGET_30_DAYS_S,
-        f"memory flat: {slope:.0f} B/decision < {RSS_SLOPE_LIMIT:.0f}": bool(
-            slope < RSS_SLOPE_LIMIT
-        ),
+        f"memory flat: {slope_net:.0f} B/decision beyond the run's record "
+        f"< {RSS_SLOPE_LIMIT:.0f}": bool(slope_net < RSS_SLOPE_LIMIT),
         f"every decision usable ({usable}/{solves})": usable == solves,
     }
     tol = "the project's tolerance" if tolerance is None else f"tolerance {tolerance:g}"
@@ -171,6 +183,8 @@ def run(days: float = 30.0, tolerance: float | None = None) -> dict[str, Any]:
         ("peak RSS", f"{peak_mb:.0f} MB"),
         ("RSS first / last", f"{out['rss_first_mb']:.0f} MB / {out['rss_last_mb']:.0f} MB"),
         ("RSS slope, second half", f"{slope:.0f} B/decision"),
+        ("  of it the run's record", f"{record_b:.0f} B/decision (filled as it runs)"),
+        ("  beyond the record", f"{slope_net:.0f} B/decision"),
         ("30 days, extrapolated", f"{extrapolated:.0f} s (target {TARGET_30_DAYS_S:.0f} s)"),
     )
     for name, value in rows_out:
