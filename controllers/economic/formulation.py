@@ -400,25 +400,24 @@ def _solvers(
     ipopt["mumps_scaling"] = 0
     ipopt["mumps_permuting_scaling"] = 0
     ipopt["mumps_mem_percent"] = 100
-    # ipopt's "acceptable" stop: 10 consecutive iterates with the scaled NLP
-    # error below 1e-4, the rows kept to 1e-4 of their scale and the objective
-    # changing by less than 1e-6 (relative) end the solve as
-    # Solved_To_Acceptable_Level (SolveStatus.SUBOPTIMAL, a usable plan).  The
-    # objective condition keeps it to stalls: without it a 1-min x 12 plan
-    # still converging (tests/controllers/economic/test_commitment.py) stopped
-    # there at iteration 32; converging rolling solves (ctl_empc.py --steps
-    # 24) still end Solve_Succeeded.  In a 2-day demo replay 9 decisions
-    # stalled at 300 iterations with the objective settled to ~1e-7 relative
-    # and the rows oscillating around 1e-4: 8 of them now stop at 68-99
-    # iterations (1e-8 caught none of them), 2 stalls left in a rerun.
-    # Measured on the demo steelworks (2026-11-21, benchmarks/ctl_empc.py
-    # --steps 10, seed 3, a blast-furnace blowdown in the horizon): the
-    # objective settled to 8 digits by iteration 70 while the scaled dual
-    # infeasibility stalled at ~6e-5 against tol 1e-7, and ipopt ran to its
-    # 300-iteration limit (FAILED, 4.2 s) in this and every following rolling
-    # solve; with the acceptable stop 83 iterations, 0.85 s, same objective.
-    # In the 30-day replay such stalls were 6 % of the decisions and 45 % of
-    # the CPU.  Solves that converge keep tol 1e-7.
+    # ipopt's "acceptable" stop for stalls: 10 consecutive iterates with the
+    # scaled NLP error below 1e-4, the rows kept to 1e-4 of their scale and the
+    # objective changing by less than 1e-6 (relative) end the solve as
+    # Solved_To_Acceptable_Level (SolveStatus.SUBOPTIMAL, a usable plan);
+    # solves that converge keep tol 1e-7.  Measured on the demo steelworks
+    # (2026-11-21): with a blast-furnace blowdown in the horizon
+    # (benchmarks/ctl_empc.py --steps 10, seed 3) the objective settled to 8
+    # digits by iteration 70 while the scaled dual infeasibility stalled at
+    # ~6e-5, and ipopt ran to its 300-iteration limit (FAILED, 4.2 s) in this
+    # and every following rolling solve; now 83 iterations, 0.85 s.  In the
+    # 30-day replay such decisions were 165 of 2,880 and ~40 % of the CPU;
+    # of 9 captured from a 2-day replay (objective settled only to ~1e-7,
+    # rows oscillating around 1e-4) an objective condition of 1e-8 caught
+    # none, 1e-6 caught 8 (68-99 iterations).  The objective condition keeps
+    # the stop to stalls: without it a 1-min x 12 plan still converging
+    # (tests/controllers/economic/test_commitment.py) stopped at iteration
+    # 32; converging rolling solves (ctl_empc.py --steps 24) still end
+    # Solve_Succeeded.
     ipopt["acceptable_tol"] = 1e-4
     ipopt["acceptable_iter"] = 10
     ipopt["acceptable_constr_viol_tol"] = 1e-4

@@ -83,8 +83,9 @@ class Decision:
         interval (model variable name -> value), the setpoints of DCS loops
         that take the controller's (:mod:`energyopt.closedloop.dcs`). [SI]
     message : str
-        The controller's account of the decision (the solver's return status,
-        iterations, fallbacks), for diagnosis; empty for a rule.
+        For diagnosis: a controller's solution message (return status,
+        iterations), an advisor's fallback reason or else its solve status;
+        empty for a rule.
     """
 
     u: npt.NDArray[np.float64]
@@ -329,7 +330,8 @@ class ControllerPolicy:
                 [mv.setpoint if mv.setpoint is not None else np.nan for mv in rec.mvs]
             )
             status = "fallback" if rec.fallback.name != "NONE" else _status(rec.solve_status)
-            message = rec.fallback_reason
+            # The advisor reports why it fell back, else only the solve status.
+            message = rec.fallback_reason or (rec.solve_status.value if rec.solve_status else "")
         else:
             request = ControlRequest(
                 time_s=t_s,
