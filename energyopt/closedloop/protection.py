@@ -26,8 +26,11 @@ override acted are reported apart from the controller's own
 the controller does.  It is stateless (a proportional clamp on the
 supervisor's setpoints): the setpoints come back as the level recovers.
 
-:func:`steelworks_protection` builds it for the demo steelworks from its
-holder-level bindings (hard limits) and the boilers' fuel inputs.
+:func:`holder_protection` builds it from the project's
+``[controller.dcs.protection]`` (the holders and the three margins), with
+the hard limits of each holder's level binding and the plant's gas users
+(:func:`protection_guards`); :func:`steelworks_protection` builds the demo
+steelworks' with the margins as arguments (the closed-loop benchmark).
 """
 
 from __future__ import annotations
@@ -39,12 +42,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from energyopt.errors import ModelError
+from energyopt.errors import ModelError, ProjectError
 
 if TYPE_CHECKING:
     from energyopt.plantbuild import BuiltPlant
 
-__all__ = ["HolderGuard", "HolderProtection", "steelworks_protection"]
+__all__ = [
+    "HolderGuard",
+    "HolderProtection",
+    "holder_protection",
+    "protection_guards",
+    "steelworks_protection",
+]
 
 #: A change of an input smaller than this (relative to its scale) is not counted
 #: as an override action. [-]
@@ -231,12 +240,9 @@ def steelworks_protection(
 ) -> HolderProtection:
     """The holder protection of the demo steelworks (every holder with a hard limit).
 
-    The low-level cut-back acts on every boiler's firing of the holder's gas
-    (``<boiler>.fuel_<i>_m3_s`` inputs connected to the gas node) and sheds
-    the node's curtailable users (``<user>.curtail_fraction``, where the
-    user's ``curtailable_fraction`` is positive); the
-    high-level override on the holder's flare (``<gas>_flare``), if any.
-    Levels are the holder-level bindings' hard limits (in %).
+    The defaults are the margins the demo project declares in its
+    ``[controller.dcs.protection]`` (:func:`holder_protection` builds the
+    same guards from there); :func:`protection_guards` resolves them.
 
     Parameters
     ----------
@@ -261,42 +267,115 @@ def steelworks_protection(
     Raises
     ------
     ModelError
-        If a holder has no level binding with hard limits in %.
+        If a holder has no level binding with hard limits.
+    """
+    guards = protection_guards(
+        built,
+        holders,
+        low_start_above_hard=low_start_above_hard,
+        low_stop_above_hard=low_stop_above_hard,
+        high_start_below_hard=high_start_below_hard,
+    )
+    return HolderProtection(guards, step_s)
+
+
+def holder_protection(built: BuiltPlant, step_s: float) -> HolderProtection | None:
+    """The project's holder protection, ``[controller.dcs.protection]``.
+
+    Parameters
+    ----------
+    built : BuiltPlant
+        The project's plant.
+    step_s : float
+        Plant step. [s]
+
+    Returns
+    -------
+    HolderProtection or None
+        None when the section lists no holder or ``[controller.dcs] enabled``
+        is false (the controller alone).
+
+    Raises
+    ------
+    ProjectError
+        If a listed holder does not resolve on the plant (its guard's levels
+        out of order, say).
+    """
+    dcs = built.project.controller.dcs
+    settings = dcs.protection
+    if not dcs.enabled or not settings.holders:
+        return None
+    try:
+        guards = protection_guards(
+            built,
+            tuple(settings.holders),
+            low_start_above_hard=settings.low_start_above_hard,
+            low_stop_above_hard=settings.low_stop_above_hard,
+            high_start_below_hard=settings.high_start_below_hard,
+        )
+    except ModelError as exc:
+        raise ProjectError(
+            f"{built.project.source or 'project'}: controller.dcs.protection: {exc}"
+        ) from None
+    return HolderProtection(guards, step_s)
+
+
+def protection_guards(
+    built: BuiltPlant,
+    holders: tuple[str, ...],
+    *,
+    low_start_above_hard: float,
+    low_stop_above_hard: float,
+    high_start_below_hard: float,
+) -> tuple[HolderGuard, ...]:
+    """Resolve the protection of each holder on the plant's vectors.
+
+    The low-level cut-back acts on every boiler's firing of the holder's gas
+    (``<boiler>.fuel_<i>_m3_s`` inputs connected to the gas node) and sheds
+    the node's curtailable users (``<user>.curtail_fraction``, where the
+    user's ``curtailable_fraction`` is positive); the high-level override on
+    the holder's flare (``<gas>_flare``), if any, else on the boilers' firing
+    (raised towards their largest flows).  Levels are the hard limits of the
+    holder's level binding, converted to the model's fraction by the binding.
+
+    Parameters
+    ----------
+    built : BuiltPlant
+        The plant.
+    holders : tuple of str
+        Holder units to protect.
+    low_start_above_hard : float
+        Cut-back starts this far above the hard low limit. [fraction]
+    low_stop_above_hard : float
+        Cut-back is complete this far above the hard low limit. [fraction]
+    high_start_below_hard : float
+        The high-level override starts this far below the hard high limit;
+        it is complete at the limit. [fraction]
+
+    Returns
+    -------
+    tuple of HolderGuard
+        One per holder, in order.
+
+    Raises
+    ------
+    ModelError
+        If a holder has no level binding with hard limits, or its levels are
+        out of order.
     """
     project = built.project
-    bindings = {b.variable: b for b in project.bindings.values()}
     outputs = [v.name for v in built.model.outputs]
     inputs = [v.name for v in built.model.inputs]
     guards = []
     for holder in holders:
-        binding = bindings.get(f"{holder}.level_fraction")
-        if binding is None or binding.hard is None or binding.unit != "%":
-            raise ModelError(
-                f"holder protection: {holder} needs a level binding with hard limits in %"
-            )
-        hard_lo, hard_hi = (float(v) / 100.0 for v in binding.hard)
+        variable = f"{holder}.level_fraction"
+        bound = [(k, b.hard) for k, b in project.bindings.items() if b.variable == variable]
+        key, hard = next(((k, h) for k, h in bound if h is not None), ("", None))
+        if hard is None or variable not in outputs:
+            raise ModelError(f"holder protection: {holder} needs a level binding with hard limits")
+        hard_lo, hard_hi = (float(v) for v in built.bindings[key].to_model(hard))
         node = str(project.units[holder].connections["gas"])
-        consumers: list[int] = []
-        maxima: list[float] = []
-        shed = []
-        for unit in built.plant.units:
-            command = f"{unit.name}.curtail_fraction"
-            share = f"{unit.name}.curtailable_fraction"
-            gas_in = unit.connections.get("gas_in", ())
-            gas_in = (gas_in,) if isinstance(gas_in, str) else tuple(gas_in)
-            if (
-                node in gas_in
-                and command in inputs
-                and float(built.parameters()[built.index("p", share)]) > 0.0
-            ):
-                shed.append(inputs.index(command))
-            fuels = unit.connections.get("fuel", ())
-            fuels = (fuels,) if isinstance(fuels, str) else tuple(fuels)
-            if node in fuels:
-                name = f"{unit.name}.fuel_{fuels.index(node)}_m3_s"
-                if name in inputs:
-                    consumers.append(inputs.index(name))
-                    maxima.append(_largest(built, name))
+        consumers, maxima, shed = _gas_users(built, node, inputs)
         flare_unit = f"{node}_flare"
         flare = (
             inputs.index(f"{flare_unit}.flow_command_m3_s") if flare_unit in project.units else None
@@ -306,16 +385,44 @@ def steelworks_protection(
         guards.append(
             HolderGuard(
                 holder=holder,
-                level=outputs.index(f"{holder}.level_fraction"),
-                consumers=tuple(consumers),
-                shed=tuple(shed),
+                level=outputs.index(variable),
+                consumers=consumers,
+                shed=shed,
                 low_start=hard_lo + low_start_above_hard,
                 low_stop=hard_lo + low_stop_above_hard,
                 flare=flare,
                 flare_capacity=capacity,
-                consumer_max=() if flare is not None else tuple(maxima),
+                consumer_max=() if flare is not None else maxima,
                 high_start=hard_hi - high_start_below_hard,
                 high_full=hard_hi,
             )
         )
-    return HolderProtection(tuple(guards), step_s)
+    return tuple(guards)
+
+
+def _gas_users(
+    built: BuiltPlant, node: str, inputs: list[str]
+) -> tuple[tuple[int, ...], tuple[float, ...], tuple[int, ...]]:
+    """Boiler firing inputs of gas ``node``, their largest flows, and its users' shed commands."""
+    consumers: list[int] = []
+    maxima: list[float] = []
+    shed: list[int] = []
+    for unit in built.plant.units:
+        command = f"{unit.name}.curtail_fraction"
+        share = f"{unit.name}.curtailable_fraction"
+        gas_in = unit.connections.get("gas_in", ())
+        gas_in = (gas_in,) if isinstance(gas_in, str) else tuple(gas_in)
+        if (
+            node in gas_in
+            and command in inputs
+            and float(built.parameters()[built.index("p", share)]) > 0.0
+        ):
+            shed.append(inputs.index(command))
+        fuels = unit.connections.get("fuel", ())
+        fuels = (fuels,) if isinstance(fuels, str) else tuple(fuels)
+        if node in fuels:
+            name = f"{unit.name}.fuel_{fuels.index(node)}_m3_s"
+            if name in inputs:
+                consumers.append(inputs.index(name))
+                maxima.append(_largest(built, name))
+    return tuple(consumers), tuple(maxima), tuple(shed)

@@ -141,6 +141,13 @@ _ENTRIES: tuple[KpiInfo, ...] = (
         "compute_time_ratio", "Compute-time ratio", "计算时间比", "1", _LOWER,
         "Mean controller step time divided by the control interval (BOPTEST time_rat).",
     ),
+    KpiInfo(
+        "holder_protection_time", "DCS holder protection time", "煤气柜联锁保护动作时间",
+        "min", _LOWER,
+        "Time the DCS holder protection overrode the controller's inputs (low-level cut-back "
+        "and shedding, high-level flare), summed over holders and sides; detail "
+        "<holder>.cutback and <holder>.high_override.",
+    ),
 )  # fmt: skip
 
 #: Every KPI by key, in report order (read-only).

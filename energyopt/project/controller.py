@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self, get_args
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import Field, StrictBool, StrictStr, model_validator
+from pydantic import BeforeValidator, Field, StrictBool, StrictStr, model_validator
+from pydantic_core import PydanticCustomError
 
+from energyopt.errors import UnitConversionError
 from energyopt.project.base import (
     DurationS,
     Issue,
     Number,
     RawQuantity,
     SchemaModel,
+    SIUnit,
+    fmt_number,
     issues_error,
+    parse_quantity,
+    toml_type_name,
+    with_article,
 )
 
 __all__ = [
@@ -21,6 +28,7 @@ __all__ = [
     "SOLVERS",
     "ControllerSettings",
     "DcsLoopSettings",
+    "DcsProtectionSettings",
     "DcsSettings",
     "EconomicControllerSettings",
     "ForecastControllerSettings",
@@ -221,12 +229,115 @@ class DcsLoopSettings(SchemaModel):
         return self
 
 
+def _level_share(value: Any) -> Any:
+    """A fraction of level as written: a number or a percentage string ("10 %")."""
+    if isinstance(value, str):
+        try:
+            share = parse_quantity(value, "1", require_unit=True)
+        except UnitConversionError as exc:
+            raise PydanticCustomError("quantity", "{reason}", {"reason": str(exc)}) from None
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise PydanticCustomError(
+            "level_share",
+            'expected a fraction of level (0.1) or a percentage string ("10 %"), got {got}',
+            {"got": with_article(toml_type_name(value))},
+        )
+    else:
+        share = float(value)
+    if not 0.0 <= share < 1.0:
+        raise PydanticCustomError(
+            "level_share",
+            'must be a fraction of level from 0 to below 1 (0.1 or "10 %"), got {got}',
+            {"got": repr(value) if isinstance(value, str) else fmt_number(share)},
+        )
+    return share
+
+
+#: A share of a holder's level: a fraction or a quantity string ("10 %"). [-]
+LevelShare = Annotated[
+    float,
+    SIUnit("1"),
+    BeforeValidator(_level_share),
+    Field(allow_inf_nan=False),
+]
+
+
+def _pct(value: float) -> str:
+    """A level share as a percentage for messages (``10 %``)."""
+    return f"{fmt_number(round(100.0 * value, 9))} %"
+
+
+class DcsProtectionSettings(SchemaModel):
+    """The ``[controller.dcs.protection]`` table: the DCS's holder-level interlocks.
+
+    Every plant step of a replay (``mpc`` and ``baseline``, never
+    ``recorded``: the record holds what the real DCS did) and of a closed-loop
+    run, after the PI loops: below ``hard low + low_start_above_hard`` the
+    boilers' firing of the holder's gas is cut back (and its curtailable users
+    shed) in proportion, completely at ``hard low + low_stop_above_hard``;
+    above ``hard high - high_start_below_hard`` the holder's flare opens in
+    proportion, fully at the hard limit (:mod:`energyopt.closedloop.protection`).
+    Hard limits are those of each holder's level binding.
+    """
+
+    holders: list[StrictStr] = Field(
+        default_factory=list,
+        description="Gas-holder units protected (each with a level binding with hard limits); "
+        "default none",
+    )
+    low_start_above_hard: LevelShare = Field(
+        0.10,
+        description='Cut-back starts this far above the hard low limit: a fraction or "10 %" '
+        "of level [-]",
+    )
+    low_stop_above_hard: LevelShare = Field(
+        0.01,
+        description='Cut-back is complete this far above the hard low limit: a fraction or "1 %" '
+        "of level [-]",
+    )
+    high_start_below_hard: LevelShare = Field(
+        0.03,
+        gt=0.0,
+        description="The flare starts opening this far below the hard high limit (fully open at "
+        'it): a fraction or "3 %" of level [-]',
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        issues: list[Issue] = []
+        if not self.low_stop_above_hard < self.low_start_above_hard:
+            issues.append(
+                (
+                    ("low_stop_above_hard",),
+                    (
+                        f"must be below low_start_above_hard ({_pct(self.low_start_above_hard)}), "
+                        f"got {_pct(self.low_stop_above_hard)}"
+                    ),
+                )
+            )
+        seen: set[str] = set()
+        for i, holder in enumerate(self.holders):
+            if holder in seen:
+                issues.append((("holders", i), f"'{holder}' is listed twice"))
+            seen.add(holder)
+        if issues:
+            raise issues_error(issues)
+        return self
+
+
 class DcsSettings(SchemaModel):
     """The ``[controller.dcs]`` table: PI loops the replay and closed loop emulate every step."""
 
-    enabled: StrictBool = Field(True, description="Emulate the loops (false: controller alone)")
+    enabled: StrictBool = Field(
+        True, description="Emulate the loops and the protection (false: controller alone)"
+    )
     loops: dict[Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")], DcsLoopSettings] = Field(
         default_factory=dict, description="Loop name -> PI loop"
+    )
+    protection: DcsProtectionSettings = Field(
+        default_factory=DcsProtectionSettings,
+        description="Holder-level interlocks (low-level cut-back, high-level flare) under the "
+        "controller",
     )
 
 

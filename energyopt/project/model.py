@@ -93,6 +93,7 @@ class Project(SchemaModel):
         issues.extend(self._mode_issues())
         issues.extend(self._controller_issues())
         issues.extend(self._dcs_issues())
+        issues.extend(self._protection_issues())
         issues.extend(self._tariff_issues())
         if issues:
             raise issues_error(issues)
@@ -347,6 +348,43 @@ class Project(SchemaModel):
                     issues.append((key, f"'{mv}' is already driven by DCS loop '{driven[mv]}'"))
                 driven.setdefault(mv, name)
         return [issue for issue in issues if issue is not None]
+
+    def _protection_issues(self) -> list[Issue]:
+        """Cross-checks of ``[controller.dcs.protection]``: holders with hard level limits.
+
+        Each holder is a ``gas_holder`` unit whose ``level_fraction`` has a
+        binding with ``hard`` limits, and its cut-back zone ends below its
+        high-level zone.
+        """
+        from energyopt.data.units import convert
+        from energyopt.errors import UnitConversionError
+
+        settings = self.controller.dcs.protection
+        issues: list[Issue] = []
+        holders = [n for n, u in self.units.items() if u.type == "gas_holder"]
+        for i, holder in enumerate(settings.holders):
+            path = ("controller", "dcs", "protection", "holders", i)
+            unit = self.units.get(holder)
+            variable = f"{holder}.level_fraction"
+            bound = [(b.hard, b.unit) for b in self.bindings.values() if b.variable == variable]
+            hard = next(((h, u) for h, u in bound if h is not None), None)
+            if unit is None or unit.type != "gas_holder" or hard is None:
+                message = f"'{holder}' is not a holder unit with a level binding with hard limits"
+                issues.append((path, message + did_you_mean(holder, holders)))
+                continue
+            try:
+                low, high = (float(v) for v in convert(hard[0], hard[1], "1"))
+            except UnitConversionError:
+                continue  # the binding's unit is reported by the binding checks
+            start, stop = low + settings.low_start_above_hard, high - settings.high_start_below_hard
+            message = (
+                f"'{holder}': the cut-back zone (to {100 * start:g} %) reaches the high-level "
+                f"zone (from {100 * stop:g} %) between its hard limits [{100 * low:g}, "
+                f"{100 * high:g}] %"
+            )
+            if not start < stop:
+                issues.append((path, message))
+        return issues
 
     def _dcs_variable(
         self, path: IssuePath, value: str, role: str | None, issues: list[Issue | None]

@@ -48,10 +48,17 @@ import numpy.typing as npt
 from energyopt.replay.energy import ProcessEnergy, energy_kpi_inputs, process_energy
 
 if TYPE_CHECKING:
+    from energyopt.closedloop.protection import HolderProtection
     from energyopt.kpis import KpiResult
     from energyopt.plantbuild import BoundVariable, BuiltPlant
 
-__all__ = ["ReplayKpiSpec", "compute_replay_kpis", "key_cv_bindings", "kpi_spec"]
+__all__ = [
+    "ReplayKpiSpec",
+    "compute_replay_kpis",
+    "key_cv_bindings",
+    "kpi_spec",
+    "protection_kpi",
+]
 
 Band = tuple[float | None, float | None]
 SeriesGetter = Callable[[str], "npt.NDArray[np.float64] | None"]
@@ -328,3 +335,30 @@ def compute_replay_kpis(
         **energy_kpi_inputs(spec.energy, get, step_s),
     )
     return compute_kpis(inputs)
+
+
+def protection_kpi(protection: HolderProtection, n_steps: int) -> KpiResult:
+    """The minutes the DCS holder protection acted in a run (``holder_protection_time``).
+
+    Parameters
+    ----------
+    protection : HolderProtection
+        The run's protection, after the run (its action counts).
+    n_steps : int
+        Fine steps of the run.
+
+    Returns
+    -------
+    KpiResult
+        Total over holders and sides; detail ``<holder>.cutback`` (low-level
+        cut-back and shedding) and ``<holder>.high_override`` (flare opening,
+        or firing raised). [min]
+    """
+    from energyopt.kpis import KpiResult
+
+    minutes = protection.acted_minutes()
+    detail: dict[str, float] = {}
+    for guard in protection.guards:
+        detail[f"{guard.holder}.cutback"] = minutes[f"{guard.holder}_cutback_min"]
+        detail[f"{guard.holder}.high_override"] = minutes[f"{guard.holder}_high_override_min"]
+    return KpiResult("holder_protection_time", float(sum(detail.values())), n_steps, 0, detail)

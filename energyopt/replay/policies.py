@@ -26,7 +26,13 @@ Under every controller the DCS loops of ``[controller.dcs]``
 (:mod:`energyopt.closedloop.dcs`) act every fine step on top of the
 controller's (or the record's) inputs: the header pressure controllers that
 hold the steam headers between the MPC's decisions; the MPC reads the
-trimmed values at its next decision.
+trimmed values at its next decision.  Under ``mpc`` and ``baseline`` the
+DCS's holder protection of ``[controller.dcs.protection]``
+(:func:`energyopt.closedloop.protection.holder_protection`: low-level
+cut-back and shedding, high-level flare) then acts every fine step, as in the
+closed loop; the controller is told its own setpoints (after the loops),
+not the protection's clamp.  Not under ``recorded``: the record already
+holds what the works' DCS did.
 
 Under every controller the *exogenous* recorded inputs (bound inputs that
 are not manipulated, and inputs read back from a measurement such as a
@@ -49,6 +55,7 @@ from energyopt.errors import ModelError, ProjectError
 if TYPE_CHECKING:
     from energyopt.closedloop import Policy
     from energyopt.closedloop.dcs import DcsLayer
+    from energyopt.closedloop.protection import HolderProtection
     from energyopt.controlbuild.record import DisturbanceRecord
     from energyopt.plantbuild import BuiltPlant
     from energyopt.replay.case import ReplayCase
@@ -118,6 +125,8 @@ class RecordOverlay(EveryStepOverlay):
     dcs : DcsLayer, optional
         DCS loops acting every step after the record
         (:class:`~energyopt.closedloop.policies.EveryStepOverlay`).
+    protection : HolderProtection, optional
+        Holder protection acting every step after the DCS loops (same class).
 
     Raises
     ------
@@ -133,10 +142,17 @@ class RecordOverlay(EveryStepOverlay):
         step_s: float,
         *,
         dcs: DcsLayer | None = None,
+        protection: HolderProtection | None = None,
     ) -> None:
-        super().__init__(inner, step_s, "replay", dcs=dcs)
+        super().__init__(inner, step_s, "replay", dcs=dcs, protection=protection)
         self._idx = np.asarray(indices, dtype=np.intp)
         self._record = record[:, self._idx]
+        self._guard = protection
+
+    @property
+    def protection(self) -> HolderProtection | None:
+        """The holder protection applied every step, if any (its action counts)."""
+        return self._guard
 
     def overlay(self, u: npt.NDArray[np.float64], k: int) -> None:
         """Take the recorded inputs of fine step ``k``. [SI]."""
@@ -301,29 +317,37 @@ def build_policy(
     refit_every_s : float
         Refit interval of the MPC's causal forecast. [s]
     dcs : bool
-        Emulate the project's DCS loops (``[controller.dcs]``) every step;
-        False runs the controller alone.
+        Emulate the project's DCS loops (``[controller.dcs]``) every step,
+        and under ``mpc`` and ``baseline`` its holder protection
+        (``[controller.dcs.protection]``); False runs the controller alone.
 
     Raises
     ------
     ProjectError
         For an unknown controller or baseline, an ``mpc`` replay of a
         project without ``[controller.economic]``, or a DCS loop that does
-        not resolve on the plant.
+        not resolve on the plant, or a protected holder that does not.
     """
     if controller not in CONTROLLERS:
         raise ProjectError(
             f"replay: unknown controller {controller!r}; choose one of {', '.join(CONTROLLERS)}"
         )
     layer = _dcs_layer(case, controller) if dcs else None
+    guard = None
+    if dcs and controller != "recorded":
+        from energyopt.closedloop.protection import holder_protection
+
+        guard = holder_protection(case.built, case.step_s)
     if controller == "mpc":
         inner = _mpc_policy(case, record, refit_every_s=refit_every_s)
-        return RecordOverlay(inner, case.inputs, case.exogenous_inputs, case.step_s, dcs=layer)
+        return RecordOverlay(
+            inner, case.inputs, case.exogenous_inputs, case.step_s, dcs=layer, protection=guard
+        )
     inner = _baseline_policy(case, baseline_name(case.built, baseline))
     overlay = case.exogenous_inputs
     if controller == "recorded":
         overlay = tuple(sorted(set(overlay) | set(case.operator_inputs)))
-    return RecordOverlay(inner, case.inputs, overlay, case.step_s, dcs=layer)
+    return RecordOverlay(inner, case.inputs, overlay, case.step_s, dcs=layer, protection=guard)
 
 
 def _dcs_layer(case: ReplayCase, controller: str) -> DcsLayer | None:

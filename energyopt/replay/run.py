@@ -59,7 +59,8 @@ class ReplayRun:
     result : ClosedLoopResult
         The simulated run on the fine grid.
     kpis : dict of str to KpiResult
-        KPI set of the simulated run.
+        KPI set of the simulated run, with ``holder_protection_time`` when
+        the project's holder protection acted in it (``mpc``, ``baseline``).
     recorded_kpis : dict of str to KpiResult
         KPI set of the recorded tags over the same steps (empty unless
         requested).
@@ -381,7 +382,7 @@ def run_prepared(
     """
     from energyopt.closedloop import run_closed_loop
     from energyopt.closedloop.plant import TruthPlant
-    from energyopt.replay.kpispec import compute_replay_kpis, kpi_spec
+    from energyopt.replay.kpispec import compute_replay_kpis, kpi_spec, protection_kpi
     from energyopt.replay.policies import build_policy
 
     _check_controller(controller)
@@ -427,6 +428,9 @@ def run_prepared(
         control_interval_s=interval_s if is_mpc else None,
         missing=missing,
     )
+    protection = getattr(policy, "protection", None)
+    if protection is not None:
+        kpis["holder_protection_time"] = protection_kpi(protection, case.n_steps)
     rec_kpis: dict[str, KpiResult] = {}
     if recorded_kpis or (recorded_kpis is None and controller == "recorded"):
         rec_kpis = compute_replay_kpis(spec, recorded.get, case.step_s, price_kwh, missing=missing)

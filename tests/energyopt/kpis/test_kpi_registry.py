@@ -25,6 +25,8 @@ GUIDE_KPIS = {
     "solve_time_median": "s",
     "solve_time_p95": "s",
     "compute_time_ratio": "1",
+    # Beyond section 5: the replay's DCS holder protection (energyopt.replay.kpispec).
+    "holder_protection_time": "min",
 }
 
 HIGHER_IS_BETTER = {"self_generation_share", "stability_rate", "mv_utilisation"}

@@ -14,6 +14,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from energyopt.closedloop.dcs import build_dcs_loops
+from energyopt.closedloop.protection import holder_protection
 from energyopt.data.reader import HistorianReader
 from energyopt.demos.history import DEMO_START_MS
 from energyopt.errors import (
@@ -120,10 +121,16 @@ def test_baseline_run(nominal_6h: PreparedReplay) -> None:
 def test_hold_baseline_keeps_setpoints(nominal_6h: PreparedReplay) -> None:
     """The PID-only baseline holds the manipulated setpoints at their start values."""
     run = run_prepared(nominal_6h, "baseline", baseline="hold")
-    # The project's DCS header loops ([controller.dcs]) trim their actuators.
+    # The project's DCS header loops ([controller.dcs]) trim their actuators;
+    # its holder protection ([controller.dcs.protection]) clamps the boilers'
+    # firing and sheds gas users near a holder's hard limits.
     trimmed = {
         i for loop in build_dcs_loops(nominal_6h.case.built, "baseline") for i in loop.actuators
     }
+    guard = holder_protection(nominal_6h.case.built, nominal_6h.case.step_s)
+    assert guard is not None
+    for g in guard.guards:
+        trimmed |= set(g.consumers) | set(g.shed) | ({g.flare} if g.flare is not None else set())
     for i in run.case.operator_inputs:
         if i not in trimmed:
             assert_allclose(run.result.inputs[:, i], run.case.inputs[0, i], rtol=0, atol=0)
