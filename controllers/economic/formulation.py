@@ -34,12 +34,19 @@ same states, same run): one slack per band and per hard limit instead of one
 per side cut the decision vector from 6,336 to 4,896 entries and the CPU per
 ipopt iteration to 0.96x, same iterations, same optimum (see ``_solvers`` for
 the MUMPS options, worth more).
+
+With ``settings.grid`` the solver's NLP has fewer, longer intervals late in
+the horizon (:mod:`controllers.economic.grid`): each interval ``k`` of
+``m_k`` control intervals weighs its costs, band and hard-limit penalties by
+``m_k``, sees the mean disturbances and price of its control intervals, and
+is integrated over ``m_k * dt``.  The full-grid NLP (one control interval
+per interval) is still built for the row layout and :attr:`evaluate_fn`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -48,6 +55,7 @@ import numpy as np
 
 from controllers.economic.blocking import BlockedSolver, mv_blocks
 from controllers.economic.discretise import Collocation
+from controllers.economic.grid import BlockKind, GridSolver, HorizonGrid
 from controllers.economic.outputs import OutputBounds
 from controllers.economic.settings import EconomicMPCSettings
 
@@ -84,6 +92,9 @@ class ProblemLayout:
         Radau collocation of one interval, ``None`` with RK4.
     selector : casadi.Function
         ``(x, u, d, p) -> v``, the referenced variables.
+    coarse : Mapping[int, tuple]
+        For each NLP interval length ``m > 1`` of ``settings.grid`` (in control
+        intervals): ``(step, collocation)`` of an interval ``m`` times as long.
     """
 
     settings: EconomicMPCSettings
@@ -98,6 +109,7 @@ class ProblemLayout:
     step: ca.Function
     collocation: Collocation | None
     selector: ca.Function
+    coarse: Mapping[int, tuple[ca.Function, Collocation | None]] = field(default_factory=dict)
 
     def vi(self, name: str) -> int:
         """Return the position of a referenced variable in ``var_names``."""
@@ -206,6 +218,9 @@ class NLPFormulation:
         unscaled objective and cost. [currency]
     rollout : casadi.Function
         ``step`` accumulated over the ``N`` intervals.
+    grid_evaluate_fn : casadi.Function or None
+        With ``settings.grid``: ``evaluate_fn`` of the grid's NLP (its
+        intervals' ``U_s``, ``X_s``, ``S``, ``H``; the same ``P``).
     """
 
     n_z: int
@@ -218,6 +233,91 @@ class NLPFormulation:
     solver_warm: Any
     evaluate_fn: ca.Function
     rollout: ca.Function
+    grid_evaluate_fn: ca.Function | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class _Built:
+    """One NLP's casadi pieces: symbols, expressions, row bounds and block sizes."""
+
+    nlp: dict[str, Any]
+    symbols: tuple[Any, ...]
+    outputs: tuple[Any, ...]
+    lbg_parts: list[np.ndarray]
+    ubg_parts: list[np.ndarray]
+    rate_slot: int
+    z_blocks: list[tuple[int, BlockKind]]
+    g_blocks: list[tuple[int, BlockKind]]
+
+
+def _build_nlp(layout: ProblemLayout, grid: HorizonGrid | None) -> _Built:
+    """The NLP over the control intervals (``grid`` ``None``) or over the grid's intervals.
+
+    Its parameters are the same either way: disturbances and prices per
+    control interval (a grid NLP takes their means over each of its intervals).
+    """
+    s = layout.settings
+    N = s.horizon if grid is None else grid.n_coarse
+    n, n_nodes = layout.sizes, layout.n_nodes
+    n_mv, n_b, n_h = len(s.mvs), len(s.soft_bands), len(s.hard_limits)
+    U_s = ca.MX.sym("U", n_mv, N)
+    X_s = ca.MX.sym("X", n["x"], N * n_nodes)
+    # One slack per band and per hard limit (exact-penalty), in units of its row scale.
+    S = ca.MX.sym("S", n_b, N)
+    H = ca.MX.sym("H", n_h, N)
+    x0, mv_prev, u_base = (
+        ca.MX.sym("x0", n["x"]),
+        ca.MX.sym("mv_prev", n_mv),
+        ca.MX.sym("u_base", n["u"]),
+    )
+    D = ca.MX.sym("D", n["d"], s.horizon)
+    price, p = ca.MX.sym("price", 1, s.horizon), ca.MX.sym("p", n["p"])
+    U = ca.diag(ca.DM(layout.mv_span)) @ U_s + ca.repmat(ca.DM(layout.mv_low), 1, N)
+    X = ca.diag(ca.DM(layout.x_scale)) @ X_s
+    z = ca.vertcat(ca.vec(U_s), ca.vec(X_s), ca.vec(S), ca.vec(H))
+    P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
+    obj, cost, g_dyn, V_end, moves = _expressions(
+        layout, grid, U, X, S, x0, mv_prev, u_base, D, price, p
+    )
+    # Exact penalty: an L1 term whose weight exceeds every multiplier of the
+    # economic problem leaves its optimum unchanged whenever the limits can
+    # be kept (Nocedal and Wright 2006, thm. 17.3) and keeps the NLP
+    # feasible when they cannot.
+    obj += hard_penalty(layout, H, None if grid is None else np.asarray(grid.lengths, float))
+    lbg_parts: list[np.ndarray] = []
+    ubg_parts: list[np.ndarray] = []
+    g_parts: list[Any] = []
+    kinds = [BlockKind.HELD, BlockKind.MOVE]
+    g_parts.append(ca.vec(g_dyn))
+    lbg_parts.append(np.zeros(n["x"] * n_nodes * N))
+    ubg_parts.append(np.zeros(n["x"] * n_nodes * N))
+    g_parts.append(ca.vec(moves / ca.repmat(ca.DM(layout.mv_span), 1, N)))
+    rate_slot = len(lbg_parts)
+    lbg_parts.append(np.zeros(n_mv * N))
+    ubg_parts.append(np.zeros(n_mv * N))
+    for expr, low, high in output_rows(layout, V_end, S, H, N):
+        g_parts.append(ca.vec(expr))
+        lbg_parts.append(low)
+        ubg_parts.append(high)
+        kinds.append(BlockKind.HELD)
+    for name in s.balances:
+        i, sc = layout.vi(name), layout.var_scale[layout.vi(name)]
+        g_parts.append(ca.vec(V_end[i, :] / sc))
+        lbg_parts.append(np.zeros(N))
+        ubg_parts.append(np.zeros(N))
+        kinds.append(BlockKind.HELD)
+    z_sizes = [n_mv, n["x"] * n_nodes, n_b, n_h]
+    z_kinds = [BlockKind.HELD, BlockKind.STATE, BlockKind.HELD, BlockKind.HELD]
+    return _Built(
+        nlp={"x": z, "p": P, "f": obj * s.objective_scale, "g": ca.vertcat(*g_parts)},
+        symbols=(U_s, X_s, S, H, P),
+        outputs=(obj, cost, X, V_end),
+        lbg_parts=lbg_parts,
+        ubg_parts=ubg_parts,
+        rate_slot=rate_slot,
+        z_blocks=list(zip(z_sizes, z_kinds, strict=True)),
+        g_blocks=[(part.size // N, kind) for part, kind in zip(lbg_parts, kinds, strict=True)],
+    )
 
 
 def build_formulation(layout: ProblemLayout) -> NLPFormulation:
@@ -233,71 +333,36 @@ def build_formulation(layout: ProblemLayout) -> NLPFormulation:
     NLPFormulation
     """
     s = layout.settings
-    N, n, n_nodes = s.horizon, layout.sizes, layout.n_nodes
-    n_mv, n_b, n_h = len(s.mvs), len(s.soft_bands), len(s.hard_limits)
-    U_s = ca.MX.sym("U", n_mv, N)
-    X_s = ca.MX.sym("X", n["x"], N * n_nodes)
-    # One slack per band and per hard limit (exact-penalty), in units of its row scale.
-    S = ca.MX.sym("S", n_b, N)
-    H = ca.MX.sym("H", n_h, N)
-    x0, mv_prev, u_base = (
-        ca.MX.sym("x0", n["x"]),
-        ca.MX.sym("mv_prev", n_mv),
-        ca.MX.sym("u_base", n["u"]),
-    )
-    D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
-    n_z = (n_mv + n["x"] * n_nodes + n_b + n_h) * N
-    # Entries per interval of each block of z (its intervals are contiguous).
-    z_blocks = [n_mv, n["x"] * n_nodes, n_b, n_h]
-    U = ca.diag(ca.DM(layout.mv_span)) @ U_s + ca.repmat(ca.DM(layout.mv_low), 1, N)
-    X = ca.diag(ca.DM(layout.x_scale)) @ X_s
-    z = ca.vertcat(ca.vec(U_s), ca.vec(X_s), ca.vec(S), ca.vec(H))
-    P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
-    obj, cost, g_dyn, V_end, moves = _expressions(layout, U, X, S, x0, mv_prev, u_base, D, price, p)
-    # Exact penalty: an L1 term whose weight exceeds every multiplier of the
-    # economic problem leaves its optimum unchanged whenever the limits can
-    # be kept (Nocedal and Wright 2006, thm. 17.3) and keeps the NLP
-    # feasible when they cannot.
-    obj += hard_penalty(layout, H)
-    lbg_parts: list[np.ndarray] = []
-    ubg_parts: list[np.ndarray] = []
-    g_parts: list[Any] = []
-    g_parts.append(ca.vec(g_dyn))
-    lbg_parts.append(np.zeros(n["x"] * n_nodes * N))
-    ubg_parts.append(np.zeros(n["x"] * n_nodes * N))
-    g_parts.append(ca.vec(moves / ca.repmat(ca.DM(layout.mv_span), 1, N)))
-    rate_slot = len(lbg_parts)
-    lbg_parts.append(np.zeros(n_mv * N))
-    ubg_parts.append(np.zeros(n_mv * N))
-    for expr, low, high in output_rows(layout, V_end, S, H):
-        g_parts.append(ca.vec(expr))
-        lbg_parts.append(low)
-        ubg_parts.append(high)
-    for name in s.balances:
-        i, sc = layout.vi(name), layout.var_scale[layout.vi(name)]
-        g_parts.append(ca.vec(V_end[i, :] / sc))
-        lbg_parts.append(np.zeros(N))
-        ubg_parts.append(np.zeros(N))
-    g_blocks = [part.size // N for part in lbg_parts]
-    nlp = {"x": z, "p": P, "f": obj * s.objective_scale, "g": ca.vertcat(*g_parts)}
-    solver, solver_warm = _solvers(s, nlp, lbg_parts[0].size)
-    # Plan evaluation (hold trajectory, reported objective) from the same expressions.
-    evaluate_fn = ca.Function("evaluate", [U_s, X_s, S, H, P], [obj, cost, ca.vertcat(X), V_end])
+    full = _build_nlp(layout, None)
+    grid_evaluate_fn = None
+    if s.grid:
+        grid = HorizonGrid(tuple(s.grid))
+        coarse = _build_nlp(layout, grid)
+        solver, solver_warm = _solvers(s, coarse.nlp, grid=(grid, coarse))
+        grid_evaluate_fn = ca.Function("evaluate_grid", list(coarse.symbols), list(coarse.outputs))
+    else:
+        solver, solver_warm = _solvers(s, full.nlp, full.lbg_parts[0].size)
+    # Plan evaluation (hold trajectory, reported objective) from the same
+    # expressions, over the control intervals.
+    evaluate_fn = ca.Function("evaluate", list(full.symbols), list(full.outputs))
     return NLPFormulation(
-        n_z=n_z,
-        z_blocks=z_blocks,
-        lbg_parts=lbg_parts,
-        ubg_parts=ubg_parts,
-        rate_slot=rate_slot,
-        g_blocks=g_blocks,
+        n_z=int(full.nlp["x"].numel()),
+        z_blocks=[size for size, _ in full.z_blocks],
+        lbg_parts=full.lbg_parts,
+        ubg_parts=full.ubg_parts,
+        rate_slot=full.rate_slot,
+        g_blocks=[size for size, _ in full.g_blocks],
         solver=solver,
         solver_warm=solver_warm,
         evaluate_fn=evaluate_fn,
-        rollout=layout.step.mapaccum("rollout", N),
+        rollout=layout.step.mapaccum("rollout", s.horizon),
+        grid_evaluate_fn=grid_evaluate_fn,
     )
 
 
-def output_rows(layout: ProblemLayout, V_end: Any, S: Any, H: Any) -> list[tuple[Any, Any, Any]]:
+def output_rows(
+    layout: ProblemLayout, V_end: Any, S: Any, H: Any, n_intervals: int | None = None
+) -> list[tuple[Any, Any, Any]]:
     """Band and hard-limit rows ``(expression, low, high)``: two per band, two per limit.
 
     The bounds are the settings' (scaled by the row scales); a solve
@@ -311,12 +376,15 @@ def output_rows(layout: ProblemLayout, V_end: Any, S: Any, H: Any) -> list[tuple
         Referenced variables at the interval ends, ``(n_v, N)``. [SI]
     S, H : casadi.MX
         Band and hard-limit slacks, ``(n_b, N)`` and ``(n_h, N)``. [1]
+    n_intervals : int or None
+        NLP intervals ``N`` (default the settings' horizon).
 
     Returns
     -------
     list of tuple
     """
-    s, N = layout.settings, layout.settings.horizon
+    s = layout.settings
+    N = s.horizon if n_intervals is None else n_intervals
     rows: list[tuple[Any, Any, Any]] = []
     bounds = [(b.low, b.high) for b in s.soft_bands] + [(h.low, h.high) for h in s.hard_limits]
     slacks = [S[j, :] for j in range(len(s.soft_bands))]
@@ -330,7 +398,7 @@ def output_rows(layout: ProblemLayout, V_end: Any, S: Any, H: Any) -> list[tuple
     return rows
 
 
-def hard_penalty(layout: ProblemLayout, H: Any) -> Any:
+def hard_penalty(layout: ProblemLayout, H: Any, lengths: np.ndarray | None = None) -> Any:
     """Exact penalty ``W * sum(excursion / variable scale)`` of the hard-limit slacks.
 
     Parameters
@@ -339,6 +407,9 @@ def hard_penalty(layout: ProblemLayout, H: Any) -> Any:
         Settings and scales.
     H : casadi.MX
         Hard-limit slacks in units of their row scales, ``(n_h, N)``. [1]
+    lengths : numpy.ndarray or None
+        Length of each interval in control intervals (its weight), shape
+        ``(N,)``; default one each.
 
     Returns
     -------
@@ -349,17 +420,23 @@ def hard_penalty(layout: ProblemLayout, H: Any) -> Any:
     if not s.hard_limits:
         return 0
     per_unit = layout.limit_scale / layout.var_scale[layout.limit_index]
-    return s.hard_limit_weight * ca.dot(ca.DM(per_unit), ca.sum2(H))
+    total = ca.sum2(H) if lengths is None else H @ ca.DM(lengths)
+    return s.hard_limit_weight * ca.dot(ca.DM(per_unit), total)
 
 
 def _solvers(
-    s: EconomicMPCSettings, nlp: dict[str, Any], move_rows: int | None = None
+    s: EconomicMPCSettings,
+    nlp: dict[str, Any],
+    move_rows: int | None = None,
+    grid: tuple[HorizonGrid, _Built] | None = None,
 ) -> tuple[Any, Any]:
     """Return the cold-start ipopt instance and, if ``s.warm_start``, the warm-start one.
 
     With ``s.move_blocks`` both solve the move-blocked NLP
     (:class:`~controllers.economic.blocking.BlockedSolver`, called like the
     casadi ones); ``move_rows`` is the first MV-move row of ``nlp`` (needed then).
+    With ``grid`` (the grid and its NLP, ``nlp`` being that one) both solve
+    the coarse-grid NLP (:class:`~controllers.economic.grid.GridSolver`).
     """
     ipopt: dict[str, Any] = {
         "print_level": 0,
@@ -429,7 +506,13 @@ def _solvers(
         "expand": True,
         "ipopt": ipopt,
     }
-    if s.move_blocks and move_rows is not None:
+    if grid is not None:
+        horizon_grid, built = grid
+
+        def make(name: str, options: dict[str, Any]) -> Any:
+            return GridSolver(nlp, options, name, horizon_grid, built.z_blocks, built.g_blocks)
+
+    elif s.move_blocks and move_rows is not None:
         names = tuple(mv.name for mv in s.mvs)
         block = mv_blocks(s.move_blocks, s.horizon, names, s.move_blocks_exempt)
 
@@ -500,11 +583,20 @@ class LazySolver:
 
 
 def _expressions(  # type: ignore[no-untyped-def]
-    layout: ProblemLayout, U, X, S, x0, mv_prev, u_base, D, price, p
+    layout: ProblemLayout, grid: HorizonGrid | None, U, X, S, x0, mv_prev, u_base, D, price, p
 ):
-    """Objective, cost, dynamics residuals, end values and moves of the NLP (casadi MX)."""
+    """Objective, cost, dynamics residuals, end values and moves of the NLP (casadi MX).
+
+    ``D`` and ``price`` are per control interval; with a ``grid`` the NLP's
+    intervals are the grid's (``U``, ``X``, ``S`` over them) and see their means.
+    """
     s = layout.settings
-    N, n = s.horizon, layout.sizes
+    n = layout.sizes
+    N = s.horizon if grid is None else grid.n_coarse
+    lengths = np.ones(N) if grid is None else np.asarray(grid.lengths, dtype=float)
+    if grid is not None:
+        means = ca.DM(grid.mean_matrix)
+        D, price = D @ means, price @ means
     E = np.zeros((n["u"], len(s.mvs)))
     for j, i in enumerate(layout.mv_index):
         E[i, j] = 1.0
@@ -518,7 +610,9 @@ def _expressions(  # type: ignore[no-untyped-def]
     sel = layout.selector
     sel_map = sel.map(N)
     if layout.collocation is not None:
-        res = layout.collocation.residual.map(N)(X_prev, X, U_full, D, P_rep)
+        res = _per_length(
+            layout, lengths, lambda f: f[1].residual, (X_prev, 1), (X, m), (U_full, 1), (D, 1), p
+        )
         g_dyn = res / ca.repmat(xsc, m, N)
         # Values at every stage point; mean over each interval by Radau quadrature.
         spread = ca.DM(np.kron(np.eye(N), np.ones((1, m))))
@@ -526,27 +620,64 @@ def _expressions(  # type: ignore[no-untyped-def]
         V_end = V_nodes[:, m - 1 :: m]
         V_mid = V_nodes @ ca.DM(np.kron(np.eye(N), layout.collocation.weights[:, None]))
     else:
-        g_dyn = (layout.step.map(N)(X_prev, U_full, D, P_rep) - X) / ca.repmat(xsc, 1, N)
+        stepped = _per_length(layout, lengths, lambda f: f[0], (X_prev, 1), (U_full, 1), (D, 1), p)
+        g_dyn = (stepped - X) / ca.repmat(xsc, 1, N)
         V_start = sel_map(X_prev, U_full, D, P_rep)
         V_end = sel_map(X, U_full, D, P_rep)
         V_mid = 0.5 * (V_start + V_end)
-    dt = s.interval_s
+    # Each interval's duration weighs its cost and its band excursions.
+    dt = ca.DM(s.interval_s * lengths).T
     cost: Any = 0
     if s.electricity_variable:
-        cost += dt * ca.dot(price, V_mid[layout.vi(s.electricity_variable), :])
+        cost += ca.dot(price * dt, V_mid[layout.vi(s.electricity_variable), :])
     for c in s.cost_terms:
-        cost += dt * c.price * ca.sum2(V_mid[layout.vi(c.variable), :])
+        cost += c.price * ca.dot(dt, V_mid[layout.vi(c.variable), :])
     obj = cost
     # Band excursion in units of the variable's scale (the weights' unit).
     per_unit = layout.band_scale / layout.var_scale[layout.band_index]
+    weight = ca.DM(lengths).T
     for j, b in enumerate(s.soft_bands):
         e = S[j, :] * per_unit[j]
         if b.weight_linear > 0.0:
-            obj += b.weight_linear * ca.sum2(e)
+            obj += b.weight_linear * (ca.sum2(e) if grid is None else ca.dot(weight, e))
         if b.weight_quadratic > 0.0:
-            obj += b.weight_quadratic * ca.sumsqr(e)
+            root = ca.DM(np.sqrt(lengths)).T
+            obj += b.weight_quadratic * (ca.sumsqr(e) if grid is None else ca.sumsqr(e * root))
     moves = ca.horzcat(U[:, 0] - mv_prev, ca.diff(U, 1, 1))
     for i, mv in enumerate(s.mvs):
         if mv.move_weight > 0.0:
             obj += mv.move_weight * ca.sumsqr(moves[i, :] / layout.mv_span[i])
     return obj, cost, g_dyn, V_end, moves
+
+
+def _per_length(layout: ProblemLayout, lengths: np.ndarray, pick: Any, *args: Any) -> Any:
+    """Apply one interval's discretisation to every interval, by interval length.
+
+    ``pick((step, collocation))`` gives the function of an interval of a
+    given length (``layout.step``/``layout.collocation`` for one control
+    interval, ``layout.coarse[m]`` for ``m``); each positional argument is
+    ``(matrix, columns per interval)`` or, last, the parameter vector
+    (repeated).  Returns the results in interval order.
+    """
+    *columns, p = args
+    N = lengths.size
+    groups: dict[int, list[int]] = {}
+    for k, m in enumerate(lengths.astype(int)):
+        groups.setdefault(int(m), []).append(k)
+    if list(groups) == [1]:
+        f = pick((layout.step, layout.collocation))
+        return f.map(N)(*[a for a, _ in columns], ca.repmat(p, 1, N))
+    pieces, order = [], []
+    for m, ks in groups.items():
+        f = pick((layout.step, layout.collocation) if m == 1 else layout.coarse[m])
+        cols = [[k * width + j for k in ks for j in range(width)] for _, width in columns]
+        pieces.append(
+            f.map(len(ks))(
+                *[a[:, c] for (a, _), c in zip(columns, cols, strict=True)],
+                ca.repmat(p, 1, len(ks)),
+            )
+        )
+        order.extend(ks)
+    # One result column per interval; ``back`` inverts the grouping's order.
+    back = np.argsort(np.asarray(order))
+    return ca.horzcat(*pieces)[:, [int(k) for k in back]]

@@ -53,6 +53,7 @@ from controllers.economic.discretise import (
     stable_substeps,
 )
 from controllers.economic.formulation import ProblemLayout, build_formulation
+from controllers.economic.grid import BlockKind, HorizonGrid
 from controllers.economic.horizon import ForecastSource, HorizonInputs
 from controllers.economic.limits import project_plan, rate_limit_names, shift_blocks
 from controllers.economic.outputs import OutputBounds, excess, output_bounds
@@ -180,6 +181,15 @@ class EconomicMPC:
             self._F = interval_function(cm, s.interval_s, self.substeps)
             self._n_nodes = 1
         self._sel = self._selector(cm)
+        coarse: dict[int, tuple[ca.Function, Any]] = {}
+        for m in sorted(set(s.grid) - {1}):
+            if self._colloc is not None:
+                colloc = radau_collocation(
+                    cm, m * s.interval_s, s.collocation_degree, self._xscale.copy()
+                )
+                coarse[m] = (colloc.step, colloc)
+            else:
+                coarse[m] = (interval_function(cm, m * s.interval_s, m * self.substeps), None)
         self._layout = ProblemLayout(
             settings=nlp_settings,
             sizes=n,
@@ -193,8 +203,10 @@ class EconomicMPC:
             step=self._F,
             collocation=self._colloc,
             selector=self._sel,
+            coarse=coarse,
         )
         self._nlp = build_formulation(self._layout)
+        self._grid = HorizonGrid(tuple(s.grid)) if s.grid else None
         if self._nlp.rate_slot != 1:
             raise EconomicMPCError("unexpected row layout of the economic NLP")
         self._block = mv_blocks(s.move_blocks, s.horizon, self.mv_names, s.move_blocks_exempt)
@@ -356,20 +368,60 @@ class EconomicMPC:
         X, X_nodes = self._simulate(x, u_full, d)
         V_end = np.asarray(self._sel.map(N)(X, u_full.T, d.T, np.tile(self._p, (N, 1)).T), float)
         V_end = V_end.reshape(len(self._vnames), N)
-        S, H = output_slacks(V_end, self._layout, ob)
-        U_s = ((plan - self._mv_low) / self._mv_span).T
-        X_s = X_nodes / self._xscale[:, None]
-        obj, cost, _, _ = self._nlp.evaluate_fn(U_s, X_s, S, H, self._pvec(x, mv, d, price, u_base))
+        p_val = self._pvec(x, mv, d, price, u_base)
+        if self._grid is None:
+            V_nlp, ob_nlp = V_end, ob
+            S, H = output_slacks(V_end, self._layout, ob)
+            U_s = ((plan - self._mv_low) / self._mv_span).T
+            X_s = X_nodes / self._xscale[:, None]
+            obj, cost, _, _ = self._nlp.evaluate_fn(U_s, X_s, S, H, p_val)
+        else:
+            # On the grid the plan was made on (its intervals' means, limits at
+            # their ends): the objective and the limits as the NLP saw them.
+            obj, cost, V_nlp, ob_nlp = self._evaluate_on_grid(
+                self._grid, plan, u_full, d, X_nodes, ob, p_val
+            )
         violation = 0.0
         for j, h in enumerate(s.hard_limits):
             i = self._vi(h.variable)
-            over = excess(V_end[i], ob.limit_low[j], ob.limit_high[j])
+            over = excess(V_nlp[i], ob_nlp.limit_low[j], ob_nlp.limit_high[j])
             violation = max(violation, float(np.max(over)) / self._vscale[i])
         for name in s.balances:
             i = self._vi(name)
-            violation = max(violation, float(np.max(np.abs(V_end[i]))) / self._vscale[i])
+            violation = max(violation, float(np.max(np.abs(V_nlp[i]))) / self._vscale[i])
         states = np.vstack([x, X.T])
         return PlanEvaluation(float(obj), float(cost), violation, states, V_end.T)
+
+    def _evaluate_on_grid(  # type: ignore[no-untyped-def]
+        self, g: HorizonGrid, plan, u_full, d, X_nodes, ob: OutputBounds, p_val
+    ) -> tuple[Any, Any, np.ndarray, OutputBounds]:
+        """Objective, cost, values at the grid's ends and its bounds (see :meth:`evaluate`)."""
+        m, n_x = self._n_nodes, self._n["x"]
+        u_c = g.restrict(u_full, BlockKind.HELD)
+        d_c = g.restrict(d, BlockKind.HELD)
+        nodes = g.restrict(X_nodes.T.reshape(g.n_full, n_x * m), BlockKind.STATE)
+        X_c = nodes.reshape(g.n_coarse * m, n_x).T
+        n_c = g.n_coarse
+        p_rep = np.tile(self._p, (n_c, 1)).T
+        V = np.asarray(self._sel.map(n_c)(X_c[:, m - 1 :: m], u_c.T, d_c.T, p_rep), float)
+        V = V.reshape(len(self._vnames), n_c)
+
+        def coarse(a: np.ndarray, lower: bool) -> np.ndarray:
+            return g.tightest(a.T, BlockKind.HELD, lower=lower).T
+
+        ob_c = OutputBounds(
+            coarse(ob.band_low, True),
+            coarse(ob.band_high, False),
+            coarse(ob.limit_low, True),
+            coarse(ob.limit_high, False),
+        )
+        S, H = output_slacks(V, self._layout, ob_c)
+        U_s = ((g.restrict(plan, BlockKind.HELD) - self._mv_low) / self._mv_span).T
+        fn = self._nlp.grid_evaluate_fn
+        if fn is None:
+            raise EconomicMPCError("the NLP was built without a grid")
+        obj, cost, _, _ = fn(U_s, X_c / self._xscale[:, None], S, H, p_val)
+        return obj, cost, V, ob_c
 
     def plan(
         self,
@@ -596,8 +648,10 @@ class EconomicMPC:
             message += f"; hard limits not kept: {', '.join(violated)}"
         # ipopt relaxes the slacks' zero bounds by ~1e-8 (bound_relax_factor);
         # times the large hard-limit weight that would shift the objective.
-        # Evaluated at the solution with the slacks clipped at zero.
-        objective = objective_at(z, p_val, self._layout, self._nlp)
+        # Evaluated at the solution with the slacks clipped at zero.  On a
+        # coarse grid the plan's objective is its evaluation over the control
+        # intervals (below), as the hold's: the saving compares like with like.
+        objective = None if s.grid else objective_at(z, p_val, self._layout, self._nlp)
         self._last_z = z
         self._last_lam = (
             np.asarray(result["lam_x"], dtype=float).ravel(),
@@ -607,6 +661,8 @@ class EconomicMPC:
         plan = project_plan(plan, mv, low, high, rate)
         self._last_plan = plan.copy()
         plan_eval = self.evaluate(x, plan, mv, step.horizon)
+        if objective is None:
+            objective = plan_eval.objective
         hold = self.evaluate(x, np.tile(mv, (N, 1)), mv, step.horizon)
         hold_feasible = (
             hold.hard_violation <= 1e-6

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from controllers.economic.grid import BlockKind, HorizonGrid
 from controllers.economic.outputs import OutputBounds, output_bounds
 from controllers.economic.results import output_slacks
 
@@ -118,11 +119,43 @@ def simulate(
         States at the interval ends and at every node. [SI]
     """
     N = mpc.settings.horizon
+    grid = mpc._grid
+    if grid is not None:
+        return _simulate_grid(mpc, grid, x, u_full, d)
     out = mpc._rollout(x, u_full.T, d.T, np.tile(mpc._p, (N, 1)).T)
     if mpc._colloc is None:
         ends = np.asarray(out, dtype=float)
         return ends, ends
     return np.asarray(out[0], dtype=float), np.asarray(out[1], dtype=float)
+
+
+def _simulate_grid(
+    mpc: EconomicMPC, grid: HorizonGrid, x: np.ndarray, u_full: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`simulate` on the NLP's coarse grid, the states interpolated to every interval.
+
+    Each grid interval holds its mean inputs and disturbances, as the NLP
+    does: a plan held over an hour then meets the hour's mean steam and gas
+    balances, where stepping it every control interval against the varying
+    demand would drift the headers (integrators) that the DCS trims.
+    """
+    m = mpc._n_nodes
+    u_c = grid.restrict(u_full, BlockKind.HELD)
+    d_c = grid.restrict(d, BlockKind.HELD)
+    nodes = np.empty((grid.n_coarse, mpc._n["x"] * m))
+    xk = x
+    for k, length in enumerate(grid.lengths):
+        step = mpc._F if length == 1 else mpc._layout.coarse[length][0]
+        out = step(xk, u_c[k], d_c[k], mpc._p)
+        if mpc._colloc is None:
+            xk = np.asarray(out, dtype=float).ravel()
+            nodes[k] = xk
+        else:
+            xk = np.asarray(out[0], dtype=float).ravel()
+            nodes[k] = np.asarray(out[1], dtype=float).ravel(order="F")
+    full = grid.expand(nodes, BlockKind.STATE)  # (N, n_x * m), nodes interval by interval
+    X = full.reshape(grid.n_full * m, mpc._n["x"]).T
+    return X[:, m - 1 :: m], X
 
 
 def initial_guess(

@@ -128,6 +128,11 @@ class ScenarioEconomicMPC:
             raise EconomicMPCError(
                 "the scenario MPC has no move blocking: remove move_blocks from the settings"
             )
+        if settings.grid:
+            raise EconomicMPCError(
+                "the scenario MPC plans every interval at the control interval: remove grid "
+                "from the settings"
+            )
         # The nominal MPC over one interval builds the plant layout cheaply; the
         # layout does not depend on the horizon, so it is reused with ours.
         probe = EconomicMPC(

@@ -239,7 +239,7 @@ def build_scenario_formulation(
         U = ca.diag(span) @ ca.horzcat(U_sh, U_own) + ca.repmat(ca.DM(layout.mv_low), 1, N)
         X = ca.diag(ca.DM(layout.x_scale)) @ X_s
         obj, _, g_dyn, V_end, moves = _expressions(
-            layout, U, X, S_j, x0, mv_prev, u_base, D, price, p
+            layout, None, U, X, S_j, x0, mv_prev, u_base, D, price, p
         )
         # Probability-weighted economics; every scenario's hard limits at the
         # full exact-penalty weight (see the module docstring).
@@ -298,7 +298,7 @@ def _single_scenario_evaluation(layout: ProblemLayout) -> ca.Function:
     D, price, p = ca.MX.sym("D", n["d"], N), ca.MX.sym("price", 1, N), ca.MX.sym("p", n["p"])
     U = ca.diag(ca.DM(layout.mv_span)) @ U_s + ca.repmat(ca.DM(layout.mv_low), 1, N)
     X = ca.diag(ca.DM(layout.x_scale)) @ X_s
-    obj, cost, _, V_end, _ = _expressions(layout, U, X, S, x0, mv_prev, u_base, D, price, p)
+    obj, cost, _, V_end, _ = _expressions(layout, None, U, X, S, x0, mv_prev, u_base, D, price, p)
     obj += hard_penalty(layout, H)
     P = ca.vertcat(x0, mv_prev, u_base, ca.vec(D), ca.vec(price), p)
     return ca.Function("evaluate_scenario", [U_s, X_s, S, H, P], [obj, cost, X, V_end])

@@ -299,6 +299,14 @@ class EconomicMPCSettings:
         MVs that still move every interval under move blocking: those that
         keep an equality balance (``balances``) whose other terms change
         every interval, such as a mixed-gas network's make-up flow.
+    grid : tuple of int
+        Lengths in control intervals of the NLP's intervals, from the start
+        of the horizon, summing to ``horizon``; ``()`` (default): every
+        interval one control interval.  Longer intervals late in the horizon
+        (``grid.coarse_grid``: 4 h at 15 min, then 1 h) make a smaller NLP;
+        the plan is held, the forecast averaged and the bands and limits
+        checked at the end of each (see :mod:`controllers.economic.grid`).
+        Not combined with move blocking or on/off groups.
     ipopt_options : tuple of (str, str or float or int)
         Extra ipopt options ``(name, value)`` set over the measured defaults
         (for experiments and benchmarks; ``benchmarks/ctl_empc.py``).
@@ -328,6 +336,7 @@ class EconomicMPCSettings:
     commitment_mip_gap: float = 1.0e-4
     move_blocks: tuple[int, ...] = ()
     move_blocks_exempt: tuple[str, ...] = ()
+    grid: tuple[int, ...] = ()
     ipopt_options: tuple[tuple[str, str | float | int], ...] = ()
 
     def __post_init__(self) -> None:
@@ -378,6 +387,14 @@ class EconomicMPCSettings:
             raise EconomicMPCError(f"move_blocks_exempt: {unknown} are not MVs")
         if self.move_blocks and self.on_off_groups:
             raise EconomicMPCError("move_blocks cannot be combined with on/off groups")
+        if self.grid:
+            if any(int(m) != m or m < 1 for m in self.grid) or sum(self.grid) != self.horizon:
+                raise EconomicMPCError(
+                    f"grid must be interval lengths >= 1 summing to the horizon ({self.horizon} "
+                    f"intervals), got {self.grid}"
+                )
+            if self.move_blocks or self.on_off_groups:
+                raise EconomicMPCError("grid cannot be combined with move_blocks or on/off groups")
         for item in self.ipopt_options:
             if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)):
                 raise EconomicMPCError(

@@ -337,7 +337,8 @@ def run_steelworks_robust(
         controller_obj = ScenarioEconomicMPC(
             built.model,
             built.parameters(),
-            settings,
+            # Its multi-stage NLP plans every interval at the control interval.
+            dataclasses.replace(settings, grid=()),
             n_scenarios=n_scenarios,
             robust_horizon=1,
             forecast=IntervalScenarioSource(source),

@@ -438,6 +438,23 @@ def _balances(project: Project, built: BuiltPlant) -> list[str]:
     ]
 
 
+def _grid(project: Project) -> tuple[int, ...]:
+    """NLP interval lengths from ``fine_horizon_s`` and ``coarse_interval_s`` (``()``: uniform)."""
+    from controllers.economic.grid import coarse_grid
+
+    ctl = project.controller
+    eco = ctl.economic
+    if eco.fine_horizon_s is None or eco.coarse_interval_s is None:
+        return ()
+    interval_s = ctl.economic_interval_s
+    grid = coarse_grid(
+        ctl.economic_horizon_steps,
+        round(eco.fine_horizon_s / interval_s),
+        round(eco.coarse_interval_s / interval_s),
+    )
+    return () if all(m == 1 for m in grid) else grid
+
+
 def economic_settings(project: Project, built: BuiltPlant) -> EconomicMPCSettings:
     """Return the economic MPC settings a project declares (see the module docstring).
 
@@ -483,6 +500,7 @@ def economic_settings(project: Project, built: BuiltPlant) -> EconomicMPCSetting
             max_wall_time_s=ctl.max_solve_time_s or interval_s / 2.0,
             tolerance=eco.tolerance,
             hard_limit_weight=eco.hard_limit_weight,
+            grid=_grid(project),
         )
     except EconomicMPCError as exc:
         raise ProjectError(f"{_where(project)}: controller.economic: {exc}") from None

@@ -108,6 +108,18 @@ class EconomicControllerSettings(SchemaModel):
     max_iter: Annotated[int, Field(strict=True, ge=1)] = Field(
         300, description="Ipopt iteration limit"
     )
+    fine_horizon_s: DurationS | None = Field(
+        None,
+        gt=0.0,
+        description='Leading part of the horizon planned at the interval [s]; "4 h"; beyond '
+        "it the plan's intervals are coarse_interval_s long; default the whole horizon",
+    )
+    coarse_interval_s: DurationS | None = Field(
+        None,
+        gt=0.0,
+        description="Interval of the plan beyond fine_horizon_s, a multiple of the interval "
+        '[s]; "1 h"',
+    )
     hard_limit_weight: Number = Field(
         1.0e9,
         gt=0.0,
@@ -433,6 +445,7 @@ class ControllerSettings(SchemaModel):
                     ),
                 )
             )
+        issues.extend(self._grid_issues(eco_interval))
         if self.max_solve_time_s is not None and self.max_solve_time_s >= self.interval_s:
             issues.append(
                 (
@@ -446,6 +459,39 @@ class ControllerSettings(SchemaModel):
         if issues:
             raise issues_error(issues)
         return self
+
+    def _grid_issues(self, interval_s: float) -> list[tuple[tuple[str, ...], str]]:
+        """``economic.fine_horizon_s`` and ``coarse_interval_s``: both or neither, multiples."""
+        eco = self.economic
+        if (eco.fine_horizon_s is None) != (eco.coarse_interval_s is None):
+            key = "coarse_interval_s" if eco.coarse_interval_s is None else "fine_horizon_s"
+            return [
+                (
+                    ("economic", key),
+                    "fine_horizon_s and coarse_interval_s go together: give both or neither",
+                )
+            ]
+        out: list[tuple[tuple[str, ...], str]] = []
+        # Longer than the horizon is allowed: the plan is then uniform (a
+        # shortened horizon keeps working), or its last interval cut.
+        for key, value in (
+            ("fine_horizon_s", eco.fine_horizon_s),
+            ("coarse_interval_s", eco.coarse_interval_s),
+        ):
+            if value is None:
+                continue
+            ratio = value / interval_s
+            if ratio < 1.0 or abs(ratio - round(ratio)) > 1e-9 * ratio:
+                out.append(
+                    (
+                        ("economic", key),
+                        (
+                            f"must be a whole multiple of the economic interval "
+                            f"({interval_s:g} s), got {value:g} s"
+                        ),
+                    )
+                )
+        return out
 
     @property
     def horizon_steps(self) -> int:

@@ -152,7 +152,7 @@ def test_factory_checks_seed_settings_and_training(scenario, settings):
         steelworks_sensor_record(scenario, seed=1, training_s=_TRAINING_S)
     with pytest.raises(ModelError, match="training_s must be positive"):
         steelworks_sensor_record(scenario, seed=0, training_s=0.0)
-    other = dataclasses.replace(settings, horizon=settings.horizon // 2)
+    other = dataclasses.replace(settings, horizon=settings.horizon // 2, grid=())
     with pytest.raises(ModelError, match="the project's forecast 96 of 900 s"):
         steelworks_forecast_source(scenario, other, seed=0, training_s=_TRAINING_S)
 

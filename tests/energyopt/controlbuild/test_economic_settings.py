@@ -132,3 +132,52 @@ def test_economic_horizon_must_be_whole_intervals(steelworks):
 
     with pytest.raises(ValueError, match="economic interval"):
         _variant(project, edit)
+
+
+def test_coarse_grid_from_the_project(steelworks):
+    project, built = steelworks
+    # The demo: 4 h at 15 min (16 intervals), then 20 of 1 h (4 intervals each).
+    assert economic_settings(project, built).grid == (1,) * 16 + (4,) * 20
+
+    def uniform(data):
+        del data["controller"]["economic"]["fine_horizon_s"]
+        del data["controller"]["economic"]["coarse_interval_s"]
+
+    assert economic_settings(_variant(project, uniform), built).grid == ()
+
+    def ragged(data):
+        data["controller"]["economic"]["fine_horizon_s"] = "22 h"
+        data["controller"]["economic"]["coarse_interval_s"] = "75 min"
+
+    # By hand: 88 intervals of 15 min, then 5 + 3 to end the 24 h horizon.
+    assert economic_settings(_variant(project, ragged), built).grid == (1,) * 88 + (5, 3)
+
+    def short(data):
+        data["controller"]["economic"]["horizon_s"] = "3 h"
+
+    # A horizon shorter than the fine part is planned at 15 min throughout.
+    assert economic_settings(_variant(project, short), built).grid == ()
+
+
+@pytest.mark.parametrize(
+    ("fine", "coarse", "message"),
+    [
+        ("4 h", None, r"economic\.coarse_interval_s.*give both or neither"),
+        (None, "1 h", r"economic\.fine_horizon_s.*give both or neither"),
+        ("4 h", "20 min", r"economic\.coarse_interval_s.*whole multiple.*got 1200 s"),
+        ("4 h", "10 min", r"economic\.coarse_interval_s.*whole multiple.*got 600 s"),
+    ],
+)
+def test_bad_coarse_grids_are_named(steelworks, fine, coarse, message):
+    project, _ = steelworks
+
+    def edit(data):
+        eco = data["controller"]["economic"]
+        for key, value in (("fine_horizon_s", fine), ("coarse_interval_s", coarse)):
+            if value is None:
+                eco.pop(key, None)
+            else:
+                eco[key] = value
+
+    with pytest.raises(ValueError, match=message):
+        _variant(project, edit)
