@@ -59,6 +59,11 @@ class BufferedFunction:
         self._eval()
         return self._res
 
+    @property
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The bound input arrays by name (nonzeros, column major): writable views."""
+        return self._args
+
     def stats(self) -> dict[str, Any]:
         """Statistics of the last evaluation (the solver's return status)."""
         return dict(self._buffer.stats())

@@ -33,6 +33,7 @@ from controllers.advisor.contract import ControlRequest, ControlSolution, SolveS
 from controllers.advisor.diagnosis import InfeasibilityDiagnosis
 from controllers.errors import NmpcError
 from controllers.estimation.specs import DisturbanceState
+from controllers.nmpc.blas import set_casadi_blas_threads
 from controllers.nmpc.diagnose import diagnose_problem
 from controllers.nmpc.formulation import OcpProblem, build_problem
 from controllers.nmpc.settings import NmpcSettings
@@ -180,6 +181,9 @@ class NonlinearMPC:
         self._problem: OcpProblem = build_problem(model, p, settings, self.disturbance_states)
         #: Wall-clock time of the NLP generation. [s]
         self.build_time_s = time.perf_counter() - start
+        if settings.blas_threads is not None:
+            # After build_problem: its ipopt has loaded casadi's OpenBLAS.
+            set_casadi_blas_threads(settings.blas_threads)
         #: How many times the NLP was generated (1: tuning never rebuilds it).
         self.n_builds = 1
         #: What produced the last result: ``"sqp"`` (the fast path),

@@ -13,7 +13,12 @@ two intervals' start states.  Without a previous roll-out (or after
 :meth:`HoldRollout.reset`) the guess is the interval's start state at every
 stage, as a cold roll-out does.  Both stop when the scaled collocation
 residual is below 1e-10, so a warm and a cold roll-out agree to that
-tolerance (tested).
+tolerance (tested).  The collocation roll-out is evaluated into preallocated
+arrays (:class:`~controllers.nmpc.buffered.BufferedFunction`) and the next
+guess is shifted inside them: 0.69 against 0.89 ms CPU a call through
+casadi's numpy conversions (chemical flowsheet, medians of 120 interleaved
+calls, 2026-11-21, load 1.2); from the same guess the same numbers to the
+last bit (tested).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from typing import Any
 
 import casadi as ca
 import numpy as np
+
+from controllers.nmpc.buffered import BufferedFunction
 
 __all__ = ["HoldRollout", "build_hold"]
 
@@ -57,7 +64,15 @@ class HoldRollout:
         self._x0_slice = x0_slice
         self._n = n_intervals
         self._degree = degree
+        #: The Newton guess of the next call: views of the buffered function's
+        #: inputs, shape ``(nx * degree, N)`` and ``(nx, N)`` (``None``: cold).
         self._guess: tuple[np.ndarray, np.ndarray] | None = None
+        self._buffered: BufferedFunction | None = None
+        if degree:
+            self._buffered = BufferedFunction(function)
+            # Column-major nonzeros: one column (interval) after the other.
+            self._c_in = self._buffered.inputs["C_guess"].reshape(n_intervals, -1).T
+            self._x_in = self._buffered.inputs["X_guess"].reshape(n_intervals, -1).T
 
     def reset(self) -> None:
         """Forget the previous roll-out (the next call starts cold)."""
@@ -88,23 +103,27 @@ class HoldRollout:
         RuntimeError
             When a collocation Newton solve does not converge (casadi's error).
         """
-        if not self._degree:
+        if self._buffered is None:
             cost, cvs = self.function(p)
             return float(cost), np.asarray(cvs, dtype=np.float64)
-        guess = self._cold_guess(p) if self._guess is None else self._guess
+        if self._guess is None:
+            self._c_in[:], self._x_in[:] = self._cold_guess(p)
         try:
-            cost, cvs, stages, starts = self.function(p, *guess)
+            out = self._buffered(p=p)
         except RuntimeError:
             self._guess = None
             raise
-        c_arr = np.asarray(stages, dtype=np.float64)
-        x_arr = np.asarray(starts, dtype=np.float64)
-        # Shift by one interval, repeating the last one.
-        self._guess = (
-            np.concatenate([c_arr[:, 1:], c_arr[:, -1:]], axis=1),
-            np.concatenate([x_arr[:, 1:], x_arr[:, -1:]], axis=1),
-        )
-        return float(cost), np.asarray(cvs, dtype=np.float64)
+        n = self._n
+        c_out = out["C"].reshape(n, -1).T
+        x_out = out["X"].reshape(n, -1).T
+        # Shift by one interval, repeating the last one, into the inputs.
+        self._c_in[:, :-1] = c_out[:, 1:]
+        self._c_in[:, -1] = c_out[:, -1]
+        self._x_in[:, :-1] = x_out[:, 1:]
+        self._x_in[:, -1] = x_out[:, -1]
+        self._guess = (self._c_in, self._x_in)
+        # Y is (n_cv, N + 1): copied out of the buffer the next call overwrites.
+        return float(out["cost"][0]), out["Y"].reshape(n + 1, -1).T.copy()
 
     def fresh(self, p: np.ndarray) -> tuple[float, np.ndarray]:
         """Roll out from the cold guess, leaving the warm start untouched.
@@ -195,10 +214,12 @@ def build_hold(
         x_h = c_k[(degree - 1) * nx :]
         states.append(x_h)
     cost, cvs = hold_of(P_h, ca.horzcat(*states))
+    # Dense outputs: HoldRollout reads them as buffers of every entry.
+    outputs = [cost, cvs, ca.horzcat(*stages), ca.horzcat(*starts)]
     function = ca.Function(
         "nmpc_hold",
         [P_h, c_guess, x_guess],
-        [cost, cvs, ca.horzcat(*stages), ca.horzcat(*starts)],
+        [ca.densify(out) for out in outputs],
         ["p", "C_guess", "X_guess"],
         ["cost", "Y", "C", "X"],
     )

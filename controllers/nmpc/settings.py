@@ -206,6 +206,12 @@ class NmpcSettings:
         Largest constraint violation of the fast path's point (scaled NLP:
         model equations in state envelopes, MVs in their scales) that is
         accepted; above it the solve goes to ``solver``. [-]
+    blas_threads : int or None
+        Threads of the OpenBLAS bundled with casadi (ipopt's MUMPS, casadi's
+        LAPACK plugins), set for the whole process when the controller is
+        built (:mod:`controllers.nmpc.blas`); ``None`` leaves it alone.  1
+        by default: these problems are too small to gain from a second
+        thread, whose spinning after each call took CPU from the fast path.
     """
 
     mvs: tuple[MvSpec, ...]
@@ -228,6 +234,7 @@ class NmpcSettings:
     ipopt_fallback: bool = True
     sqp_iterations: int = 1
     sqp_max_residual: float = 1e-4
+    blas_threads: int | None = 1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mvs", tuple(self.mvs))
@@ -266,6 +273,14 @@ class NmpcSettings:
         ):
             raise NmpcError(f"sqp_iterations must be an integer >= 0, got {self.sqp_iterations!r}")
         _positive(self.sqp_max_residual, "sqp_max_residual")
+        if self.blas_threads is not None and (
+            isinstance(self.blas_threads, bool)
+            or not isinstance(self.blas_threads, int)
+            or self.blas_threads < 1
+        ):
+            raise NmpcError(
+                f"blas_threads must be None or an integer >= 1, got {self.blas_threads!r}"
+            )
         if self.solver not in SOLVERS:
             raise NmpcError(f"solver must be one of {', '.join(SOLVERS)}, got {self.solver!r}")
         if self.symbolic not in ("SX", "MX"):
