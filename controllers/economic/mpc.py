@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from controllers.advisor.contract import ControlRequest, ControlSolution, SolveStatus
-from controllers.economic import nlp_start
+from controllers.economic import evaluation, nlp_start
 from controllers.economic.blocking import blocked_limits, mv_blocks
 from controllers.economic.commitment_plan import (
     CommitmentReport,
@@ -53,10 +53,10 @@ from controllers.economic.discretise import (
     stable_substeps,
 )
 from controllers.economic.formulation import ProblemLayout, build_formulation
-from controllers.economic.grid import BlockKind, HorizonGrid
+from controllers.economic.grid import HorizonGrid
 from controllers.economic.horizon import ForecastSource, HorizonInputs
 from controllers.economic.limits import project_plan, rate_limit_names, shift_blocks
-from controllers.economic.outputs import OutputBounds, excess, output_bounds
+from controllers.economic.outputs import OutputBounds, output_bounds
 from controllers.economic.results import (
     _STATUS,
     _VIOLATION_TOL,
@@ -329,104 +329,6 @@ class EconomicMPC:
 
     def _pvec(self, x, mv, d, price, u_base) -> np.ndarray:  # type: ignore[no-untyped-def]
         return np.concatenate([x, mv, u_base, d.T.ravel(order="F"), price, self._p])
-
-    def evaluate(
-        self,
-        x0: npt.ArrayLike,
-        mv_plan: npt.ArrayLike,
-        mv_prev: npt.ArrayLike,
-        horizon: HorizonInputs,
-    ) -> PlanEvaluation:
-        """Simulate an MV plan and evaluate the MPC's objective on it.
-
-        Band slacks are the excursions of the simulated trajectory; hard
-        limits and balances are checked, not enforced.  The bands and hard
-        limits are the settings' tightened by the horizon's per-interval ones.
-
-        Parameters
-        ----------
-        x0 : array_like
-            Initial state, shape ``(n_x,)``. [SI]
-        mv_plan : array_like
-            MVs per interval, shape ``(N, n_mv)``. [SI]
-        mv_prev : array_like
-            MVs in force before the horizon, shape ``(n_mv,)``. [SI]
-        horizon : HorizonInputs
-            Disturbances, price, non-MV inputs and per-interval limits.
-
-        Returns
-        -------
-        PlanEvaluation
-
-        Raises
-        ------
-        EconomicMPCError
-            For arrays of the wrong shape, non-finite inputs or per-interval
-            limits that do not tighten the settings'.
-        """
-        x, mv, d, price, u_base = self._check_inputs(x0, mv_prev, horizon)
-        ob = self._output_bounds(horizon)
-        s, N = self.settings, self.settings.horizon
-        plan = np.asarray(mv_plan, dtype=float).reshape(N, len(s.mvs))
-        u_full = np.tile(u_base, (N, 1))
-        u_full[:, self._mv_index] = plan
-        X, X_nodes = self._simulate(x, u_full, d)
-        V_end = np.asarray(self._sel.map(N)(X, u_full.T, d.T, np.tile(self._p, (N, 1)).T), float)
-        V_end = V_end.reshape(len(self._vnames), N)
-        p_val = self._pvec(x, mv, d, price, u_base)
-        if self._grid is None:
-            V_nlp, ob_nlp = V_end, ob
-            S, H = output_slacks(V_end, self._layout, ob)
-            U_s = ((plan - self._mv_low) / self._mv_span).T
-            X_s = X_nodes / self._xscale[:, None]
-            obj, cost, _, _ = self._nlp.evaluate_fn(U_s, X_s, S, H, p_val)
-        else:
-            # On the grid the plan was made on (its intervals' means, limits at
-            # their ends): the objective and the limits as the NLP saw them.
-            obj, cost, V_nlp, ob_nlp = self._evaluate_on_grid(
-                self._grid, plan, u_full, d, X_nodes, ob, p_val
-            )
-        violation = 0.0
-        for j, h in enumerate(s.hard_limits):
-            i = self._vi(h.variable)
-            over = excess(V_nlp[i], ob_nlp.limit_low[j], ob_nlp.limit_high[j])
-            violation = max(violation, float(np.max(over)) / self._vscale[i])
-        for name in s.balances:
-            i = self._vi(name)
-            violation = max(violation, float(np.max(np.abs(V_nlp[i]))) / self._vscale[i])
-        states = np.vstack([x, X.T])
-        return PlanEvaluation(float(obj), float(cost), violation, states, V_end.T)
-
-    def _evaluate_on_grid(  # type: ignore[no-untyped-def]
-        self, g: HorizonGrid, plan, u_full, d, X_nodes, ob: OutputBounds, p_val
-    ) -> tuple[Any, Any, np.ndarray, OutputBounds]:
-        """Objective, cost, values at the grid's ends and its bounds (see :meth:`evaluate`)."""
-        m, n_x = self._n_nodes, self._n["x"]
-        u_c = g.restrict(u_full, BlockKind.HELD)
-        d_c = g.restrict(d, BlockKind.HELD)
-        nodes = g.restrict(X_nodes.T.reshape(g.n_full, n_x * m), BlockKind.STATE)
-        X_c = nodes.reshape(g.n_coarse * m, n_x).T
-        n_c = g.n_coarse
-        p_rep = np.tile(self._p, (n_c, 1)).T
-        V = np.asarray(self._sel.map(n_c)(X_c[:, m - 1 :: m], u_c.T, d_c.T, p_rep), float)
-        V = V.reshape(len(self._vnames), n_c)
-
-        def coarse(a: np.ndarray, lower: bool) -> np.ndarray:
-            return g.tightest(a.T, BlockKind.HELD, lower=lower).T
-
-        ob_c = OutputBounds(
-            coarse(ob.band_low, True),
-            coarse(ob.band_high, False),
-            coarse(ob.limit_low, True),
-            coarse(ob.limit_high, False),
-        )
-        S, H = output_slacks(V, self._layout, ob_c)
-        U_s = ((g.restrict(plan, BlockKind.HELD) - self._mv_low) / self._mv_span).T
-        fn = self._nlp.grid_evaluate_fn
-        if fn is None:
-            raise EconomicMPCError("the NLP was built without a grid")
-        obj, cost, _, _ = fn(U_s, X_c / self._xscale[:, None], S, H, p_val)
-        return obj, cost, V, ob_c
 
     def plan(
         self,
@@ -782,6 +684,8 @@ class EconomicMPC:
     _bounds_g = nlp_start.bounds_g
     _simulate = nlp_start.simulate
     _initial_guess = nlp_start.initial_guess
+    # Plan evaluation, public (controllers.economic.evaluation).
+    evaluate = evaluation.evaluate
 
     def _u_full(self, u_base: np.ndarray, mv: np.ndarray) -> np.ndarray:
         u = u_base.copy()
