@@ -22,12 +22,21 @@ Sections = Mapping[str, tuple[str, str]]
 
 
 def run_section(module_name: str, func_name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Import a section module, call its function and time it."""
-    func = getattr(importlib.import_module(module_name), func_name)
+    """Import a section module, call its function and time it.
+
+    A module with a ``section_report(result)`` function prints its figures with it
+    (the same table its own command line prints), so one run of a driver
+    shows every section's figures beside the PASS/FAIL lines.
+    """
+    module = importlib.import_module(module_name)
+    func = getattr(module, func_name)
     start = time.perf_counter()
     result = func(**kwargs)
     result = dict(result) if isinstance(result, dict) else {"result": result}
     result.setdefault("section_wall_s", time.perf_counter() - start)
+    report = getattr(module, "section_report", None)
+    if callable(report):
+        report(result)
     return result
 
 

@@ -292,6 +292,20 @@ def main(argv: list[str] | None = None) -> int:
     out = run_chemical_closed_loop(
         days=args.days, seed=args.seed, controllers=tuple(args.controllers), verbose=True
     )
+    section_report(out)
+    for text, ok in out["targets"].items():
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    return 0 if all(out["targets"].values()) else 1
+
+
+def section_report(out: dict[str, Any]) -> None:
+    """Print every KPI of every controller side by side, the failure causes and CPU.
+
+    Parameters
+    ----------
+    out : dict
+        The result of :func:`run_chemical_closed_loop` (without the checks).
+    """
     labels = list(out["kpis"])
     print(f"{'KPI':44s}" + "".join(f" {name:>14s}" for name in labels))
     for label, *cells in _rows(out["kpis"]):
@@ -306,9 +320,6 @@ def main(argv: list[str] | None = None) -> int:
             f"CPU {name}: {cpu:.1f} s ({cpu / out['days']:.1f} s per simulated day), "
             f"wall {out['wall_s'][name]:.1f} s; statuses {out['status'][name]}"
         )
-    for text, ok in out["targets"].items():
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
-    return 0 if all(out["targets"].values()) else 1
 
 
 if __name__ == "__main__":

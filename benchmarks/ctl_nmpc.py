@@ -479,6 +479,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
     r = run_nmpc_benchmark(parser.parse_args().steps)
+    section_report(r)
+    for text, ok in r["checks"].items():
+        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+
+
+def section_report(r: dict[str, Any]) -> None:
+    """Print the figures of :func:`run_nmpc_benchmark` (without the checks).
+
+    Parameters
+    ----------
+    r : dict
+        Its result.
+    """
     ms = 1e3
     print(f"chemical flowsheet NMPC, {_HORIZON} x {_DT_S:g} s, {r['steps']} closed-loop steps")
     print(f"{'per step [ms]':14s} {'median':>8s} {'p95':>8s} {'CPU med':>8s} {'CPU p95':>8s}")
@@ -525,8 +538,6 @@ def main() -> None:
         f"  final c_B: ours {r['ours_c_b_final']:.1f}, ipopt path {r['ipopt_c_b_final']:.1f}, "
         f"do-mpc {r['dompc_c_b_final']:.1f} mol/m3"
     )
-    for text, ok in r["checks"].items():
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
 
 
 if __name__ == "__main__":
