@@ -18,10 +18,13 @@ def test_an_iterate_whose_plan_keeps_the_limits_is_a_suboptimal_plan():
     sol = mpc.plan(x0, mv0, _horizon())
     assert sol.status is SolveStatus.SUBOPTIMAL
     assert sol.message.startswith("Maximum_Iterations_Exceeded (3 iterations")
-    assert "plan kept: simulated, it keeps the hard limits (optimality not certified)" in sol.message
+    assert (
+        "plan kept: simulated, it keeps the hard limits (optimality not certified)" in sol.message
+    )
     assert "hard limits not kept" not in sol.message  # the iterate's slacks are not reported
     assert sol.mv_plan.shape == (N, 2)
-    assert np.all(sol.mv_plan >= 0.0) and np.all(sol.mv_plan[:, 0] <= 30 * MW)
+    assert np.all(sol.mv_plan >= 0.0)
+    assert np.all(sol.mv_plan[:, 0] <= 30 * MW)
     # The objective is the plan's, simulated (not the unconverged iterate's).
     ev = mpc.evaluate(x0, sol.mv_plan, mv0, _horizon())
     assert ev.hard_violation == 0.0
