@@ -139,20 +139,26 @@ def _simulate_grid(
     balances, where stepping it every control interval against the varying
     demand would drift the headers (integrators) that the DCS trims.
     """
-    m = mpc._n_nodes
+    m, n_x = mpc._n_nodes, mpc._n["x"]
     u_c = grid.restrict(u_full, BlockKind.HELD)
     d_c = grid.restrict(d, BlockKind.HELD)
-    nodes = np.empty((grid.n_coarse, mpc._n["x"] * m))
+    nodes = np.empty((grid.n_coarse, n_x * m))
     xk = x
-    for k, length in enumerate(grid.lengths):
-        step = mpc._F if length == 1 else mpc._layout.coarse[length][0]
-        out = step(xk, u_c[k], d_c[k], mpc._p)
+    # One accumulated roll-out per run of equal lengths (two on the demo's
+    # grid) instead of a casadi call per interval: 36 calls cost 1.4x the
+    # uniform 96-interval roll-out.
+    for k0, k1, rollout in mpc._grid_rollouts():
+        count = k1 - k0
+        p_rep = np.tile(mpc._p, (count, 1)).T
+        out = rollout(xk, u_c[k0:k1].T, d_c[k0:k1].T, p_rep)
         if mpc._colloc is None:
-            xk = np.asarray(out, dtype=float).ravel()
-            nodes[k] = xk
+            ends = np.asarray(out, dtype=float)
+            nodes[k0:k1] = ends.T
         else:
-            xk = np.asarray(out[0], dtype=float).ravel()
-            nodes[k] = np.asarray(out[1], dtype=float).ravel(order="F")
+            ends = np.asarray(out[0], dtype=float)
+            stages = np.asarray(out[1], dtype=float)  # (n_x, count * m), interval by interval
+            nodes[k0:k1] = stages.T.reshape(count, m * n_x)
+        xk = ends[:, -1]
     full = grid.expand(nodes, BlockKind.STATE)  # (N, n_x * m), nodes interval by interval
     X = full.reshape(grid.n_full * m, mpc._n["x"]).T
     return X[:, m - 1 :: m], X
